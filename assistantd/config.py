@@ -1,0 +1,82 @@
+"""Server configuration, read from ``ASSISTANTD_*`` environment variables (and an optional file).
+
+The variable names are a contract other tools rely on; see the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelRoute(BaseModel):
+    """Where one model name is served: its own endpoint, key and upstream model name."""
+
+    base_url: str
+    api_key: str | None = None
+    model: str | None = None  # the upstream name; defaults to the name the client asked for
+    context_window: int | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANTD_",
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Path(".assistantd")
+    database_url: str | None = None
+    api_keys: str | None = None
+
+    # The default OpenAI-compatible chat-completions endpoint, and per-model routes (JSON).
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    model_routes: dict[str, ModelRoute] = Field(default_factory=dict)
+    llm_timeout_seconds: float = 120.0
+    llm_connect_timeout_seconds: float = 10.0
+    llm_max_retries: int = 2
+    default_context_window: int = 32768
+
+    # The run engine.
+    run_workers: int = 64
+    run_expiry_seconds: int = 600
+    poll_after_ms: int = 50
+
+    # Files.
+    max_file_bytes: int = 512 * 1024 * 1024
+
+    # code_interpreter.
+    code_interpreter_idle_seconds: float = 3600.0
+    code_interpreter_exec_timeout_seconds: float = 60.0
+    code_interpreter_memory_mb: int = 1024
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @cached_property
+    def tenant_keys(self) -> frozenset[str]:
+        """The accepted bearer keys; empty means single-tenant, any key accepted."""
+        if not self.api_keys:
+            return frozenset()
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'assistantd.sqlite3').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def sandboxes_dir(self) -> Path:
+        return self.data_dir / "sandboxes"
