@@ -17,9 +17,6 @@ import warnings
 from functools import cache
 from typing import Any
 
-import bpe_openai
-from bpe_openai import _bindings
-
 ENCODING_NAME = "o200k_base"
 
 # OpenAI's documented chat overhead: every message is wrapped in
@@ -38,16 +35,22 @@ TOKENS_PER_IMAGE = 765
 def _tokenizer() -> Any:
     # The Rust tokenizer's own entry point: no input-length caps, and ``count`` skips building a
     # Python list. Loading the vocabulary takes ~0.6 s once per process.
+    with warnings.catch_warnings():
+        # bpe-openai reads its bundled vocabularies with a deprecated importlib.resources call.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bpe_openai import _bindings
+
     return _bindings.tokenizer_for_encoding(ENCODING_NAME)
 
 
 @cache
-def _decoder() -> bpe_openai.Encoding:
+def _decoder() -> Any:
     # The tiktoken-compatible wrapper validates token ids and replaces split UTF-8 sequences,
     # where the raw binding would raise or crash on an unknown id.
     with warnings.catch_warnings():
-        # bpe-openai reads its bundled vocabulary with a deprecated importlib.resources call.
         warnings.simplefilter("ignore", DeprecationWarning)
+        import bpe_openai
+
         return bpe_openai.get_encoding(ENCODING_NAME)
 
 
@@ -134,3 +137,8 @@ def _count_tool_call(call: dict) -> int:
     if not isinstance(arguments, str):
         arguments = json.dumps(arguments)
     return TOKENS_PER_TOOL_CALL + count(str(function.get("name") or "")) + count(arguments)
+
+
+def preload() -> None:
+    """Load the vocabulary now (~0.6 s) rather than on the first prompt, e.g. at server start."""
+    _tokenizer()
