@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,15 @@ class Settings(BaseSettings):
 
     # Files.
     max_file_bytes: int = 512 * 1024 * 1024
+
+    # Embeddings for vector stores / file_search: "local" runs the bundled all-MiniLM-L6-v2 on the
+    # CPU; "openai" calls any OpenAI-compatible /v1/embeddings endpoint.
+    embedding_backend: Literal["local", "openai"] = "local"
+    embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int | None = None
+    embedding_batch_size: int = 32
 
     # code_interpreter.
     code_interpreter_idle_seconds: float = 3600.0
