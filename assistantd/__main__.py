@@ -1,0 +1,5 @@
+import sys
+
+from assistantd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""The ASGI application: routers under ``/v1``, the error shape, and start-up / shut-down."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assistantd.api import assistants, errors, messages, threads
+from assistantd.config import Settings
+from assistantd.store.database import Database
+
+log = logging.getLogger("assistantd")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        await db.migrate()
+        app.state.db = db
+        _announce_tenancy(settings)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="assistantd",
+        summary="The OpenAI Assistants API v2, self-hosted, on any model",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (assistants, threads, messages):
+        app.include_router(module.router, prefix="/v1")
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _announce_tenancy(settings: Settings) -> None:
+    if settings.tenant_keys:
+        log.info("multi-tenant: %d API keys, each its own tenant", len(settings.tenant_keys))
+    else:
+        log.warning(
+            "single-tenant: ASSISTANTD_API_KEYS is not set, so any API key is accepted "
+            "and every client sees every object"
+        )

@@ -1,0 +1,89 @@
+"""The ``assistantd`` command: ``serve``, ``migrate`` and ``scripted-model``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from assistantd.config import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistantd", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="serve the Assistants API under /v1")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
+    migrate.set_defaults(handler=_migrate)
+
+    scripted = commands.add_parser(
+        "scripted-model",
+        help="serve the deterministic scripted model (an OpenAI-compatible stand-in for an LLM)",
+    )
+    scripted.add_argument("--host", default="127.0.0.1")
+    scripted.add_argument("--port", type=int, default=8001)
+    scripted.add_argument("--token-delay-ms", type=float, default=0.0)
+    scripted.add_argument("--reply-words", type=int, default=0)
+    scripted.add_argument("--context-window", type=int, default=0)
+    scripted.set_defaults(handler=_scripted_model)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistantd.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from assistantd.store.database import Database
+
+    async def run() -> None:
+        settings = Settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        await db.migrate()
+        await db.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _scripted_model(args: argparse.Namespace) -> int:
+    from assistantd.scripted_model import server
+
+    server.run(
+        args.host,
+        args.port,
+        token_delay_ms=args.token_delay_ms,
+        reply_words=args.reply_words,
+        context_window=args.context_window,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

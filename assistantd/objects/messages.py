@@ -1,0 +1,108 @@
+"""Messages: create, read, modify (metadata), delete, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistantd.clock import now
+from assistantd.errors import InvalidRequest, NotFound
+from assistantd.ids import new_id
+from assistantd.objects.thread_lock import find_thread, lock_thread
+from assistantd.store import documents
+from assistantd.store.documents import Page, PageRequest
+from assistantd.store.runs import active_run_id
+from assistantd.store.tables import Message
+from assistantd.wire.messages import (
+    CreateMessage,
+    ModifyMessage,
+    attachments_to_wire,
+    content_to_wire,
+)
+
+KIND = "message"
+
+
+async def create(
+    session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage
+) -> dict[str, Any]:
+    """A message added through the API; refused while a run holds the thread."""
+    await lock_thread(session, tenant, thread_id)
+    run_id = await active_run_id(session, tenant, thread_id)
+    if run_id is not None:
+        raise InvalidRequest(
+            f"Can't add messages to {thread_id} while a run {run_id} is active.", None
+        )
+    return await insert(session, tenant, thread_id, body)
+
+
+async def insert(
+    session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage
+) -> dict[str, Any]:
+    """Write a completed message without checks (the caller holds the thread)."""
+    created_at = now()
+    data = {
+        "id": new_id("msg_"),
+        "object": "thread.message",
+        "created_at": created_at,
+        "thread_id": thread_id,
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": created_at,
+        "incomplete_at": None,
+        "role": body.role,
+        "content": content_to_wire(body.content),
+        "assistant_id": None,
+        "run_id": None,
+        "attachments": attachments_to_wire(body.attachments) or [],
+        "metadata": body.metadata or {},
+    }
+    await documents.insert(
+        session,
+        Message(
+            id=data["id"], tenant=tenant, created_at=created_at, thread_id=thread_id, data=data
+        ),
+    )
+    return data
+
+
+async def get_row(session: AsyncSession, tenant: str, thread_id: str, message_id: str) -> Message:
+    row = await documents.fetch(session, Message, tenant, message_id, thread_id=thread_id)
+    if row is None:
+        raise NotFound.object(KIND, message_id)
+    return row
+
+
+async def get(
+    session: AsyncSession, tenant: str, thread_id: str, message_id: str
+) -> dict[str, Any]:
+    return (await get_row(session, tenant, thread_id, message_id)).data
+
+
+async def modify(
+    session: AsyncSession, tenant: str, thread_id: str, message_id: str, body: ModifyMessage
+) -> dict[str, Any]:
+    row = await get_row(session, tenant, thread_id, message_id)
+    data = dict(row.data)
+    if body.metadata is not None:
+        data["metadata"] = body.metadata
+    documents.replace_data(row, data)
+    return data
+
+
+async def delete(
+    session: AsyncSession, tenant: str, thread_id: str, message_id: str
+) -> dict[str, Any]:
+    row = await get_row(session, tenant, thread_id, message_id)
+    await documents.remove(session, row)
+    return {"id": message_id, "object": "thread.message.deleted", "deleted": True}
+
+
+async def list_page(
+    session: AsyncSession, tenant: str, thread_id: str, request: PageRequest, run_id: str | None
+) -> Page:
+    await find_thread(session, tenant, thread_id)
+    return await documents.page(
+        session, Message, tenant, request, thread_id=thread_id, run_id=run_id
+    )

@@ -1,0 +1,58 @@
+"""Threads: create (with first messages), read, modify, delete (with everything in them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistantd.clock import now
+from assistantd.ids import new_id
+from assistantd.objects import messages
+from assistantd.objects.thread_lock import find_thread, lock_thread
+from assistantd.objects.tool_resources import tool_resources_to_wire
+from assistantd.store import documents
+from assistantd.store.tables import Message, Run, RunStep, Thread
+from assistantd.wire.threads import CreateThread, ModifyThread
+
+
+async def create(session: AsyncSession, tenant: str, body: CreateThread) -> dict[str, Any]:
+    created_at = now()
+    data = {
+        "id": new_id("thread_"),
+        "object": "thread",
+        "created_at": created_at,
+        "tool_resources": tool_resources_to_wire(body.tool_resources),
+        "metadata": body.metadata or {},
+    }
+    await documents.insert(
+        session, Thread(id=data["id"], tenant=tenant, created_at=created_at, data=data)
+    )
+    for message in body.messages:
+        await messages.insert(session, tenant, data["id"], message)
+    return data
+
+
+async def get(session: AsyncSession, tenant: str, thread_id: str) -> dict[str, Any]:
+    return (await find_thread(session, tenant, thread_id)).data
+
+
+async def modify(
+    session: AsyncSession, tenant: str, thread_id: str, body: ModifyThread
+) -> dict[str, Any]:
+    row = await lock_thread(session, tenant, thread_id)
+    data = dict(row.data)
+    if body.tool_resources is not None:
+        data["tool_resources"] = tool_resources_to_wire(body.tool_resources, data["tool_resources"])
+    if body.metadata is not None:
+        data["metadata"] = body.metadata
+    documents.replace_data(row, data)
+    return data
+
+
+async def delete(session: AsyncSession, tenant: str, thread_id: str) -> dict[str, Any]:
+    row = await lock_thread(session, tenant, thread_id)
+    for table in (RunStep, Run, Message):
+        await documents.remove_where(session, table, tenant=tenant, thread_id=thread_id)
+    await documents.remove(session, row)
+    return {"id": thread_id, "object": "thread.deleted", "deleted": True}

@@ -1,0 +1,37 @@
+"""Types shared by several wire objects: metadata and the strict request base."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+METADATA_MAX_PAIRS = 16
+METADATA_MAX_KEY = 64
+METADATA_MAX_VALUE = 512
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are an error (the spec's ``additionalProperties: false``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def given(self) -> set[str]:
+        """The fields the client actually sent (``null`` included)."""
+        return set(self.model_fields_set)
+
+
+def _check_metadata(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if len(value) > METADATA_MAX_PAIRS:
+        raise ValueError(f"metadata can have at most {METADATA_MAX_PAIRS} key-value pairs")
+    for key, item in value.items():
+        if len(key) > METADATA_MAX_KEY:
+            raise ValueError(f"metadata keys can be at most {METADATA_MAX_KEY} characters long")
+        if len(item) > METADATA_MAX_VALUE:
+            raise ValueError(f"metadata values can be at most {METADATA_MAX_VALUE} characters long")
+    return value
+
+
+Metadata = Annotated[dict[str, str] | None, AfterValidator(_check_metadata)]
