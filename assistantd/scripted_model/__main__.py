@@ -1,0 +1,3 @@
+from assistantd.scripted_model.command import main
+
+main()

@@ -1,0 +1,190 @@
+"""The scripted model's ASGI app: OpenAI-compatible routes plus `/_script` and `/_requests`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from assistantd import tokens
+from assistantd.scripted_model.embeddings import DEFAULT_DIMENSIONS, as_base64, embed
+from assistantd.scripted_model.options import ScriptedModelOptions
+from assistantd.scripted_model.reply import Reply, plan_reply, prompt_tokens
+from assistantd.scripted_model.script import ScriptBook, ScriptRequest, Step
+from assistantd.scripted_model.wire_format import (
+    completion,
+    context_length_error,
+    error_body,
+    stream_events,
+)
+
+MAX_DIMENSIONS = 8192
+
+
+class ConnectionDropped(Exception):
+    """Raised mid-response on purpose: the server then closes the connection uncleanly."""
+
+
+class _HideDeliberateDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped) and not isinstance(
+            getattr(exc, "__cause__", None), ConnectionDropped
+        )
+
+
+def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
+    options = options or ScriptedModelOptions()
+    book = ScriptBook(requests_kept=options.requests_kept)
+    _install_log_filter()
+
+    async def chat_completions(request: Request) -> Response:
+        body = await _json_object(request)
+        if body is None:
+            return _bad_request("The body must be a JSON object.")
+        model = str(body.get("model") or "scripted")
+        book.record(model, body)
+        if options.context_window is not None:
+            used = prompt_tokens(body)
+            if used > options.context_window:
+                return JSONResponse(context_length_error(options.context_window, used), 400)
+        step = book.pop(model)
+        if step is not None and (early := await _early_answer(step, request)) is not None:
+            return early
+        reply = plan_reply(body, step, options)
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            events = _paced_events(reply, model, include_usage)
+            return StreamingResponse(events, media_type="text/event-stream")
+        return await _whole_completion(reply, model)
+
+    async def list_models(request: Request) -> Response:
+        ids = list(dict.fromkeys(options.models))
+        data = [
+            {"id": i, "object": "model", "created": 0, "owned_by": "scripted-model"} for i in ids
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def embeddings(request: Request) -> Response:
+        body = await _json_object(request)
+        if body is None:
+            return _bad_request("The body must be a JSON object.")
+        return _embeddings_response(body)
+
+    async def add_script(request: Request) -> Response:
+        try:
+            script = ScriptRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            return _bad_request(str(exc))
+        queued = book.append(script.model, script.responses)
+        return JSONResponse({"model": script.model, "queued": queued})
+
+    async def clear_script(request: Request) -> Response:
+        book.clear(request.query_params.get("model", ""))
+        return JSONResponse({"deleted": True})
+
+    async def received_requests(request: Request) -> Response:
+        bodies = book.requests(request.query_params.get("model", ""))
+        return JSONResponse({"object": "list", "data": bodies})
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
+            Route("/_script", add_script, methods=["POST"]),
+            Route("/_script", clear_script, methods=["DELETE"]),
+            Route("/_requests", received_requests, methods=["GET"]),
+        ]
+    )
+
+
+async def _early_answer(step: Step, request: Request) -> Response | None:
+    """A step that answers without a completion: an error status, or no answer at all."""
+    if step.hang:
+        await _wait_for_disconnect(request)
+        return Response(status_code=499)
+    if step.status is not None and step.status >= 400:
+        return JSONResponse(error_body(step.status, step.error), step.status, headers=step.headers)
+    return None
+
+
+async def _wait_for_disconnect(request: Request) -> None:
+    # The body has been read, so the next ASGI message is the client going away.
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _paced_events(reply: Reply, model: str, include_usage: bool) -> AsyncIterator[bytes]:
+    if reply.first_token_delay_s:
+        await asyncio.sleep(reply.first_token_delay_s)
+    for sent, event in enumerate(stream_events(reply, model, include_usage)):
+        if reply.drop_after_chunks is not None and sent >= reply.drop_after_chunks:
+            raise ConnectionDropped(f"dropped after {sent} chunks, as scripted")
+        if reply.chunk_delay_s and sent > 1:  # no pause before the role chunk and first piece
+            await asyncio.sleep(reply.chunk_delay_s)
+        yield event
+
+
+async def _whole_completion(reply: Reply, model: str) -> Response:
+    if reply.first_token_delay_s:
+        await asyncio.sleep(reply.first_token_delay_s)
+    if reply.drop_after_chunks is not None:
+        return StreamingResponse(_truncated_body(), media_type="application/json")
+    return JSONResponse(completion(reply, model))
+
+
+async def _truncated_body() -> AsyncIterator[bytes]:
+    yield b'{"id": "chatcmpl-dropped", '
+    raise ConnectionDropped("dropped mid-body, as scripted")
+
+
+def _embeddings_response(body: dict[str, Any]) -> Response:
+    raw = body.get("input")
+    texts = [raw] if isinstance(raw, str) or _is_token_list(raw) else list(raw or [])
+    dimensions = body.get("dimensions") or DEFAULT_DIMENSIONS
+    if not isinstance(dimensions, int) or not 1 <= dimensions <= MAX_DIMENSIONS:
+        return _bad_request(f"dimensions must be an integer from 1 to {MAX_DIMENSIONS}.")
+    if not texts:
+        return _bad_request("input must not be empty.")
+    as_text = [t if isinstance(t, str) else " ".join(map(str, t)) for t in texts]
+    vectors = [embed(text, dimensions) for text in as_text]
+    encode_b64 = body.get("encoding_format") == "base64"
+    data = [
+        {"object": "embedding", "index": i, "embedding": as_base64(v) if encode_b64 else v}
+        for i, v in enumerate(vectors)
+    ]
+    used = sum(tokens.count(text) for text in as_text)
+    usage = {"prompt_tokens": used, "total_tokens": used}
+    model = body.get("model") or "scripted-embedding"
+    return JSONResponse({"object": "list", "data": data, "model": model, "usage": usage})
+
+
+def _is_token_list(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(x, int) for x in value)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _bad_request(message: str) -> Response:
+    detail = {"message": message, "type": "invalid_request_error", "param": None, "code": None}
+    return JSONResponse({"error": detail}, 400)
+
+
+def _install_log_filter() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _HideDeliberateDrops) for f in logger.filters):
+        logger.addFilter(_HideDeliberateDrops())

@@ -1,0 +1,131 @@
+"""Turns a chat request (and the scripted step, if any) into the reply to send."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from itertools import cycle, islice
+from typing import Any
+
+from assistantd import tokens
+from assistantd.scripted_model.options import ScriptedModelOptions
+from assistantd.scripted_model.script import ScriptedToolCall, Step
+
+# Deterministic filler for --reply-words, so benchmark replies have a known length.
+_FILLER = ("lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit")
+# Tool-call arguments are streamed in fragments of this many characters, as real models do.
+_ARGUMENT_FRAGMENT_CHARS = 8
+
+
+@dataclass
+class PlannedToolCall:
+    id: str
+    name: str
+    arguments: str
+
+    def fragments(self) -> list[str]:
+        text = self.arguments
+        size = _ARGUMENT_FRAGMENT_CHARS
+        return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+@dataclass
+class Reply:
+    pieces: list[str]  # the text, in the order it is streamed
+    tool_calls: list[PlannedToolCall] = field(default_factory=list)
+    finish_reason: str = "stop"
+    usage: dict[str, int] = field(default_factory=dict)
+    chunk_delay_s: float = 0.0
+    first_token_delay_s: float = 0.0
+    drop_after_chunks: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+def plan_reply(body: dict[str, Any], step: Step | None, options: ScriptedModelOptions) -> Reply:
+    messages = body.get("messages") or []
+    if step is None:
+        pieces = split_words(default_text(messages, options.reply_words))
+        reply = Reply(pieces=pieces, chunk_delay_s=options.token_delay_ms / 1000)
+    else:
+        reply = _scripted_reply(step)
+    reply.usage = _usage(body, reply, step.usage if step else None)
+    return reply
+
+
+def default_text(messages: list[dict[str, Any]], reply_words: int) -> str:
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        text = f"Tool result: {content_text(last.get('content'))}"
+    else:
+        text = f"Echo: {last_user_text(messages)}"
+    words = text.split()
+    if len(words) < reply_words:
+        words.extend(islice(cycle(_FILLER), reply_words - len(words)))
+        text = " ".join(words)
+    return text
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def content_text(content: object) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+        return "".join(t for t in texts if isinstance(t, str))
+    return json.dumps(content)
+
+
+def split_words(text: str) -> list[str]:
+    """Word-sized pieces that join back to ``text`` exactly (each but the first keeps its space)."""
+    words = text.split(" ")
+    return [words[0], *(" " + word for word in words[1:])] if text else []
+
+
+def _scripted_reply(step: Step) -> Reply:
+    text = step.text or ""
+    pieces = list(step.chunks) if step.chunks is not None else split_words(text)
+    calls = [_planned_call(call) for call in step.tool_calls]
+    finish = step.finish_reason or ("tool_calls" if calls else "stop")
+    return Reply(
+        pieces=pieces,
+        tool_calls=calls,
+        finish_reason=finish,
+        chunk_delay_s=step.chunk_delay_ms / 1000,
+        first_token_delay_s=step.first_token_delay_ms / 1000,
+        drop_after_chunks=step.drop_after_chunks,
+    )
+
+
+def _planned_call(call: ScriptedToolCall) -> PlannedToolCall:
+    arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
+    return PlannedToolCall(
+        id=call.id or f"call_{uuid.uuid4().hex[:24]}", name=call.name, arguments=arguments
+    )
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    return tokens.count_messages(body.get("messages") or []) + tokens.count_tools(body.get("tools"))
+
+
+def _usage(body: dict[str, Any], reply: Reply, override: dict[str, int] | None) -> dict[str, int]:
+    prompt = prompt_tokens(body)
+    completion = tokens.count(reply.text) + sum(
+        tokens.count(c.name) + tokens.count(c.arguments) for c in reply.tool_calls
+    )
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+    usage.update(override or {})
+    if "total_tokens" not in (override or {}):
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    return usage

@@ -1,0 +1,90 @@
+"""Scripted responses: per-model queues of steps that chat requests pop one at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ScriptedToolCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    arguments: str | dict[str, Any] | list[Any] = "{}"
+    id: str | None = None
+
+
+class Step(BaseModel):
+    """What the model does for one chat request. Unknown fields are an error, to catch typos."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    chunks: list[str] | None = None  # explicit streaming pieces; default is word by word
+    chunk_delay_ms: float = 0
+    first_token_delay_ms: float = 0
+    tool_calls: list[ScriptedToolCall] = Field(default_factory=list)
+    status: int | None = None  # answer with this HTTP status and an OpenAI error body
+    error: str | dict[str, Any] | None = None
+    headers: dict[str, str] = Field(default_factory=dict)  # e.g. {"Retry-After": "0"}
+    hang: bool = False  # never answer
+    drop_after_chunks: int | None = None  # close the connection after this many chunks
+    finish_reason: str | None = None
+    usage: dict[str, int] | None = None
+    repeat: int = Field(default=1, ge=1)
+
+
+class ScriptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    responses: list[Step]
+
+
+class ScriptBook:
+    """Queued steps and the last received request bodies, per model name.
+
+    Thread-safe because tests script a server that runs on another thread's event loop.
+    """
+
+    def __init__(self, requests_kept: int = 200) -> None:
+        self._steps: dict[str, deque[list[Any]]] = {}
+        self._requests: dict[str, deque[dict[str, Any]]] = {}
+        self._requests_kept = requests_kept
+        self._lock = threading.Lock()
+
+    def append(self, model: str, steps: list[Step]) -> int:
+        with self._lock:
+            queue = self._steps.setdefault(model, deque())
+            queue.extend([step, step.repeat] for step in steps)
+            return sum(remaining for _, remaining in queue)
+
+    def pop(self, model: str) -> Step | None:
+        with self._lock:
+            queue = self._steps.get(model)
+            if not queue:
+                return None
+            entry = queue[0]
+            entry[1] -= 1
+            if entry[1] <= 0:
+                queue.popleft()
+            return entry[0]
+
+    def clear(self, model: str) -> None:
+        with self._lock:
+            self._steps.pop(model, None)
+            self._requests.pop(model, None)
+
+    def record(self, model: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            log = self._requests.get(model)
+            if log is None:
+                log = self._requests[model] = deque(maxlen=self._requests_kept)
+            log.append(body)
+
+    def requests(self, model: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._requests.get(model, ()))
