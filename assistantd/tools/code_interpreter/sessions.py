@@ -1,0 +1,218 @@
+"""``CodeSessions``: one persistent sandboxed Python session per key (``"{tenant}:{thread_id}"``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistantd.config import Settings
+from assistantd.tools.code_interpreter.backend import SandboxBackend, SandboxSpec
+from assistantd.tools.code_interpreter.bubblewrap import BubblewrapSandbox
+from assistantd.tools.code_interpreter.kernel_session import (
+    KernelSession,
+    KernelStartError,
+    new_ipc_dir,
+)
+from assistantd.tools.code_interpreter.limits import ResourceLimits
+from assistantd.tools.code_interpreter.log_buffer import DEFAULT_LOG_CAP
+from assistantd.tools.code_interpreter.result import ExecutionResult
+from assistantd.tools.code_interpreter.workspace import (
+    changed_files,
+    checked_name,
+    place_files,
+    snapshot,
+)
+
+KERNEL_START_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class _Session:
+    key: str
+    root: Path  # host dir of this session; root/data is its /mnt/data
+    slot: int
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    kernel: KernelSession | None = None
+    last_used: float = field(default_factory=time.monotonic)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+
+class CodeSessions:
+    """Runs code for many keys, each in its own sandboxed kernel with its own ``/mnt/data``.
+
+    State (variables, imports, files) persists between ``execute`` calls of one key until the
+    session is idle for ``settings.code_interpreter_idle_seconds``, is closed, or its kernel
+    dies; the next call then starts an empty session. Keys share nothing. Safe to call from
+    asyncio concurrently; calls for one key run one at a time.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        backend: SandboxBackend | None = None,
+        *,
+        limits: ResourceLimits | None = None,
+        preload: tuple[str, ...] = (),
+        log_cap: int = DEFAULT_LOG_CAP,
+    ) -> None:
+        self.settings = settings
+        self.backend: SandboxBackend = backend or BubblewrapSandbox()
+        self.limits = limits or ResourceLimits.from_settings(settings)
+        self.preload = preload
+        self.log_cap = log_cap
+        self._sessions: dict[str, _Session] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    @property
+    def idle_seconds(self) -> float:
+        return self.settings.code_interpreter_idle_seconds
+
+    async def execute(
+        self,
+        key: str,
+        code: str,
+        files: Mapping[str, bytes] | None = None,
+        timeout: float | None = None,
+    ) -> ExecutionResult:
+        """Run ``code`` in ``key``'s session after writing ``files`` into ``/mnt/data``.
+
+        Raises ``ValueError`` for a file name that is not a plain basename. Everything that
+        goes wrong inside the sandbox comes back as ``ExecutionResult.error``.
+        """
+        files = {checked_name(name): data for name, data in (files or {}).items()}
+        reason = await self.backend.unavailable_reason()
+        if reason is not None:
+            return ExecutionResult(error=f"SandboxUnavailable: {reason}")
+        self._ensure_reaper()
+        session = await self._session(key)
+        async with session.lock:
+            try:
+                return await self._run(session, code, files, timeout)
+            finally:
+                session.last_used = time.monotonic()
+
+    async def _run(
+        self, session: _Session, code: str, files: dict[str, bytes], timeout: float | None
+    ) -> ExecutionResult:
+        if session.kernel is None or not session.kernel.alive:
+            try:
+                session.kernel = await self._start_kernel(session)
+            except (KernelStartError, OSError) as exc:
+                session.kernel = None
+                return ExecutionResult(error=f"SandboxUnavailable: {exc}")
+        uid = self.backend.sandbox_uid(session.slot)
+        await asyncio.to_thread(place_files, session.data_dir, files, uid)
+        before = await asyncio.to_thread(snapshot, session.data_dir)
+        limit = timeout or self.settings.code_interpreter_exec_timeout_seconds
+        out = await session.kernel.execute(code, limit, self.log_cap)
+        if out.kernel_lost:
+            await session.kernel.kill()
+            session.kernel = None
+        produced = await asyncio.to_thread(
+            changed_files, session.data_dir, before, self.limits.file_size_bytes
+        )
+        return ExecutionResult(
+            logs=out.logs.text(), images=out.images, files=produced, error=out.error
+        )
+
+    async def _start_kernel(self, session: _Session) -> KernelSession:
+        uid = self.backend.sandbox_uid(session.slot)
+        spec = SandboxSpec(
+            data_dir=session.data_dir,
+            ipc_dir=new_ipc_dir(uid),
+            slot=session.slot,
+            limits=self.limits,
+            preload=self.preload,
+        )
+        kernel = KernelSession(self.backend, spec)
+        await kernel.start(KERNEL_START_TIMEOUT_SECONDS)
+        return kernel
+
+    async def _session(self, key: str) -> _Session:
+        session = self._sessions.get(key)
+        if session is not None and not session.lock.locked() and self._expired(session):
+            await self.close(key)
+            session = None
+        if session is None:
+            session = _Session(key=key, root=self._root_for(key), slot=self._free_slot())
+            self._sessions[key] = session
+            await asyncio.to_thread(self._fresh_dirs, session)
+        return session
+
+    def _expired(self, session: _Session) -> bool:
+        return time.monotonic() - session.last_used >= self.idle_seconds
+
+    def _root_for(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return self.settings.sandboxes_dir.resolve() / digest
+
+    def _free_slot(self) -> int:
+        used = {s.slot for s in self._sessions.values()}
+        return next(i for i in range(len(used) + 1) if i not in used)
+
+    def _fresh_dirs(self, session: _Session) -> None:
+        self.settings.sandboxes_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.rmtree(session.root, ignore_errors=True)  # a leftover of an earlier server run
+        session.root.mkdir(mode=0o700)
+        session.data_dir.mkdir(mode=0o755)
+        uid = self.backend.sandbox_uid(session.slot)
+        if uid is not None:
+            os.chown(session.data_dir, uid, uid)
+
+    async def close(self, key: str) -> None:
+        """End ``key``'s session now (waiting for a running execution) and delete its files."""
+        session = self._sessions.get(key)
+        if session is None:
+            return
+        async with session.lock:
+            if self._sessions.get(key) is session:
+                del self._sessions[key]
+            await self._destroy(session)
+
+    async def _destroy(self, session: _Session) -> None:
+        if session.kernel is not None:
+            await session.kernel.kill()
+            session.kernel = None
+        await asyncio.to_thread(shutil.rmtree, session.root, True)
+
+    async def reap_idle(self) -> int:
+        """Close every session idle for longer than the configured time; return how many."""
+        idle = [
+            key
+            for key, session in self._sessions.items()
+            if not session.lock.locked() and self._expired(session)
+        ]
+        for key in idle:
+            await self.close(key)
+        return len(idle)
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        interval = min(60.0, max(self.idle_seconds / 2, 0.05))
+        while True:
+            await asyncio.sleep(interval)
+            await self.reap_idle()
+
+    async def aclose(self) -> None:
+        """Kill every session and delete their files (server shutdown)."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await self._destroy(session)
