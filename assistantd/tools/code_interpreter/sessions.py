@@ -1,4 +1,4 @@
-"""``CodeSessions``: one persistent sandboxed Python session per key (``"{tenant}:{thread_id}"``)."""
+"""``CodeSessions``: one persistent sandboxed Python session per key (tenant:thread)."""
 
 from __future__ import annotations
 
