@@ -51,7 +51,7 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             return _bad_request("The body must be a JSON object.")
         model = str(body.get("model") or "scripted")
         book.record(model, body)
-        if options.context_window is not None:
+        if options.context_window:  # None or 0 means no limit
             used = prompt_tokens(body)
             if used > options.context_window:
                 return JSONResponse(context_length_error(options.context_window, used), 400)

@@ -9,6 +9,6 @@ from dataclasses import dataclass, field
 class ScriptedModelOptions:
     token_delay_ms: float = 0  # pause between streamed chunks of default replies
     reply_words: int = 0  # pad default replies to this many words (benchmarks)
-    context_window: int | None = None  # reject longer prompts with context_length_exceeded
+    context_window: int | None = None  # reject longer prompts (context_length_exceeded); 0 = none
     models: tuple[str, ...] = field(default=("scripted",))  # ids listed by GET /v1/models
     requests_kept: int = 200  # request bodies remembered per model for GET /_requests

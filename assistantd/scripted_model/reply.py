@@ -39,6 +39,7 @@ class Reply:
     chunk_delay_s: float = 0.0
     first_token_delay_s: float = 0.0
     drop_after_chunks: int | None = None
+    send_usage: bool = True
 
     @property
     def text(self) -> str:
@@ -105,6 +106,7 @@ def _scripted_reply(step: Step) -> Reply:
         chunk_delay_s=step.chunk_delay_ms / 1000,
         first_token_delay_s=step.first_token_delay_ms / 1000,
         drop_after_chunks=step.drop_after_chunks,
+        send_usage=step.send_usage,
     )
 
 

@@ -34,6 +34,7 @@ class Step(BaseModel):
     drop_after_chunks: int | None = None  # close the connection after this many chunks
     finish_reason: str | None = None
     usage: dict[str, int] | None = None
+    send_usage: bool = True  # False: no usage chunk even when the client asks for one
     repeat: int = Field(default=1, ge=1)
 
 

@@ -58,7 +58,7 @@ def stream_events(reply: Reply, model: str, include_usage: bool) -> Iterator[byt
                 {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
             )
     yield writer.delta({}, finish_reason=reply.finish_reason)
-    if include_usage:
+    if include_usage and reply.send_usage:
         yield writer.event([], usage=reply.usage)
     yield DONE
 

@@ -1,0 +1,59 @@
+"""The model-call interface the run engine uses: requests, streamed chunks, the backend protocol."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class ChatRequest:
+    """One chat-completions call. Fields left as None are not sent upstream."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    response_format: dict[str, Any] | None = None
+    max_tokens: int | None = None
+
+
+@dataclass
+class ToolCallDelta:
+    """A piece of a tool call; ``id`` and ``name`` come once, ``arguments`` is a fragment."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass
+class ChatChunk:
+    """What arrived in one streamed event. The last chunk carries ``usage``."""
+
+    text: str | None = None
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class ModelBackend(Protocol):
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        """Yield chunks as the model produces them; raises ``UpstreamError`` on failure."""
+        ...
+
+    async def list_models(self) -> list[str]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,99 @@
+"""How upstream HTTP failures map to UpstreamError codes, and which ones are worth retrying."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+
+import httpx
+
+from assistantd.llm.errors import UpstreamError
+
+RETRY_AFTER_CAP_SECONDS = 20.0
+_CONTEXT_MARKERS = (
+    "context_length_exceeded",
+    "maximum context length",
+    "too many tokens",
+    "context window",
+    "prompt is too long",
+)
+
+
+class RetryableFailure(Exception):
+    """A failure that another attempt may fix, with the error to raise if none does."""
+
+    def __init__(self, error: UpstreamError, delay_seconds: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.delay_seconds = delay_seconds  # what the server asked for; None = our backoff
+
+
+def failure_from_response(response: httpx.Response) -> Exception:
+    """The exception for an error status: a RetryableFailure for 429 and 5xx, else UpstreamError."""
+    status = response.status_code
+    message = _error_message(response)
+    if status == 429:
+        error = UpstreamError("rate_limit_exceeded", f"upstream rate limit (429): {message}")
+        return RetryableFailure(error, retry_after_seconds(response.headers))
+    if status >= 500:
+        return RetryableFailure(
+            UpstreamError("server_error", f"upstream error {status}: {message}")
+        )
+    if is_context_length_error(message, response.text):
+        return UpstreamError("invalid_prompt", f"the prompt exceeds the model's context: {message}")
+    return UpstreamError("server_error", f"upstream rejected the request ({status}): {message}")
+
+
+def failure_from_payload(error: object) -> UpstreamError:
+    """An ``{"error": ...}`` object sent inside an event stream."""
+    text = json.dumps(error)
+    message = error.get("message", text) if isinstance(error, dict) else text
+    if is_context_length_error(str(message), text):
+        return UpstreamError("invalid_prompt", f"the prompt exceeds the model's context: {message}")
+    return UpstreamError("server_error", f"upstream error mid-stream: {message}")
+
+
+def is_context_length_error(*texts: str) -> bool:
+    lowered = " ".join(texts).lower()
+    return any(marker in lowered for marker in _CONTEXT_MARKERS)
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), capped."""
+    value: float | None = None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        value = _as_float(ms, scale=0.001)
+    elif (raw := headers.get("retry-after")) is not None:
+        value = _as_float(raw) if raw.strip().replace(".", "", 1).isdigit() else _from_date(raw)
+    if value is None:
+        return None
+    return min(max(value, 0.0), RETRY_AFTER_CAP_SECONDS)
+
+
+def _as_float(raw: str, scale: float = 1.0) -> float | None:
+    try:
+        return float(raw) * scale
+    except ValueError:
+        return None
+
+
+def _from_date(raw: str) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - time.time()
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return response.text[:500]

@@ -1,0 +1,85 @@
+"""Which backend serves a model name: `ASSISTANTD_MODEL_ROUTES` first, else the default endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+from assistantd.config import Settings
+from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
+from assistantd.llm.errors import NoBackendConfigured, UpstreamError
+from assistantd.llm.openai_backend import OpenAICompatibleBackend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    model: str  # the name the client asked for
+    upstream_model: str  # the name sent to the backend
+    backend: ModelBackend
+    context_window: int
+
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        """Stream ``request`` from this route's backend, under the upstream model name."""
+        return self.backend.stream_chat(replace(request, model=self.upstream_model))
+
+
+class ModelRouter:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        # Routes to the same endpoint and key share one connection pool.
+        self._backends: dict[tuple[str, str | None], OpenAICompatibleBackend] = {}
+        self._default = (
+            self._backend(settings.llm_base_url, settings.llm_api_key)
+            if settings.llm_base_url
+            else None
+        )
+        self._routes = {
+            name: Route(
+                model=name,
+                upstream_model=route.model or name,
+                backend=self._backend(route.base_url, route.api_key or settings.llm_api_key),
+                context_window=route.context_window or settings.default_context_window,
+            )
+            for name, route in settings.model_routes.items()
+        }
+
+    def resolve(self, model: str) -> Route:
+        """The route for ``model``; raises ``NoBackendConfigured`` when nothing serves it."""
+        if (route := self._routes.get(model)) is not None:
+            return route
+        if self._default is None:
+            raise NoBackendConfigured(model)
+        return Route(model, model, self._default, self._settings.default_context_window)
+
+    async def list_models(self) -> list[str]:
+        """Routed names, then what the default endpoint lists; an unreachable endpoint is skipped.
+
+        Route backends' own lists are not merged: a name they list but that has no route would
+        resolve to the default endpoint, which may not serve it.
+        """
+        names = list(self._routes)
+        if self._default is not None:
+            try:
+                names.extend(await self._default.list_models())
+            except UpstreamError as exc:
+                log.warning("could not list the default endpoint's models: %s", exc.message)
+        return list(dict.fromkeys(names))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(backend.aclose() for backend in self._backends.values()))
+
+    def _backend(self, base_url: str, api_key: str | None) -> OpenAICompatibleBackend:
+        key = (base_url.rstrip("/"), api_key)
+        if key not in self._backends:
+            self._backends[key] = OpenAICompatibleBackend(
+                base_url,
+                api_key,
+                timeout_seconds=self._settings.llm_timeout_seconds,
+                connect_timeout_seconds=self._settings.llm_connect_timeout_seconds,
+                max_retries=self._settings.llm_max_retries,
+            )
+        return self._backends[key]

@@ -1,0 +1,132 @@
+"""How upstream failures surface: retried where safe, then mapped to a run's error codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistantd.llm import OpenAICompatibleBackend, UpstreamError
+from assistantd.scripted_model.testing import ScriptedModelClient, running_scripted_model
+from tests.llm.collecting import ask, assemble
+
+
+async def _failure(backend: OpenAICompatibleBackend, model: str) -> UpstreamError:
+    with pytest.raises(UpstreamError) as raised:
+        await assemble(backend, ask(model))
+    return raised.value
+
+
+async def test_429_then_success_retries_once(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(
+        model, {"status": 429, "headers": {"Retry-After": "0"}}, {"text": "made it"}
+    )
+    assembled = await assemble(backend, ask(model))
+    assert "".join(assembled.texts) == "made it"
+    assert len(await scripted.requests(model)) == 2
+
+
+async def test_429_forever_is_rate_limit_exceeded(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(model, {"status": 429, "headers": {"Retry-After": "0"}, "repeat": 10})
+    error = await _failure(backend, model)
+    assert error.code == "rate_limit_exceeded"
+    assert len(await scripted.requests(model)) == 3  # the first try and max_retries=2
+
+
+async def test_500_is_retried_then_server_error(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(model, {"status": 500, "error": "boom", "repeat": 10})
+    error = await _failure(backend, model)
+    assert error.code == "server_error"
+    assert "boom" in error.message
+    assert len(await scripted.requests(model)) == 3
+
+
+async def test_500_then_success_recovers(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(model, {"status": 503}, {"text": "fine"})
+    assert "".join((await assemble(backend, ask(model))).texts) == "fine"
+
+
+async def test_hang_times_out_as_server_error(
+    scripted_url: str, scripted: ScriptedModelClient, model: str
+) -> None:
+    backend = OpenAICompatibleBackend(
+        scripted_url, timeout_seconds=0.3, max_retries=1, backoff_seconds=0.01
+    )
+    await scripted.script(model, {"hang": True, "repeat": 2})
+    try:
+        error = await _failure(backend, model)
+    finally:
+        await backend.aclose()
+    assert error.code == "server_error"
+    assert "timed out" in error.message
+    assert len(await scripted.requests(model)) == 2
+
+
+async def test_drop_mid_stream_fails_at_once(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(model, {"text": "one two three", "drop_after_chunks": 3}, {"text": "x"})
+    error = await _failure(backend, model)
+    assert error.code == "server_error"
+    assert len(await scripted.requests(model)) == 1  # text was out: a retry would repeat it
+
+
+async def test_drop_before_any_text_is_retried(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(model, {"text": "lost", "drop_after_chunks": 0}, {"text": "second"})
+    assert "".join((await assemble(backend, ask(model))).texts) == "second"
+
+
+async def test_context_length_error_is_invalid_prompt(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    error = {
+        "message": "This model's maximum context length is 8192 tokens.",
+        "code": "context_length_exceeded",
+    }
+    await scripted.script(model, {"status": 400, "error": error})
+    failure = await _failure(backend, model)
+    assert failure.code == "invalid_prompt"
+    assert len(await scripted.requests(model)) == 1
+
+
+async def test_prompt_over_the_servers_context_window_is_invalid_prompt(model: str) -> None:
+    with running_scripted_model(context_window=50) as base_url:
+        backend = OpenAICompatibleBackend(base_url, max_retries=2)
+        try:
+            with pytest.raises(UpstreamError) as raised:
+                await assemble(backend, ask(model, "word " * 200))
+            short = await assemble(backend, ask(model, "short"))
+        finally:
+            await backend.aclose()
+    assert raised.value.code == "invalid_prompt"
+    assert "maximum context length is 50" in raised.value.message
+    assert "".join(short.texts) == "Echo: short"
+
+
+async def test_other_4xx_is_server_error_with_upstreams_message(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    await scripted.script(model, {"status": 400, "error": "Invalid value for 'tool_choice'."})
+    error = await _failure(backend, model)
+    assert error.code == "server_error"
+    assert "Invalid value for 'tool_choice'." in error.message
+    assert len(await scripted.requests(model)) == 1
+
+
+async def test_unreachable_endpoint_is_server_error(model: str) -> None:
+    backend = OpenAICompatibleBackend(
+        "http://127.0.0.1:9/v1", connect_timeout_seconds=0.5, max_retries=1, backoff_seconds=0.01
+    )
+    try:
+        error = await _failure(backend, model)
+    finally:
+        await backend.aclose()
+    assert error.code == "server_error"
