@@ -60,8 +60,11 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def validation_error(errors: Any) -> InvalidRequest:
-    """The first pydantic/FastAPI validation error, worded as OpenAI words it."""
-    first = next(iter(errors))
+    """The most specific validation error, worded as OpenAI words it.
+
+    A value that fits no member of a union yields one error per member; the deepest one (or a
+    wrong ``type`` tag) says best what is wrong."""
+    first = max(errors, key=lambda e: (e.get("type") == "union_tag_invalid", len(e.get("loc", ()))))
     kind = first.get("type", "")
     if kind == "json_invalid":
         return InvalidRequest(

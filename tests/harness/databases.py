@@ -1,0 +1,56 @@
+"""Databases the tests run against: a fresh SQLite file, or a fresh PostgreSQL database.
+
+PostgreSQL comes from ``ASSISTANTD_TEST_POSTGRES_URL`` (default: the local server, trust auth).
+Where none is reachable, the PostgreSQL tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+
+POSTGRES_URL = os.environ.get(
+    "ASSISTANTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def postgres_unavailable_reason() -> str | None:
+    async def probe() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as error:  # any failure means: no PostgreSQL here
+        return f"PostgreSQL not reachable at {POSTGRES_URL} ({type(error).__name__}: {error})"
+    return None
+
+
+@contextmanager
+def fresh_database(backend: str, directory: Path) -> Iterator[str]:
+    """A SQLAlchemy URL of an empty database, removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{directory / 'assistantd.sqlite3'}"
+        return
+    name = f"assistantd_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
