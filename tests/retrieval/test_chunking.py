@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from assistantd import tokens
@@ -28,7 +30,7 @@ def test_static_chunks_have_the_requested_size_and_overlap() -> None:
     strategy = ChunkingStrategy(max_chunk_size_tokens=100, chunk_overlap_tokens=30)
     chunks = chunk_text(TEXT, strategy)
     ids = tokens.encode(TEXT)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert before.end_token - before.start_token == 100
         assert before.end_token - after.start_token == 30
     # Every chunk's text is exactly its token window.
@@ -62,6 +64,5 @@ def test_strategy_from_request() -> None:
     static = {"type": "static", "static": {"max_chunk_size_tokens": 300, "chunk_overlap_tokens": 0}}
     assert strategy_from_request(static) == ChunkingStrategy(300, 0)
     with pytest.raises(ValueError, match="half"):
-        strategy_from_request(
-            {"type": "static", "static": {"max_chunk_size_tokens": 300, "chunk_overlap_tokens": 151}}
-        )
+        too_much = {"max_chunk_size_tokens": 300, "chunk_overlap_tokens": 151}
+        strategy_from_request({"type": "static", "static": too_much})
