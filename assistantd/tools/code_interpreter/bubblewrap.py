@@ -140,8 +140,8 @@ class BubblewrapSandbox:
         return ["--unshare-all", "--unshare-user", "--disable-userns", "--uid", uid, "--gid", uid]
 
     async def _self_check(self) -> str | None:
-        if self.bwrap is None:
-            return "bwrap is not installed (apt-get install bubblewrap)"
+        if self.bwrap is None or not os.access(self.bwrap, os.X_OK):
+            return f"bwrap not found ({self.bwrap or 'not on PATH'}); apt-get install bubblewrap"
         with tempfile.TemporaryDirectory(prefix="aci-check-") as tmp:
             data, ipc = Path(tmp, "data"), Path(tmp, "ipc")
             data.mkdir()

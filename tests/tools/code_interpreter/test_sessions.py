@@ -1,0 +1,155 @@
+"""Persistent sessions: state, files in and out, charts, errors, idle reaping."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+
+from assistantd.config import Settings
+from assistantd.tools.code_interpreter import BubblewrapSandbox, CodeSessions
+from tests.tools.code_interpreter.conftest import needs_sandbox
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def new_key() -> str:
+    return f"tenant:{uuid.uuid4().hex}"
+
+
+@needs_sandbox
+async def test_state_persists_between_calls(sessions: CodeSessions) -> None:
+    key = new_key()
+    first = await sessions.execute(key, "x = 41")
+    assert first.error is None
+    second = await sessions.execute(key, "x + 1")
+    assert second.error is None
+    assert "42" in second.logs
+
+
+@needs_sandbox
+async def test_keys_share_neither_state_nor_files(sessions: CodeSessions) -> None:
+    a, b = new_key(), new_key()
+    await sessions.execute(a, "secret = 'alpha'\nopen('/mnt/data/a.txt', 'w').write('alpha')")
+    seen = await sessions.execute(
+        b, "import os\nprint('secret' in globals(), os.listdir('/mnt/data'))"
+    )
+    assert seen.error is None
+    assert "False []" in seen.logs
+
+
+@needs_sandbox
+async def test_input_csv_is_readable_with_pandas(sessions: CodeSessions) -> None:
+    csv = b"city,sales\nOslo,3\nLima,4\n"
+    result = await sessions.execute(
+        new_key(),
+        "import pandas as pd\ndf = pd.read_csv('/mnt/data/sales.csv')\nprint('total', df.sales.sum())",
+        files={"sales.csv": csv},
+    )
+    assert result.error is None, result.logs
+    assert "total 7" in result.logs
+    assert result.files == []  # an input the code only read is not an output
+
+
+@needs_sandbox
+async def test_written_and_modified_files_come_back(sessions: CodeSessions) -> None:
+    key = new_key()
+    result = await sessions.execute(
+        key,
+        "import os\nos.makedirs('out', exist_ok=True)\n"
+        "open('/mnt/data/report.txt', 'w').write('done')\n"
+        "open('out/nested.csv', 'w').write('a,b')\n"
+        "open('/mnt/data/in.txt', 'a').write('+more')",
+        files={"in.txt": b"base"},
+    )
+    assert result.error is None, result.logs
+    assert {f.name: f.data for f in result.files} == {
+        "in.txt": b"base+more",
+        "out/nested.csv": b"a,b",
+        "report.txt": b"done",
+    }
+    again = await sessions.execute(key, "print(open('/mnt/data/report.txt').read())")
+    assert again.files == []  # unchanged files are not reported twice
+    assert "done" in again.logs
+
+
+@needs_sandbox
+async def test_charts_come_back_as_images_and_files(sessions: CodeSessions) -> None:
+    result = await sessions.execute(
+        new_key(),
+        "import matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2, 3], [2, 4, 1])\n"
+        "plt.savefig('/mnt/data/x.png')\n"
+        "plt.show()",
+    )
+    assert result.error is None, result.logs
+    assert len(result.images) == 1
+    assert result.images[0].startswith(PNG_MAGIC)
+    assert [f.name for f in result.files] == ["x.png"]
+    assert result.files[0].data.startswith(PNG_MAGIC)
+
+
+@needs_sandbox
+async def test_exception_is_reported_with_its_traceback(sessions: CodeSessions) -> None:
+    key = new_key()
+    result = await sessions.execute(key, "print('before')\n1 / 0")
+    assert result.error == "ZeroDivisionError"
+    assert "before" in result.logs
+    assert "division by zero" in result.logs
+    assert (await sessions.execute(key, "print('still here')")).error is None
+
+
+@needs_sandbox
+async def test_logs_are_capped(sessions: CodeSessions) -> None:
+    result = await sessions.execute(new_key(), "print('x' * 500_000)")
+    assert result.error is None
+    assert len(result.logs) < sessions.log_cap + 100
+    assert result.logs.endswith("[output truncated]\n")
+
+
+@needs_sandbox
+async def test_close_gives_an_empty_session(sessions: CodeSessions) -> None:
+    key = new_key()
+    await sessions.execute(key, "kept = 1\nopen('/mnt/data/f', 'w').write('1')")
+    await sessions.close(key)
+    result = await sessions.execute(key, "import os\nprint('kept' in globals(), os.listdir('.'))")
+    assert "False []" in result.logs
+
+
+@needs_sandbox
+async def test_idle_session_comes_back_empty(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, code_interpreter_idle_seconds=0.5)
+    code_sessions = CodeSessions(settings)
+    try:
+        key = new_key()
+        await code_sessions.execute(key, "x = 1\nopen('/mnt/data/f', 'w').write('1')")
+        await asyncio.sleep(1.0)
+        await code_sessions.reap_idle()  # the background reaper may have been first
+        assert key not in code_sessions._sessions
+        result = await code_sessions.execute(
+            key, "import os\nprint('x' in globals(), os.listdir('/mnt/data'))"
+        )
+        assert "False []" in result.logs
+    finally:
+        await code_sessions.aclose()
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "/etc/passwd", "nul\0byte", "..", ".", ""])
+async def test_untrusted_file_names_are_rejected(tmp_path: Path, name: str) -> None:
+    code_sessions = CodeSessions(Settings(data_dir=tmp_path))
+    with pytest.raises(ValueError):
+        await code_sessions.execute(new_key(), "1", files={name: b"x"})
+    assert not (tmp_path / "escape").exists()
+
+
+async def test_without_a_sandbox_nothing_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    backend = BubblewrapSandbox(bwrap=str(tmp_path / "no-such-bwrap"))
+    code_sessions = CodeSessions(Settings(data_dir=tmp_path), backend)
+    result = await code_sessions.execute(new_key(), f"open({str(marker)!r}, 'w')")
+    assert result.error is not None
+    assert result.error.startswith("SandboxUnavailable:")
+    assert not marker.exists()
+    await code_sessions.aclose()
