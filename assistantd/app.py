@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistantd.api import assistants, errors, messages, threads
+from assistantd.api import assistants, errors, messages, models, threads
 from assistantd.config import Settings
+from assistantd.llm.router import ModelRouter
 from assistantd.store.database import Database
 
 log = logging.getLogger("assistantd")
@@ -24,10 +25,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.resolved_database_url)
         await db.migrate()
         app.state.db = db
+        app.state.model_router = ModelRouter(settings)
         _announce_tenancy(settings)
         try:
             yield
         finally:
+            await app.state.model_router.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -37,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (assistants, threads, messages):
+    for module in (assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/health", include_in_schema=False)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from assistantd.config import Settings
+from assistantd.scripted_model import command as scripted_model_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,11 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "scripted-model",
         help="serve the deterministic scripted model (an OpenAI-compatible stand-in for an LLM)",
     )
-    scripted.add_argument("--host", default="127.0.0.1")
-    scripted.add_argument("--port", type=int, default=8001)
-    scripted.add_argument("--token-delay-ms", type=float, default=0.0)
-    scripted.add_argument("--reply-words", type=int, default=0)
-    scripted.add_argument("--context-window", type=int, default=0)
+    scripted_model_command.add_arguments(scripted)
     scripted.set_defaults(handler=_scripted_model)
     return parser
 
@@ -73,15 +70,7 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _scripted_model(args: argparse.Namespace) -> int:
-    from assistantd.scripted_model import server
-
-    server.run(
-        args.host,
-        args.port,
-        token_delay_ms=args.token_delay_ms,
-        reply_words=args.reply_words,
-        context_window=args.context_window,
-    )
+    scripted_model_command.run_from_arguments(args)
     return 0
 
 

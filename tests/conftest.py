@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from assistantd.config import Settings
+from assistantd.scripted_model.testing import running_scripted_model
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog, spec_available
 from tests.harness.databases import BACKENDS, fresh_database, postgres_unavailable_reason
@@ -33,14 +34,23 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 
 @pytest.fixture(scope="session")
-def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server on ``backend``, shared by the session; yields its base URL."""
+def scripted_model_url() -> Iterator[str]:
+    """The project's scripted model server (``…/v1``), standing in for an LLM over real HTTP."""
+    with running_scripted_model() as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def server(
+    backend: str, scripted_model_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A server on ``backend`` whose default model endpoint is the scripted model; shared by the
+    session. Yields its base URL (without ``/v1``)."""
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
-    with (
-        fresh_database(backend, data_dir) as url,
-        running_server(make_settings(data_dir, url)) as base,
-    ):
-        yield base
+    with fresh_database(backend, data_dir) as url:
+        settings = make_settings(data_dir, url, llm_base_url=scripted_model_url)
+        with running_server(settings) as base:
+            yield base
 
 
 @pytest.fixture(scope="session")

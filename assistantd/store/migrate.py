@@ -19,4 +19,5 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade_to_head(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    # "heads": parts of the schema that evolve independently (files, runs) may be branches.
+    command.upgrade(alembic_config(connection), "heads")
