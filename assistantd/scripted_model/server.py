@@ -6,6 +6,7 @@ from typing import Any
 
 import uvicorn
 
+from assistantd import tokens
 from assistantd.scripted_model.app import create_app
 from assistantd.scripted_model.options import ScriptedModelOptions
 
@@ -24,4 +25,5 @@ def uvicorn_config(options: ScriptedModelOptions, **config: Any) -> uvicorn.Conf
 
 def run(host: str = "127.0.0.1", port: int = 8001, **options: Any) -> None:
     """Serve until interrupted. ``options`` are the fields of ``ScriptedModelOptions``."""
+    tokens.preload()  # usage counting needs the vocabulary; load it before the first request
     uvicorn.Server(uvicorn_config(ScriptedModelOptions(**options), host=host, port=port)).run()
