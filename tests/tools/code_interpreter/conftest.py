@@ -1,4 +1,4 @@
-"""Shared sandbox sessions for the code_interpreter tests (skipped, with the reason, without bwrap)."""
+"""Shared sandboxed sessions for these tests (skipped, with the reason, when bwrap is missing)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,9 @@ async def test_input_csv_is_readable_with_pandas(sessions: CodeSessions) -> None
     csv = b"city,sales\nOslo,3\nLima,4\n"
     result = await sessions.execute(
         new_key(),
-        "import pandas as pd\ndf = pd.read_csv('/mnt/data/sales.csv')\nprint('total', df.sales.sum())",
+        "import pandas as pd\n"
+        "df = pd.read_csv('/mnt/data/sales.csv')\n"
+        "print('total', df.sales.sum())",
         files={"sales.csv": csv},
     )
     assert result.error is None, result.logs
