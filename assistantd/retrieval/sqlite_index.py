@@ -235,14 +235,15 @@ class SqliteChunkIndex:
     ) -> list[SearchHit]:
         pool = max(MIN_CANDIDATES, 4 * max_num_results)
         matrices = {s: self._matrix(s) for s in dict.fromkeys(store_ids)}
-        allowed = {s: self._allowed_rows(m, filters) for s, m in matrices.items()}
-        cosines = self._cosines(matrices, allowed, query_vectors)
-        dense = self._dense_ranking(cosines, pool) if mode != "keyword" else []
-        keyword = self._keyword_ranking(matrices, allowed, queries, pool, filters)
-        keyword = keyword if mode != "dense" else []
-        candidates = fused_scores([dense, keyword])
-        ranked = final_scores(candidates, cosines, ranker)
-        chosen = [(cid, score) for cid, score in ranked if score >= score_threshold]
+        scored = {s: _dense_scores(m, filters, query_vectors) for s, m in matrices.items()}
+        dense = _top_ids(scored, matrices, pool) if mode != "keyword" else []
+        keyword = [] if mode == "dense" else self._keyword_ranking(matrices, queries, pool, filters)
+        fused = fused_scores([dense, [chunk_id for chunk_id, _ in keyword]])
+        cosines = _candidate_cosines(scored, matrices, dense, keyword)
+        ranked = final_scores(fused, cosines, ranker)
+        # Rounded before the threshold so a client re-using a returned score keeps that hit.
+        rounded = [(cid, round(score, 6)) for cid, score in ranked]
+        chosen = [(cid, score) for cid, score in rounded if score >= score_threshold]
         return self._hits(chosen[:max_num_results], matrices)
 
     def _matrix(self, store_id: str) -> _StoreMatrix:
@@ -278,77 +279,38 @@ class SqliteChunkIndex:
             attributes=attributes,
         )
 
-    @staticmethod
-    def _allowed_rows(matrix: _StoreMatrix, filters: dict | None) -> np.ndarray | None:
-        """A row mask of chunks whose file passes ``filters``; None means every row."""
-        if not filters:
-            return None
-        passing = np.array(
-            [matches(filters, matrix.attributes.get(f, {})) for f in matrix.files], dtype=bool
-        )
-        return passing[matrix.file_codes] if len(matrix.files) else np.zeros(0, dtype=bool)
-
-    @staticmethod
-    def _cosines(
-        matrices: dict[str, _StoreMatrix],
-        allowed: dict[str, np.ndarray | None],
-        query_vectors: np.ndarray,
-    ) -> dict[int, float]:
-        """Chunk id → best cosine over the query vectors, for every allowed chunk."""
-        out: dict[int, float] = {}
-        for store_id, matrix in matrices.items():
-            if not len(matrix.ids):
-                continue
-            if matrix.vectors.shape[1] != query_vectors.shape[1]:
-                raise ValueError(
-                    f"store {store_id} holds {matrix.vectors.shape[1]}-dimensional vectors but "
-                    f"the query has {query_vectors.shape[1]}; re-index with the same embedder"
-                )
-            scores = (matrix.vectors @ query_vectors.T).max(axis=1)
-            mask = allowed[store_id]
-            ids = matrix.ids if mask is None else matrix.ids[mask]
-            scores = scores if mask is None else scores[mask]
-            out.update(zip(ids.tolist(), scores.tolist(), strict=True))
-        return out
-
-    @staticmethod
-    def _dense_ranking(cosines: dict[int, float], pool: int) -> list[int]:
-        if not cosines:
-            return []
-        ids = np.fromiter(cosines.keys(), dtype=np.int64, count=len(cosines))
-        scores = np.fromiter(cosines.values(), dtype=np.float32, count=len(cosines))
-        top = min(pool, len(ids))
-        best = np.argpartition(-scores, top - 1)[:top]
-        best = best[np.lexsort((ids[best], -scores[best]))]
-        return ids[best].tolist()
-
     def _keyword_ranking(
         self,
         matrices: dict[str, _StoreMatrix],
-        allowed: dict[str, np.ndarray | None],
         queries: list[str],
         pool: int,
         filters: dict | None,
-    ) -> list[int]:
+    ) -> list[tuple[int, str]]:
+        """``(chunk id, store id)`` of the best BM25 matches, best first."""
         expression = fts_query(queries)
         if not expression or not matrices:
             return []
         sql = (
-            "SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
+            "SELECT c.id, c.store_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
             " WHERE chunks_fts MATCH ? AND c.store_id IN (SELECT value FROM json_each(?))"
         )
         params: list[Any] = [expression, json.dumps(list(matrices))]
         if filters:
-            allowed_ids = [
-                i
-                for s, m in matrices.items()
-                for i in (m.ids if allowed[s] is None else m.ids[allowed[s]]).tolist()
+            # Filters apply per file, and files are few next to chunks.
+            passing = [
+                [store_id, file_id]
+                for store_id, matrix in matrices.items()
+                for file_id in matrix.files
+                if matches(filters, matrix.attributes.get(file_id, {}))
             ]
-            sql += " AND c.id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(allowed_ids))
+            sql += (
+                " AND (c.store_id, c.file_id) IN (SELECT value ->> 0, value ->> 1"
+                " FROM json_each(?))"
+            )
+            params.append(json.dumps(passing))
         sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
         params.append(pool)
-        return [chunk_id for (chunk_id,) in self._conn().execute(sql, params)]
+        return list(self._conn().execute(sql, params))
 
     def _hits(
         self, chosen: list[tuple[int, float]], matrices: dict[str, _StoreMatrix]
@@ -374,7 +336,7 @@ class SqliteChunkIndex:
                     store_id=store_id,
                     file_id=file_id,
                     chunk_index=position,
-                    score=round(float(score), 6),
+                    score=float(score),
                     content=text,
                     attributes=dict(attributes),
                 )
@@ -396,3 +358,71 @@ def fts_query(queries: list[str]) -> str:
     """An FTS5 expression matching any word of the queries, each quoted so none is syntax."""
     words = dict.fromkeys(word.lower() for q in queries for word in _WORD.findall(q))
     return " OR ".join(f'"{word}"' for word in words)
+
+
+def _dense_scores(
+    matrix: _StoreMatrix, filters: dict | None, query_vectors: np.ndarray
+) -> np.ndarray:
+    """Each chunk's best cosine over the query vectors; -inf where the filter excludes it."""
+    if not len(matrix.ids):
+        return np.zeros(0, dtype=np.float32)
+    if matrix.vectors.shape[1] != query_vectors.shape[1]:
+        raise ValueError(
+            f"the store holds {matrix.vectors.shape[1]}-dimensional vectors but the query has "
+            f"{query_vectors.shape[1]}; re-index with the same embedder"
+        )
+    scores = (matrix.vectors @ query_vectors.T).max(axis=1)
+    if filters:
+        passing = np.array(
+            [matches(filters, matrix.attributes.get(f, {})) for f in matrix.files], dtype=bool
+        )
+        scores[~passing[matrix.file_codes]] = -np.inf
+    return scores
+
+
+def _top_ids(
+    scored: dict[str, np.ndarray], matrices: dict[str, _StoreMatrix], pool: int
+) -> list[int]:
+    """The ``pool`` chunk ids of highest cosine across stores, best first."""
+    ids, scores = [], []
+    for store_id, store_scores in scored.items():
+        allowed = np.flatnonzero(np.isfinite(store_scores))
+        top = min(pool, len(allowed))
+        if not top:
+            continue
+        rows = allowed[np.argpartition(-store_scores[allowed], top - 1)[:top]]
+        ids.append(matrices[store_id].ids[rows])
+        scores.append(store_scores[rows])
+    if not ids:
+        return []
+    all_ids, all_scores = np.concatenate(ids), np.concatenate(scores)
+    order = np.lexsort((all_ids, -all_scores))[:pool]
+    return all_ids[order].tolist()
+
+
+def _candidate_cosines(
+    scored: dict[str, np.ndarray],
+    matrices: dict[str, _StoreMatrix],
+    dense: list[int],
+    keyword: list[tuple[int, str]],
+) -> dict[int, float]:
+    """Chunk id → best cosine, for the candidates of either method."""
+    wanted: dict[str, list[int]] = {}
+    for chunk_id, store_id in keyword:
+        wanted.setdefault(store_id, []).append(chunk_id)
+    dense_set = set(dense)
+    for store_id, matrix in matrices.items():
+        hit = np.isin(matrix.ids, list(dense_set)) if dense_set else None
+        if hit is not None:
+            wanted.setdefault(store_id, []).extend(matrix.ids[hit].tolist())
+    out: dict[int, float] = {}
+    for store_id, chunk_ids in wanted.items():
+        matrix, scores = matrices[store_id], scored[store_id]
+        if not len(matrix.ids):
+            continue
+        rows = np.searchsorted(matrix.ids, np.array(chunk_ids, dtype=np.int64))
+        rows = np.clip(rows, 0, len(matrix.ids) - 1)
+        for chunk_id, row in zip(chunk_ids, rows.tolist(), strict=True):
+            if matrix.ids[row] == chunk_id:
+                out[chunk_id] = float(scores[row])
+    return out
