@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     run_workers: int = 64
     run_expiry_seconds: int = 600
     poll_after_ms: int = 50
+    # A worker holds each run it executes under a lease it renews; a run whose lease lapses (its
+    # process died) is recovered by another process. The sweeper also expires overdue runs.
+    run_lease_seconds: float = 30.0
+    run_sweep_interval_seconds: float = 1.0
 
     # Files.
     max_file_bytes: int = 512 * 1024 * 1024
