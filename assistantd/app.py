@@ -16,7 +16,8 @@ from assistantd.store.database import Database
 log = logging.getLogger("assistantd")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, mount_scripted_model: bool = False) -> FastAPI:
+    """The server. ``mount_scripted_model`` also serves the scripted model under ``/scripted``."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -42,6 +43,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
+
+    if mount_scripted_model:
+        from assistantd.scripted_model.app import create_app as create_scripted_model
+
+        app.mount("/scripted", create_scripted_model(None))
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--with-scripted-model",
+        action="store_true",
+        help="also serve the scripted model under /scripted/v1 and use it as the default model "
+        "endpoint (for a first try without an LLM)",
+    )
     serve.set_defaults(handler=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
@@ -51,7 +57,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     from assistantd.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=args.host, port=args.port, log_level=args.log_level)
+    settings = Settings()
+    if args.with_scripted_model:
+        settings.llm_base_url = f"http://{args.host}:{args.port}/scripted/v1"
+    app = create_app(settings, mount_scripted_model=args.with_scripted_model)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 

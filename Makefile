@@ -1,0 +1,31 @@
+# The two quickstart commands, `make serve` and `make test`, set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup serve try test lint bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+# The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
+serve: setup
+	$(BIN)/assistantd serve $(ARGS)
+
+# The same, with the scripted model standing in for an LLM (no model needed to try runs)
+try: setup
+	$(BIN)/assistantd serve --with-scripted-model $(ARGS)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(ARGS)
