@@ -68,14 +68,39 @@ class KernelSession:
         client.load_connection_info({**info, "ip": str(self.spec.ipc_dir / SOCKET_PREFIX)})
         client.start_channels()
         self.client = client
-        ready = asyncio.ensure_future(client.wait_for_ready(timeout=timeout))
-        died = asyncio.ensure_future(self.process.wait())
-        await asyncio.wait({ready, died}, return_when=asyncio.FIRST_COMPLETED)
-        died.cancel()
-        if not ready.done() or ready.exception() is not None:
-            ready.cancel()
+        if not await self._wait_for_kernel_info(timeout):
             await self.kill()
-            raise KernelStartError(f"kernel did not start: {self.stderr_tail()}")
+            raise KernelStartError(f"kernel did not start: {self.stderr_tail() or 'no output'}")
+
+    async def _wait_for_kernel_info(self, timeout: float) -> bool:
+        """Ask for kernel_info until its busy/idle status arrives on iopub.
+
+        Seeing iopub traffic (not just the shell reply) matters: a SUB socket drops whatever is
+        published before it has connected, which would lose the first execution's output.
+        Not jupyter_client's ``wait_for_ready``: it gives up when the heartbeat has not beaten
+        within a second, which a slow (preloading, loaded machine) kernel start trips over.
+        """
+        assert self.client is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive:
+            self.client.kernel_info()
+            try:
+                await self.client.get_iopub_msg(timeout=POLL_SECONDS)
+            except Exception:  # queue.Empty on timeout
+                continue
+            await self._flush_channels()
+            return True
+        return False
+
+    async def _flush_channels(self) -> None:
+        """Drop the replies to the kernel_info probes so they don't pile up."""
+        assert self.client is not None
+        for channel in (self.client.shell_channel, self.client.iopub_channel):
+            while True:
+                try:
+                    await channel.get_msg(timeout=0.05)
+                except Exception:
+                    break
 
     def _write_connection_file(self) -> dict[str, Any]:
         info: dict[str, Any] = {
