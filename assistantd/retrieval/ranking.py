@@ -6,9 +6,10 @@
 * ``ranker="none"``: results in fused order, ``score = fused``. The score says how high a chunk
   ranks relative to the others, not how relevant it is, so a threshold filters by position.
 * ``ranker="auto"`` (and the dated default names): the fused candidates are rescored with an
-  absolute signal, ``score = (1 - DENSE_WEIGHT) * fused + DENSE_WEIGHT * max(cosine, 0)``,
-  where ``cosine`` is the chunk's best similarity to any query string. A chunk that merely
-  ranks first for an off-topic query then scores low and ``score_threshold`` can drop it.
+  absolute signal, ``score = max(cosine, 0) * (1 - FUSION_WEIGHT + FUSION_WEIGHT * fused)``,
+  where ``cosine`` is the chunk's best similarity to any query string. Meaning sets the level
+  (an off-topic chunk scores near 0, so ``score_threshold`` can drop it) and agreement between
+  the two rankings lifts a chunk by up to half again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 RRF_K = 60
-DENSE_WEIGHT = 0.5
+FUSION_WEIGHT = 0.5
 
 
 def fused_scores(rankings: Sequence[Sequence[int]]) -> dict[int, float]:
@@ -37,8 +38,8 @@ def final_scores(
         scored = fused
     else:
         scored = {
-            chunk_id: (1 - DENSE_WEIGHT) * value
-            + DENSE_WEIGHT * max(cosines.get(chunk_id, 0.0), 0.0)
+            chunk_id: max(cosines.get(chunk_id, 0.0), 0.0)
+            * (1 - FUSION_WEIGHT + FUSION_WEIGHT * value)
             for chunk_id, value in fused.items()
         }
     return sorted(scored.items(), key=lambda item: (-item[1], item[0]))

@@ -31,6 +31,73 @@ Mode = Literal["hybrid", "dense", "keyword"]
 # Candidates each method contributes before fusion, at least.
 MIN_CANDIDATES = 50
 _WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "too",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -355,8 +422,16 @@ class SqliteChunkIndex:
 
 
 def fts_query(queries: list[str]) -> str:
-    """An FTS5 expression matching any word of the queries, each quoted so none is syntax."""
-    words = dict.fromkeys(word.lower() for q in queries for word in _WORD.findall(q))
+    """An FTS5 expression matching any word of the queries, each quoted so none is syntax.
+
+    Function words are left out: OR-ing "the" or "in" would let any chunk match.
+    """
+    words = dict.fromkeys(
+        word
+        for q in queries
+        for word in (w.lower() for w in _WORD.findall(q))
+        if word not in STOPWORDS
+    )
     return " OR ".join(f'"{word}"' for word in words)
 
 
