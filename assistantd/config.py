@@ -54,6 +54,8 @@ class Settings(BaseSettings):
 
     # Files.
     max_file_bytes: int = 512 * 1024 * 1024
+    # Vector-store files indexed at the same time (parse, chunk, embed, index).
+    ingestion_workers: int = 2
 
     # Embeddings for vector stores / file_search: "local" runs the bundled all-MiniLM-L6-v2 on the
     # CPU; "openai" calls any OpenAI-compatible /v1/embeddings endpoint.
