@@ -40,6 +40,7 @@ class _Session:
     slot: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     kernel: KernelSession | None = None
+    prepared: bool = False  # its host dirs exist (made under the lock, before the first kernel)
     last_used: float = field(default_factory=time.monotonic)
 
     @property
@@ -104,6 +105,9 @@ class CodeSessions:
     async def _run(
         self, session: _Session, code: str, files: dict[str, bytes], timeout: float | None
     ) -> ExecutionResult:
+        if not session.prepared:
+            await asyncio.to_thread(self._fresh_dirs, session)
+            session.prepared = True
         if session.kernel is None or not session.kernel.alive:
             try:
                 session.kernel = await self._start_kernel(session)
@@ -146,7 +150,6 @@ class CodeSessions:
         if session is None:
             session = _Session(key=key, root=self._root_for(key), slot=self._free_slot())
             self._sessions[key] = session
-            await asyncio.to_thread(self._fresh_dirs, session)
         return session
 
     def _expired(self, session: _Session) -> bool:

@@ -94,6 +94,16 @@ async def test_charts_come_back_as_images_and_files(sessions: CodeSessions) -> N
 
 
 @needs_sandbox
+async def test_concurrent_calls_on_one_new_key_run_in_turn(sessions: CodeSessions) -> None:
+    key = new_key()
+    results = await asyncio.gather(
+        *(sessions.execute(key, "n = globals().get('n', 0) + 1\nprint(n)") for _ in range(3))
+    )
+    assert all(r.error is None for r in results), [r.logs for r in results]
+    assert sorted(r.logs.strip() for r in results) == ["1", "2", "3"]
+
+
+@needs_sandbox
 async def test_exception_is_reported_with_its_traceback(sessions: CodeSessions) -> None:
     key = new_key()
     result = await sessions.execute(key, "print('before')\n1 / 0")
