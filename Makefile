@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[code-interpreter,test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
