@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from assistantd.store import file_tables  # noqa: F401  (registers its tables on Base.metadata)
 from assistantd.store.tables import Base
 
 connection = context.config.attributes.get("connection")

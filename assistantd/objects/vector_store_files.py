@@ -1,0 +1,196 @@
+"""Vector-store files: a file's membership in a store and the state of its indexing.
+
+Adding a file only records it as ``in_progress``; the ingestion worker does the work and calls
+``finish``. Callers refresh the store's counts (``vector_stores.refresh``) in the same
+transaction and enqueue the work once it has committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistantd.clock import now
+from assistantd.errors import InvalidRequest, NotFound
+from assistantd.objects import files, vector_stores
+from assistantd.store import documents
+from assistantd.store.documents import Page, PageRequest
+from assistantd.store.file_tables import VectorStoreFile
+from assistantd.wire.vector_stores import (
+    CreateVectorStore,
+    CreateVectorStoreFile,
+    chunking_to_wire,
+)
+
+KIND = "vector store file"
+
+
+async def add(
+    session: AsyncSession,
+    tenant: str,
+    store_id: str,
+    entry: CreateVectorStoreFile,
+    batch_id: str | None = None,
+    param: str = "file_id",
+) -> dict[str, Any]:
+    """Record the file as being indexed (again, if it was already in the store)."""
+    await files.get(session, tenant, entry.file_id, param)
+    created_at = now()
+    data: dict[str, Any] = {
+        "id": entry.file_id,
+        "object": "vector_store.file",
+        "usage_bytes": 0,
+        "created_at": created_at,
+        "vector_store_id": store_id,
+        "status": "in_progress",
+        "last_error": None,
+        "chunking_strategy": chunking_to_wire(entry.chunking_strategy),
+        "attributes": entry.attributes or {},
+    }
+    row = await documents.fetch_for_update(
+        session, VectorStoreFile, tenant, entry.file_id, vector_store_id=store_id
+    )
+    if row is None:
+        row = VectorStoreFile(
+            id=entry.file_id,
+            tenant=tenant,
+            created_at=created_at,
+            vector_store_id=store_id,
+            batch_id=batch_id,
+            status="in_progress",
+            usage_bytes=0,
+            data=data,
+        )
+        await documents.insert(session, row)
+    else:
+        row.batch_id = batch_id
+        _set(row, data)
+    return data
+
+
+async def get(session: AsyncSession, tenant: str, store_id: str, file_id: str) -> dict[str, Any]:
+    return (await _row(session, tenant, store_id, file_id)).data
+
+
+async def update_attributes(
+    session: AsyncSession, tenant: str, store_id: str, file_id: str, attributes: dict[str, Any]
+) -> dict[str, Any]:
+    row = await _row(session, tenant, store_id, file_id, lock=True)
+    data = dict(row.data) | {"attributes": attributes}
+    documents.replace_data(row, data)
+    return data
+
+
+async def remove(session: AsyncSession, tenant: str, store_id: str, file_id: str) -> dict:
+    row = await _row(session, tenant, store_id, file_id)
+    await documents.remove(session, row)
+    await vector_stores.refresh(session, tenant, store_id)
+    return {"id": file_id, "object": "vector_store.file.deleted", "deleted": True}
+
+
+async def list_page(
+    session: AsyncSession,
+    tenant: str,
+    store_id: str,
+    request: PageRequest,
+    status: str | None,
+    batch_id: str | None = None,
+) -> Page:
+    return await documents.page(
+        session,
+        VectorStoreFile,
+        tenant,
+        request,
+        vector_store_id=store_id,
+        status=status,
+        batch_id=batch_id,
+    )
+
+
+async def finish(
+    session: AsyncSession,
+    tenant: str,
+    store_id: str,
+    file_id: str,
+    usage_bytes: int = 0,
+    error: tuple[str, str] | None = None,
+) -> VectorStoreFile | None:
+    """Record the outcome of indexing; returns the row, or None when the file is no longer
+    in progress (removed or cancelled meanwhile, so the work is to be thrown away)."""
+    row = await documents.fetch_for_update(
+        session, VectorStoreFile, tenant, file_id, vector_store_id=store_id
+    )
+    if row is None or row.status != "in_progress":
+        return None
+    data = dict(row.data)
+    if error is None:
+        data |= {"status": "completed", "usage_bytes": usage_bytes, "last_error": None}
+    else:
+        data |= {"status": "failed", "last_error": {"code": error[0], "message": error[1]}}
+    row.usage_bytes = data["usage_bytes"]
+    _set(row, data)
+    await vector_stores.refresh(session, tenant, store_id)
+    return row
+
+
+async def cancel_batch_files(session: AsyncSession, tenant: str, batch_id: str) -> list[str]:
+    """Mark the batch's files still in progress as cancelled; returns their file ids."""
+    query = select(VectorStoreFile).where(
+        VectorStoreFile.tenant == tenant,
+        VectorStoreFile.batch_id == batch_id,
+        VectorStoreFile.status == "in_progress",
+    )
+    rows = list((await session.execute(query.with_for_update())).scalars())
+    for row in rows:
+        _set(row, dict(row.data) | {"status": "cancelled"})
+    return [row.id for row in rows]
+
+
+async def unfinished(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """``(tenant, store_id, file_id)`` of every file still in progress, across all tenants (for
+    re-queuing at start-up)."""
+    query = select(
+        VectorStoreFile.tenant, VectorStoreFile.vector_store_id, VectorStoreFile.id
+    ).where(VectorStoreFile.status == "in_progress")
+    return [(t, s, f) for t, s, f in await session.execute(query.order_by(VectorStoreFile.seq))]
+
+
+def check_status_filter(value: str | None) -> str | None:
+    if value is not None and value not in vector_stores.FILE_STATUSES:
+        raise InvalidRequest(
+            f"Invalid value for 'filter': must be one of {', '.join(vector_stores.FILE_STATUSES)}.",
+            "filter",
+        )
+    return value
+
+
+def _set(row: VectorStoreFile, data: dict[str, Any]) -> None:
+    row.status = data["status"]
+    documents.replace_data(row, data)
+
+
+async def _row(
+    session: AsyncSession, tenant: str, store_id: str, file_id: str, lock: bool = False
+) -> VectorStoreFile:
+    fetch = documents.fetch_for_update if lock else documents.fetch
+    row = await fetch(session, VectorStoreFile, tenant, file_id, vector_store_id=store_id)
+    if row is None:
+        raise NotFound.object(KIND, file_id)
+    return row
+
+
+async def create_store(
+    session: AsyncSession, tenant: str, body: CreateVectorStore
+) -> tuple[dict[str, Any], list[str]]:
+    """A new store with ``body.file_ids`` added; returns it and the file ids to index."""
+    store = await vector_stores.create(session, tenant, body)
+    file_ids = list(dict.fromkeys(body.file_ids))
+    for position, file_id in enumerate(file_ids):
+        entry = CreateVectorStoreFile(file_id=file_id, chunking_strategy=body.chunking_strategy)
+        await add(session, tenant, store["id"], entry, param=f"file_ids[{position}]")
+    if file_ids:
+        await vector_stores.refresh(session, tenant, store["id"])
+        store = await vector_stores.get(session, tenant, store["id"])
+    return store, file_ids
