@@ -1,0 +1,72 @@
+"""The ASGI application: routers under ``/v1``, the error shape, and start-up / shut-down."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assistantd.api import assistants, errors, messages, models, threads
+from assistantd.api import files, uploads, vector_store_files, vector_stores
+from assistantd.config import Settings
+from assistantd.llm.router import ModelRouter
+from assistantd.retrieval.file_services import start_file_services
+from assistantd.store.database import Database
+
+log = logging.getLogger("assistantd")
+
+
+def create_app(settings: Settings | None = None, *, mount_scripted_model: bool = False) -> FastAPI:
+    """The server. ``mount_scripted_model`` also serves the scripted model under ``/scripted``."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        await db.migrate()
+        app.state.db = db
+        app.state.model_router = ModelRouter(settings)
+        app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
+        _announce_tenancy(settings)
+        try:
+            yield
+        finally:
+            await app.state.ingestion.stop()
+            await app.state.model_router.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title="assistantd",
+        summary="The OpenAI Assistants API v2, self-hosted, on any model",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (assistants, threads, messages, models):
+        app.include_router(module.router, prefix="/v1")
+    for module in (files, uploads, vector_stores, vector_store_files):
+        app.include_router(module.router, prefix="/v1")
+
+    if mount_scripted_model:
+        from assistantd.scripted_model.app import create_app as create_scripted_model
+
+        app.mount("/scripted", create_scripted_model(None))
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _announce_tenancy(settings: Settings) -> None:
+    if settings.tenant_keys:
+        log.info("multi-tenant: %d API keys, each its own tenant", len(settings.tenant_keys))
+    else:
+        log.warning(
+            "single-tenant: ASSISTANTD_API_KEYS is not set, so any API key is accepted "
+            "and every client sees every object"
+        )
