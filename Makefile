@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The CPU build of torch (for the offline embedding model); pinned so pip never picks a CUDA build.
+TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: setup serve try test lint bench
@@ -11,7 +13,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[code-interpreter,test]"
+	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
