@@ -8,11 +8,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistantd.api import assistants, errors, messages, models, threads
-from assistantd.api import files, uploads, vector_store_files, vector_stores
+from assistantd.api import (
+    assistants,
+    errors,
+    files,
+    messages,
+    models,
+    runs,
+    steps,
+    threads,
+    uploads,
+    vector_store_files,
+    vector_stores,
+)
 from assistantd.config import Settings
 from assistantd.llm.router import ModelRouter
 from assistantd.retrieval.file_services import start_file_services
+from assistantd.runs.engine import RunEngine
 from assistantd.store.database import Database
 
 log = logging.getLogger("assistantd")
@@ -29,11 +41,14 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         await db.migrate()
         app.state.db = db
         app.state.model_router = ModelRouter(settings)
+        app.state.run_engine = RunEngine(db, app.state.model_router, settings)
+        await app.state.run_engine.start()
         app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
         _announce_tenancy(settings)
         try:
             yield
         finally:
+            await app.state.run_engine.stop()
             await app.state.ingestion.stop()
             await app.state.model_router.aclose()
             await db.dispose()
@@ -45,7 +60,8 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (assistants, threads, messages, models):
+    # runs before threads: "/threads/runs" must not be taken for a thread id.
+    for module in (runs, steps, assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
     for module in (files, uploads, vector_stores, vector_store_files):
         app.include_router(module.router, prefix="/v1")

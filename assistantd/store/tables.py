@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,9 +58,16 @@ class Run(Document, Base):
     __tablename__ = "runs"
     thread_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32))
+    # The run engine's bookkeeping (not part of the wire object): which worker holds the run and
+    # until when, when it expires, and its running totals (usage, the pending tool-call step).
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    engine: Mapped[dict[str, Any] | None] = mapped_column(DocumentType, nullable=True)
     __table_args__ = (
         Index("ix_runs_thread_seq", "tenant", "thread_id", "seq"),
         Index("ix_runs_status", "status"),
+        Index("ix_runs_status_expires", "status", "expires_at"),
         # The thread lock: at most one active run per thread, enforced by the database itself.
         Index(
             "ux_runs_one_active_per_thread",
@@ -76,4 +83,11 @@ class RunStep(Document, Base):
     __tablename__ = "run_steps"
     thread_id: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(String(64))
-    __table_args__ = (Index("ix_run_steps_run_seq", "tenant", "run_id", "seq"),)
+    # Where a tool_calls step sits in the thread's history: after the message with this seq.
+    message_seq: Mapped[int | None] = mapped_column(SeqType, nullable=True)
+    # The calls as the model saw them (name, arguments, the output it is given back).
+    engine: Mapped[dict[str, Any] | None] = mapped_column(DocumentType, nullable=True)
+    __table_args__ = (
+        Index("ix_run_steps_run_seq", "tenant", "run_id", "seq"),
+        Index("ix_run_steps_thread_seq", "tenant", "thread_id", "seq"),
+    )

@@ -1,0 +1,189 @@
+"""The run engine: background workers that execute queued runs, a heartbeat that keeps their
+leases, and a sweeper that expires runs left waiting for tool outputs and recovers runs whose
+worker died. Started and stopped with the application.
+
+    engine = RunEngine(db, model_router, settings)
+    await engine.start()
+    engine.events.subscribe(run_id)          # what streaming consumes
+    engine.server_tools.register(tool)       # code_interpreter, file_search
+    await engine.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from assistantd.clock import now
+from assistantd.config import Settings
+from assistantd.llm.router import ModelRouter
+from assistantd.runs import leases
+from assistantd.runs.events import InProcessRunEvents, RunEvents
+from assistantd.runs.executor import Executor
+from assistantd.runs.leases import EXECUTING_STATUSES, Lease
+from assistantd.runs.queue import InProcessRunQueue, RunQueue
+from assistantd.runs.server_tools import ServerToolRegistry
+from assistantd.runs.transitions import Event, discard_open_work, finish_run
+from assistantd.store import documents
+from assistantd.store.database import Database
+from assistantd.store.tables import Run
+
+log = logging.getLogger(__name__)
+
+
+class RunEngine:
+    def __init__(
+        self,
+        db: Database,
+        router: ModelRouter,
+        settings: Settings,
+        *,
+        events: RunEvents | None = None,
+        queue: RunQueue | None = None,
+        server_tools: ServerToolRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.events: RunEvents = events or InProcessRunEvents()
+        self.queue: RunQueue = queue or InProcessRunQueue()
+        self.server_tools = server_tools or ServerToolRegistry()
+        worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease = Lease(worker, settings.run_lease_seconds)
+        self._db = db
+        self._executor = Executor(db, router, self.events, self.server_tools, settings, self.lease)
+        self._cancels: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        # Right after start-up on SQLite (one server process per database), every run still
+        # marked as executing was left by a process that is gone; on PostgreSQL only runs whose
+        # lease lapsed are (other live servers may share the database).
+        await self.recover(all_unowned=self._db.is_sqlite)
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"run-worker-{n}")
+            for n in range(self.settings.run_workers)
+        ]
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="run-heartbeat"))
+        self._tasks.append(asyncio.create_task(self._sweep(), name="run-sweeper"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    # --- what the API tells the engine ------------------------------------------------------
+
+    async def run_created(self, run: dict[str, Any]) -> None:
+        self.events.publish(run["id"], "thread.run.created", run)
+        self.events.publish(run["id"], "thread.run.queued", run)
+        await self.queue.put(run["id"])
+
+    async def tool_outputs_submitted(self, run: dict[str, Any], step: dict[str, Any]) -> None:
+        self.events.publish(run["id"], "thread.run.step.completed", step)
+        self.events.publish(run["id"], "thread.run.queued", run)
+        await self.queue.put(run["id"])
+
+    async def cancel_requested(self, run: dict[str, Any]) -> None:
+        self.events.publish(run["id"], "thread.run.cancelling", run)
+        if (signal := self._cancels.get(run["id"])) is not None:
+            signal.set()  # executing here: stop it now
+        else:
+            await self.queue.put(run["id"])  # a worker closes it (if we may take it)
+
+    # --- workers ----------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            run_id = await self.queue.get()
+            if run_id in self._cancels:
+                continue  # already executing here
+            signal = self._cancels[run_id] = asyncio.Event()
+            try:
+                await self._executor.execute(run_id, signal)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("executing run %s", run_id)
+            finally:
+                self._cancels.pop(run_id, None)
+
+    async def _heartbeat(self) -> None:
+        interval = max(self.lease.seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self._db.write() as session:
+                    held = await leases.renew(session, self.lease)
+            except Exception:
+                log.exception("renewing run leases")
+                continue
+            for run_id, status in held:
+                if status == "cancelling" and (signal := self._cancels.get(run_id)) is not None:
+                    signal.set()  # cancelled through another server process
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.run_sweep_interval_seconds)
+            try:
+                await self.expire_overdue()
+                await self.recover(all_unowned=False)
+            except Exception:
+                log.exception("sweeping runs")
+
+    # --- expiry and recovery ----------------------------------------------------------------
+
+    async def expire_overdue(self) -> None:
+        async with self._db.read() as session:
+            overdue = await leases.overdue(session, now())
+        for run_id in overdue:
+            async with self._db.write() as session:
+                row = await _lock(session, run_id)
+                if row is None or row.status != "requires_action" or (row.expires_at or 0) > now():
+                    continue
+                events = await finish_run(session, row, "expired")
+            self._publish(run_id, events)
+
+    async def recover(self, *, all_unowned: bool) -> None:
+        async with self._db.read() as session:
+            abandoned = await leases.abandoned(session, self.lease, all_unowned=all_unowned)
+        for run_id in abandoned:
+            if run_id in self._cancels:
+                continue
+            if await self._recover_one(run_id, all_unowned):
+                await self.queue.put(run_id)
+
+    async def _recover_one(self, run_id: str, forced: bool) -> bool:
+        """Requeue a run whose worker died, forgetting its half-written turn; True if requeued."""
+        async with self._db.write() as session:
+            row = await _lock(session, run_id)
+            if row is None or row.status not in EXECUTING_STATUSES:
+                return False
+            if not forced and not self.lease.can_take(row):
+                return False
+            if row.status == "cancelling":
+                events: list[Event] = await finish_run(session, row, "cancelled")
+            else:
+                await discard_open_work(session, row)
+                data = {**row.data, "status": "queued"}
+                row.status = "queued"
+                self.lease.take(row)
+                documents.replace_data(row, data)
+                events = [("thread.run.queued", data)]
+        log.info("recovered run %s (%s)", run_id, row.status)
+        self._publish(run_id, events)
+        return row.status == "queued"
+
+    def _publish(self, run_id: str, events: list[Event]) -> None:
+        for name, data in events:
+            self.events.publish(run_id, name, data)
+
+
+async def _lock(session: Any, run_id: str) -> Run | None:
+    query = select(Run).where(Run.id == run_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()

@@ -1,0 +1,524 @@
+"""Executing one run: claim it, then model turns until it completes, needs tool outputs, or
+ends otherwise. Writes happen at state changes only (never per token); every change is
+published as an event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Coroutine
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistantd.clock import now
+from assistantd.config import Settings
+from assistantd.llm.chat import ChatRequest, Usage
+from assistantd.llm.errors import UpstreamError
+from assistantd.llm.router import ModelRouter, Route
+from assistantd.runs import records
+from assistantd.runs.events import RunEvents
+from assistantd.runs.leases import Lease, release
+from assistantd.runs.prompt import (
+    Budget,
+    HistoryMessage,
+    HistoryToolTurn,
+    Prompt,
+    PromptTooLong,
+    build_prompt,
+)
+from assistantd.runs.server_tools import ServerToolRegistry, ServerToolResult, ToolCall, ToolContext
+from assistantd.runs.transitions import Event, finish_run, usage_of
+from assistantd.runs.turn import PendingCall, Turn
+from assistantd.store import documents
+from assistantd.store.database import Database
+from assistantd.store.tables import Assistant, Message, Run, RunStep, Thread
+from assistantd.wire.messages import text_part
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+INTERNAL_ERROR = "The server had an error while processing this run."
+
+
+class RunCancelled(Exception):
+    pass
+
+
+class CompletionBudgetSpent(Exception):
+    """The run has used all of its ``max_completion_tokens``."""
+
+
+@dataclass
+class RunState:
+    id: str
+    tenant: str
+    data: dict[str, Any]  # the run as it started executing (ids, model, tools, options)
+    engine: dict[str, Any]  # usage totals and the like, as last written
+    turn: Turn | None = None
+
+
+class Executor:
+    def __init__(
+        self,
+        db: Database,
+        router: ModelRouter,
+        events: RunEvents,
+        tools: ServerToolRegistry,
+        settings: Settings,
+        lease: Lease,
+    ) -> None:
+        self._db = db
+        self._router = router
+        self._events = events
+        self._tools = tools
+        self._settings = settings
+        self._lease = lease
+
+    async def execute(self, run_id: str, cancel: asyncio.Event) -> None:
+        state = await self._start(run_id)
+        if state is None:
+            return
+        try:
+            while not await self._turn(state, cancel):
+                pass
+        except RunCancelled:
+            await self._end(state, "cancelled")
+        except PromptTooLong:
+            await self._end(state, "incomplete", incomplete_reason="max_prompt_tokens")
+        except CompletionBudgetSpent:
+            await self._end(state, "incomplete", incomplete_reason="max_completion_tokens")
+        except UpstreamError as error:
+            await self._end(
+                state, "failed", last_error={"code": error.code, "message": error.message}
+            )
+        except Exception:
+            log.exception("run %s failed", run_id)
+            await self._end(
+                state, "failed", last_error={"code": "server_error", "message": INTERNAL_ERROR}
+            )
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    async def _start(self, run_id: str) -> RunState | None:
+        """Take the queued run (queued → in_progress); a cancelled one is closed instead."""
+        state: RunState | None = None
+        async with self._db.write() as session:
+            row = await _lock(session, run_id)
+            if row is None or not self._lease.can_take(row):
+                return None
+            if row.status == "cancelling":
+                events = await finish_run(session, row, "cancelled")
+            elif row.status == "queued":
+                started_at = row.data["started_at"] or now()
+                data = {**row.data, "status": "in_progress", "started_at": started_at}
+                row.status = "in_progress"
+                self._lease.take(row)
+                documents.replace_data(row, data)
+                events = [("thread.run.in_progress", data)]
+                state = RunState(run_id, row.tenant, data, dict(row.engine or {}))
+            else:
+                return None
+        self._publish(run_id, events)
+        return state
+
+    # --- one model turn ---------------------------------------------------------------------
+
+    async def _turn(self, state: RunState, cancel: asyncio.Event) -> bool:
+        """One model call and what follows it; True when the run has stopped executing."""
+        if cancel.is_set():
+            raise RunCancelled
+        budget = self._budget(state)
+        prompt, last_seq = await self._prompt(state, budget)
+        route = self._router.resolve(state.data["model"])
+        turn = state.turn = Turn(last_message_seq=last_seq)
+        await self._until_cancelled(self._stream(state, route, prompt.request, turn), cancel, turn)
+        results = await self._run_server_tools(state, prompt, turn, cancel)
+        return await self._finish_turn(state, turn, results, budget)
+
+    def _budget(self, state: RunState) -> Budget:
+        used = usage_of(state.engine)
+        window = self._context_window(state.data["model"])
+        max_prompt, max_completion = (
+            state.data["max_prompt_tokens"],
+            state.data["max_completion_tokens"],
+        )
+        prompt_left = None if max_prompt is None else max_prompt - used["prompt_tokens"]
+        completion_left = (
+            None if max_completion is None else max_completion - used["completion_tokens"]
+        )
+        if prompt_left is not None and prompt_left <= 0:
+            raise PromptTooLong
+        if completion_left is not None and completion_left <= 0:
+            raise CompletionBudgetSpent
+        return Budget(window, prompt_left, completion_left)
+
+    def _context_window(self, model: str) -> int:
+        try:
+            return self._router.resolve(model).context_window
+        except UpstreamError:
+            return self._settings.default_context_window
+
+    async def _prompt(self, state: RunState, budget: Budget) -> tuple[Prompt, int]:
+        thread_id = state.data["thread_id"]
+        async with self._db.read() as session:
+            history_rows = await session.execute(
+                select(Message.seq, Message.data)
+                .where(Message.tenant == state.tenant, Message.thread_id == thread_id)
+                .order_by(Message.seq)
+            )
+            history = [HistoryMessage(seq, data) for seq, data in history_rows]
+            step_rows = await session.execute(
+                select(RunStep.seq, RunStep.message_seq, RunStep.engine)
+                .where(
+                    RunStep.tenant == state.tenant,
+                    RunStep.thread_id == thread_id,
+                    RunStep.engine.is_not(None),
+                )
+                .order_by(RunStep.seq)
+            )
+            tool_turns = [
+                HistoryToolTurn(message_seq or 0, seq, engine.get("calls", []))
+                for seq, message_seq, engine in step_rows
+                if engine
+            ]
+        prompt = build_prompt(state.data, history, tool_turns, budget, self._tools)
+        return prompt, history[-1].seq if history else 0
+
+    async def _stream(
+        self, state: RunState, route: Route, request: ChatRequest, turn: Turn
+    ) -> None:
+        server_types = {
+            name: tool["type"] for name, tool in self._prompt_server_tools(state).items()
+        }
+        async with aclosing(route.stream_chat(request)) as chunks:
+            async for chunk in chunks:
+                if chunk.text:
+                    if turn.message is None:
+                        await self._shielded(turn, self._open_message(state, turn))
+                    self._events.publish(
+                        state.id, "thread.message.delta", turn.message_delta(chunk.text)
+                    )
+                    turn.text.append(chunk.text)
+                for delta in chunk.tool_calls:
+                    if turn.tool_step is None:
+                        await self._shielded(turn, self._open_tool_step(state, turn))
+                    payload = turn.add_call_delta(delta, server_types)
+                    if payload is not None:
+                        self._events.publish(state.id, "thread.run.step.delta", payload)
+                if chunk.finish_reason:
+                    turn.finish_reason = chunk.finish_reason
+                if chunk.usage is not None:
+                    turn.usage = chunk.usage
+
+    def _prompt_server_tools(self, state: RunState) -> dict[str, dict[str, Any]]:
+        names: dict[str, dict[str, Any]] = {}
+        for tool in state.data["tools"]:
+            implementation = self._tools.get(tool["type"]) if tool["type"] != "function" else None
+            if implementation is not None:
+                names[implementation.chat_function(tool)["function"]["name"]] = tool
+        return names
+
+    async def _shielded(self, turn: Turn, write: Coroutine[Any, Any, None]) -> None:
+        """A write that a cancellation must not interrupt halfway (it waits for it instead)."""
+        turn.pending_write = asyncio.ensure_future(write)
+        await asyncio.shield(turn.pending_write)
+        turn.pending_write = None
+
+    async def _open_message(self, state: RunState, turn: Turn) -> None:
+        at = now()
+        message = records.new_message(state.data, at)
+        step = records.new_step(
+            state.data,
+            {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
+            at,
+        )
+        async with self._db.write() as session:
+            turn.message_seq = await records.insert_message(session, state.tenant, message)
+            await records.insert_step(session, state.tenant, step)
+        turn.message, turn.message_step = message, step
+        self._publish(
+            state.id,
+            [
+                ("thread.run.step.created", step),
+                ("thread.run.step.in_progress", step),
+                ("thread.message.created", message),
+                ("thread.message.in_progress", message),
+            ],
+        )
+
+    async def _open_tool_step(self, state: RunState, turn: Turn) -> None:
+        step = records.new_step(state.data, {"type": "tool_calls", "tool_calls": []}, now())
+        position = turn.message_seq if turn.message_seq is not None else turn.last_message_seq
+        async with self._db.write() as session:
+            await records.insert_step(session, state.tenant, step, message_seq=position)
+        turn.tool_step = step
+        self._publish(
+            state.id, [("thread.run.step.created", step), ("thread.run.step.in_progress", step)]
+        )
+
+    async def _until_cancelled(
+        self, work: Awaitable[T], cancel: asyncio.Event, turn: Turn | None
+    ) -> T:
+        """Run ``work``; if the run is cancelled first, stop it (closing the model's stream)."""
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            waiter.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        if turn is not None and turn.pending_write is not None:
+            await asyncio.gather(turn.pending_write, return_exceptions=True)
+        raise RunCancelled
+
+    # --- server tools -----------------------------------------------------------------------
+
+    async def _run_server_tools(
+        self, state: RunState, prompt: Prompt, turn: Turn, cancel: asyncio.Event
+    ) -> dict[str, ServerToolResult]:
+        calls = [call for call in turn.calls.values() if call.name in prompt.server_tools]
+        if not calls:
+            return {}
+        resources = await self._tool_resources(state)
+        results: dict[str, ServerToolResult] = {}
+        for call in calls:
+            tool = prompt.server_tools[call.name]
+            implementation = self._tools.get(tool["type"])
+            assert implementation is not None
+            context = ToolContext(
+                db=self._db,
+                settings=self._settings,
+                tenant=state.tenant,
+                thread_id=state.data["thread_id"],
+                run_id=state.id,
+                assistant_id=state.data["assistant_id"],
+                tool=tool,
+                tool_resources=resources,
+                include=frozenset(state.engine.get("include") or ()),
+            )
+            work = implementation.run(ToolCall(call.id, call.name, call.arguments_text), context)
+            try:
+                results[call.id] = await self._until_cancelled(work, cancel, turn)
+            except (RunCancelled, asyncio.CancelledError):
+                raise
+            except Exception as error:  # the model hears about a failed tool and may recover
+                log.warning("server tool %s failed in run %s: %s", tool["type"], state.id, error)
+                entry = {"id": call.id, "type": tool["type"], tool["type"]: {}}
+                results[call.id] = ServerToolResult(entry, f"The tool failed: {error}")
+        return results
+
+    async def _tool_resources(self, state: RunState) -> dict[str, Any]:
+        """The assistant's resources, overridden tool by tool by the thread's, then the run's."""
+        async with self._db.read() as session:
+            assistant = await documents.fetch(
+                session, Assistant, state.tenant, state.data["assistant_id"]
+            )
+            thread = await documents.fetch(session, Thread, state.tenant, state.data["thread_id"])
+        merged: dict[str, Any] = {}
+        for source in (assistant, thread):
+            if source is not None:
+                merged.update(source.data.get("tool_resources") or {})
+        merged.update(state.engine.get("tool_resources") or {})
+        return merged
+
+    # --- after the model has answered -------------------------------------------------------
+
+    async def _finish_turn(
+        self, state: RunState, turn: Turn, results: dict[str, ServerToolResult], budget: Budget
+    ) -> bool:
+        usage = turn.usage or Usage(0, 0, 0)
+        truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
+        events: list[Event] = []
+        async with self._db.write() as session:
+            row = await _lock(session, state.id)
+            if row is None:
+                return True  # the thread was deleted under the run
+            if row.status == "cancelling":
+                raise RunCancelled
+            engine = _add_usage(dict(row.engine or {}), usage)
+            row.engine = state.engine = engine
+            step_usage = _usage_dict(usage)
+            if turn.message is not None:
+                events += await self._close_message(session, state, turn, truncated, step_usage)
+            if truncated:
+                events += await finish_run(
+                    session, row, "incomplete", incomplete_reason="max_completion_tokens"
+                )
+                done = True
+            elif turn.calls:
+                events += await self._close_tool_step(
+                    session, state, row, turn, results, step_usage
+                )
+                done = row.status == "requires_action"
+            else:
+                events += await finish_run(session, row, "completed")
+                done = True
+        self._publish(state.id, events)
+        return done
+
+    async def _close_message(
+        self,
+        session: AsyncSession,
+        state: RunState,
+        turn: Turn,
+        truncated: bool,
+        usage: dict[str, int],
+    ) -> list[Event]:
+        assert turn.message is not None and turn.message_step is not None
+        at = now()
+        message = {**turn.message, "content": [text_part(turn.text_value)]}
+        if truncated:
+            message.update(
+                status="incomplete", incomplete_at=at, incomplete_details={"reason": "max_tokens"}
+            )
+        else:
+            message.update(status="completed", completed_at=at)
+        step = {
+            **turn.message_step,
+            "status": "completed",
+            "completed_at": at,
+            "usage": records.ZERO_USAGE if turn.calls else usage,
+        }
+        await _replace(session, Message, state.tenant, message)
+        await _replace(session, RunStep, state.tenant, step)
+        return [
+            (f"thread.message.{message['status']}", message),
+            ("thread.run.step.completed", step),
+        ]
+
+    async def _close_tool_step(
+        self,
+        session: AsyncSession,
+        state: RunState,
+        row: Run,
+        turn: Turn,
+        results: dict[str, ServerToolResult],
+        usage: dict[str, int],
+    ) -> list[Event]:
+        assert turn.tool_step is not None
+        calls = [turn.calls[index] for index in sorted(turn.calls)]
+        entries = [
+            results[c.id].step_entry if c.id in results else _function_entry(c) for c in calls
+        ]
+        engine_calls = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "arguments": c.arguments_text,
+                "output": results[c.id].output if c.id in results else None,
+            }
+            for c in calls
+        ]
+        pending = [c for c in calls if c.id not in results]
+        step = {
+            **turn.tool_step,
+            "step_details": {"type": "tool_calls", "tool_calls": entries},
+            "usage": usage,
+        }
+        if not pending:
+            step.update(status="completed", completed_at=now())
+        step_row = await documents.fetch_for_update(session, RunStep, state.tenant, step["id"])
+        assert step_row is not None
+        documents.replace_data(step_row, step)
+        step_row.engine = {"calls": engine_calls}
+        if not pending:
+            return [("thread.run.step.completed", step)]
+        required = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments_text},
+            }
+            for c in pending
+        ]
+        data = {
+            **row.data,
+            "status": "requires_action",
+            "required_action": {
+                "type": "submit_tool_outputs",
+                "submit_tool_outputs": {"tool_calls": required},
+            },
+        }
+        row.status = "requires_action"
+        row.engine = {**(row.engine or {}), "pending_step_id": step["id"]}
+        release(row)
+        documents.replace_data(row, data)
+        return [("thread.run.requires_action", data)]
+
+    # --- ending abnormally ------------------------------------------------------------------
+
+    async def _end(
+        self,
+        state: RunState,
+        status: str,
+        *,
+        last_error: dict[str, str] | None = None,
+        incomplete_reason: str | None = None,
+    ) -> None:
+        partial = state.turn.partial_text() if state.turn else {}
+        async with self._db.write() as session:
+            row = await _lock(session, state.id)
+            if row is None or row.status not in ("in_progress", "cancelling", "queued"):
+                return
+            if row.status == "cancelling":
+                status, last_error, incomplete_reason = "cancelled", None, None
+            events = await finish_run(
+                session,
+                row,
+                status,
+                last_error=last_error,
+                incomplete_reason=incomplete_reason,
+                partial_text=partial,
+            )
+        self._publish(state.id, events)
+
+    def _publish(self, run_id: str, events: list[Event]) -> None:
+        for name, data in events:
+            self._events.publish(run_id, name, data)
+
+
+async def _lock(session: AsyncSession, run_id: str) -> Run | None:
+    query = select(Run).where(Run.id == run_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _replace(
+    session: AsyncSession, table: type[Message] | type[RunStep], tenant: str, data: dict[str, Any]
+) -> None:
+    row = await documents.fetch_for_update(session, table, tenant, data["id"])
+    if row is not None:
+        documents.replace_data(row, data)
+
+
+def _function_entry(call: PendingCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments_text, "output": None},
+    }
+
+
+def _add_usage(engine: dict[str, Any], usage: Usage) -> dict[str, Any]:
+    totals = usage_of(engine)
+    engine["usage"] = {
+        "prompt_tokens": totals["prompt_tokens"] + usage.prompt_tokens,
+        "completion_tokens": totals["completion_tokens"] + usage.completion_tokens,
+    }
+    return engine
+
+
+def _usage_dict(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+    }
