@@ -109,3 +109,17 @@ def fragile_client(
         run_expiry_seconds=2,
         run_sweep_interval_seconds=0.2,
     )
+
+
+def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], seconds: float = 20) -> Any:
+    """Poll ``fetch`` until ``done`` holds (a deadline only to fail instead of hanging)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting; last value: {value!r}")
+        time.sleep(0.05)

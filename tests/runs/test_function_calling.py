@@ -1,0 +1,156 @@
+"""Function calling: requires_action with every pending call, submitting outputs, the steps, and
+what the model sees on the next turn and on a follow-up run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+import pytest
+
+from tests.runs.conftest import Scripted
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+@pytest.fixture
+def tool_assistant(client: openai.OpenAI, model: str) -> Any:
+    return client.beta.assistants.create(model=model, tools=[WEATHER])
+
+
+def _two_calls(scripted: Scripted, model: str) -> None:
+    scripted.script(
+        model,
+        {
+            "tool_calls": [
+                {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}},
+                {"id": "call_rome", "name": "get_weather", "arguments": {"city": "Rome"}},
+            ]
+        },
+        {"text": "Paris is sunny, Rome is rainy."},
+    )
+
+
+def test_parallel_calls_then_outputs_then_answer(
+    client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
+) -> None:
+    _two_calls(scripted, model)
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    )
+    assert run.status == "requires_action"
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    assert [(c.id, c.function.name) for c in calls] == [
+        ("call_paris", "get_weather"),
+        ("call_rome", "get_weather"),
+    ]
+    assert json.loads(calls[0].function.arguments) == {"city": "Paris"}
+    [step] = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
+    assert step.type == "tool_calls" and step.status == "in_progress"
+
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[
+            {"tool_call_id": "call_paris", "output": "sunny"},
+            {"tool_call_id": "call_rome", "output": "rainy"},
+        ],
+    )
+    assert run.status == "completed"
+    assert run.required_action is None
+    steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id, order="asc")
+    tool_step, message_step = steps.data
+    assert tool_step.status == "completed"
+    outputs = [c.function.output for c in tool_step.step_details.tool_calls]
+    assert outputs == ["sunny", "rainy"]
+    assert message_step.type == "message_creation"
+    assert run.usage.total_tokens == sum(s.usage.total_tokens for s in steps.data)
+
+    second_request = scripted.requests(model)[-1]
+    roles = [m["role"] for m in second_request["messages"]]
+    assert roles == ["user", "assistant", "tool", "tool"]
+    assert second_request["messages"][1]["tool_calls"][1]["id"] == "call_rome"
+    assert second_request["messages"][3] == {
+        "role": "tool",
+        "tool_call_id": "call_rome",
+        "content": "rainy",
+    }
+    assert second_request["tools"] == [WEATHER]
+
+
+def test_a_follow_up_run_sees_the_earlier_tool_calls(
+    client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
+) -> None:
+    _two_calls(scripted, model)
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    )
+    client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[
+            {"tool_call_id": "call_paris", "output": "sunny"},
+            {"tool_call_id": "call_rome", "output": "rainy"},
+        ],
+    )
+    client.beta.threads.messages.create(thread_id=thread.id, role="user", content="And Oslo?")
+    scripted.script(model, {"text": "Snowy."})
+    client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=tool_assistant.id)
+    contents = [(m["role"], m.get("content")) for m in scripted.requests(model)[-1]["messages"]]
+    assert contents == [
+        ("user", "Hello?"),
+        ("assistant", None),
+        ("tool", "sunny"),
+        ("tool", "rainy"),
+        ("assistant", "Paris is sunny, Rome is rainy."),
+        ("user", "And Oslo?"),
+    ]
+
+
+def test_outputs_must_answer_every_pending_call_at_once(
+    client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
+) -> None:
+    _two_calls(scripted, model)
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    )
+    with pytest.raises(openai.BadRequestError) as missing:
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id,
+            thread_id=thread.id,
+            tool_outputs=[{"tool_call_id": "call_paris", "output": "sunny"}],
+        )
+    assert "call_rome" in missing.value.message
+    with pytest.raises(openai.BadRequestError) as unknown:
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id,
+            thread_id=thread.id,
+            tool_outputs=[
+                {"tool_call_id": "call_paris", "output": "sunny"},
+                {"tool_call_id": "call_nope", "output": "?"},
+            ],
+        )
+    assert "call_nope" in unknown.value.message
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == (
+        "requires_action"
+    )
+    client.beta.threads.runs.cancel(run.id, thread_id=thread.id)
+
+
+def test_outputs_are_refused_unless_the_run_requires_action(
+    client: openai.OpenAI, assistant: Any, thread: Any
+) -> None:
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[]
+        )
+    assert 'status "completed"' in refused.value.message
