@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.clock import now
 from assistantd.errors import NotFound
 from assistantd.ids import new_id
-from assistantd.objects.tool_resources import tool_resources_to_wire
+from assistantd.objects.tool_resources import create_helper_stores, tool_resources_to_wire
 from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.tables import Assistant
@@ -30,7 +30,9 @@ async def create(session: AsyncSession, tenant: str, body: CreateAssistant) -> d
         "model": body.model,
         "instructions": body.instructions,
         "tools": [tool_to_wire(tool) for tool in body.tools],
-        "tool_resources": tool_resources_to_wire(body.tool_resources),
+        "tool_resources": tool_resources_to_wire(
+            await create_helper_stores(session, tenant, body.tool_resources)
+        ),
         "metadata": body.metadata or {},
         "temperature": 1.0 if body.temperature is None else body.temperature,
         "top_p": 1.0 if body.top_p is None else body.top_p,

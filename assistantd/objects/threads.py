@@ -10,7 +10,7 @@ from assistantd.clock import now
 from assistantd.ids import new_id
 from assistantd.objects import messages
 from assistantd.objects.thread_lock import find_thread, lock_thread
-from assistantd.objects.tool_resources import tool_resources_to_wire
+from assistantd.objects.tool_resources import create_helper_stores, tool_resources_to_wire
 from assistantd.store import documents
 from assistantd.store.tables import Message, Run, RunStep, Thread
 from assistantd.wire.threads import CreateThread, ModifyThread
@@ -22,7 +22,9 @@ async def create(session: AsyncSession, tenant: str, body: CreateThread) -> dict
         "id": new_id("thread_"),
         "object": "thread",
         "created_at": created_at,
-        "tool_resources": tool_resources_to_wire(body.tool_resources),
+        "tool_resources": tool_resources_to_wire(
+            await create_helper_stores(session, tenant, body.tool_resources)
+        ),
         "metadata": body.metadata or {},
     }
     await documents.insert(
