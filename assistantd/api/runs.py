@@ -22,7 +22,7 @@ from assistantd.store.runs import active_run_id
 from assistantd.wire.runs import CreateRun, CreateThreadAndRun, ModifyRun, SubmitToolOutputs
 
 
-def poll_after(request: Request, response: Response) -> None:
+async def poll_after(request: Request, response: Response) -> None:
     response.headers["openai-poll-after-ms"] = str(request.app.state.settings.poll_after_ms)
 
 
