@@ -2,13 +2,23 @@
 
     .venv/bin/python bench/bench_retrieval.py [--quick]
 
-* Quality: a self-written fictional product knowledge base (bench/corpus/products.json), one
-  document per product plus shared shipping boilerplate, chunked 200/100 tokens. Two questions
-  per product: one quotes the product code (keyword-friendly), one paraphrases what it does
-  (meaning-friendly). A question is answered when a chunk of its product's file is retrieved;
-  recall@5 and MRR are over files. Keyword-only, dense-only and hybrid run in the same process
-  on the same index.
-* Ingestion: parse + chunk + embed (local MiniLM) + index of long text documents, chunks/s.
+* Quality, on a generated support knowledge base (``support_kb``; 300 articles, 60 with
+  --quick). The vocabulary in bench/corpus/support_kb.json is self-written: 40 home devices
+  (each with a two-letter model prefix and a paraphrase), 30 symptoms (each with a paraphrase),
+  15 causes, 20 resolutions and 3 boilerplate paragraphs. With a fixed seed, each article gets
+  a distinct (device, symptom) pair, one of its device's two model numbers (so a model number
+  is shared by ~4 articles), a unique 4-digit error code, a firmware version, a cause and two
+  resolutions, written into one template with the boilerplate. Articles are therefore
+  near-duplicates of each other: ~7 share the device, ~10 the symptom, all share the template.
+  Each article gets three questions, written from templates before any result was seen:
+  ``identifier`` quotes only its error code; ``paraphrase`` describes the device and the
+  symptom in the paraphrase wording; ``model+paraphrase`` gives the model number and the
+  paraphrased symptom. A question is answered when a chunk of its article is retrieved
+  (200/100-token chunks); recall@5 and MRR are over files. Keyword-only, dense-only and hybrid
+  rank the same index in the same run.
+* Ingestion: parse + chunk (800/400) + embed + index of long text documents, chunks/s, for
+  each local runtime side by side on the same documents, and the runtimes' cosine agreement
+  with the fp32 torch model on a sample of chunks.
 * Search: p50/p95 of ``SqliteChunkIndex.search`` over 10k (and 100k without --quick) chunks with
   synthetic unit vectors and synthetic text; query embedding is timed separately.
 """
@@ -18,93 +28,125 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistantd.retrieval import ChunkingStrategy, SqliteChunkIndex, ingest_file
+from assistantd.retrieval import ChunkingStrategy, SqliteChunkIndex, chunk_text, ingest_file
 from assistantd.retrieval.chunking import Chunk
 from assistantd.retrieval.local_embedder import LocalEmbedder
 
-CORPUS = Path(__file__).parent / "corpus" / "products.json"
+KB = Path(__file__).parent / "corpus" / "support_kb.json"
 STRATEGY = ChunkingStrategy(200, 100)
-BOILERPLATE = (
-    "Shipping and returns. Orders ship within two business days from our warehouse. "
-    "Returns are accepted within thirty days of delivery when the product is unused and in its "
-    "original packaging. Refunds are paid to the original payment method within a week. "
-    "Customer service answers email and phone questions on weekdays from nine to five. "
-    "Spare parts and accessories can be ordered from the support page using the product code."
-)
+KINDS = ("identifier", "paraphrase", "model+paraphrase")
 
 
-def product_document(product: dict) -> str:
-    return (
-        f"{product['name']} (model {product['code']})\n\n"
-        f"The {product['name']} is {product['about']}. It comes with a {product['warranty']} "
-        f"warranty covering defects in materials and workmanship; the warranty for model "
-        f"{product['code']} is registered online with the serial number.\n\n"
-        f"{BOILERPLATE}\n\nModel {product['code']} is designed and tested by our product team."
+@dataclass(frozen=True)
+class Article:
+    file_id: str
+    text: str
+    questions: dict[str, str]  # kind → question
+
+
+def support_kb(count: int, seed: int = 5) -> list[Article]:
+    """``count`` generated support articles with their questions (see the module docstring)."""
+    vocab = json.loads(KB.read_text())
+    components, symptoms = vocab["components"], vocab["symptoms"]
+    rng = random.Random(seed)
+    pairs = rng.sample(
+        [(c, s) for c in range(len(components)) for s in range(len(symptoms))], count
     )
+    codes = rng.sample(range(1000, 10000), count)
+    models = [
+        [f"{prefix}-{n}" for n in rng.sample(range(100, 1000), 2)] for _, prefix, _ in components
+    ]
+    articles = []
+    for i, ((c, s), code) in enumerate(zip(pairs, codes, strict=True)):
+        name, _, device_paraphrase = components[c]
+        symptom, symptom_paraphrase = symptoms[s]
+        model = rng.choice(models[c])
+        first, second = rng.sample(vocab["resolutions"], 2)
+        firmware = f"{rng.randint(1, 4)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}"
+        text = (
+            f"Support article KB-{i:04d}: {name} model {model}\n"
+            f"Error code E-{code}\n\n"
+            f"Affected product: {name} model {model}, firmware {firmware} and earlier.\n\n"
+            f"Symptom: {symptom}. Customers with the {name} {model} report that {symptom}; "
+            f"error code E-{code} appears in the event log.\n\n"
+            f"Cause: {rng.choice(vocab['causes'])}.\n\n"
+            f"Resolution: {first}. If the problem continues after that, {second}.\n\n"
+            + "\n\n".join(vocab["boilerplate"])
+        )
+        questions = {
+            "identifier": f"What is the fix for error code E-{code}?",
+            "paraphrase": f"My {device_paraphrase}: {symptom_paraphrase}. What should I do?",
+            "model+paraphrase": f"My {model}: {symptom_paraphrase}. What should I do?",
+        }
+        articles.append(Article(f"kb{i:04d}", text, questions))
+    return articles
 
 
-def questions(products: list[dict]) -> list[tuple[str, str, str]]:
-    """(kind, question, expected file id)."""
-    out = []
-    for p in products:
-        out.append(("code", f"How long is the warranty for {p['code']}?", p["code"]))
-        out.append(("paraphrase", p["paraphrase"], p["code"]))
-    return out
-
-
-async def quality(embedder: LocalEmbedder, workdir: Path) -> list[list[str]]:
-    products = json.loads(CORPUS.read_text())["products"]
-    index = SqliteChunkIndex(workdir / "quality.sqlite3")
-    for p in products:
-        data = product_document(p).encode()
-        await ingest_file(index, embedder, "vs", p["code"], data, f"{p['code']}.md", None, STRATEGY)
-    asked = questions(products)
+async def quality(embedder: LocalEmbedder, workdir: Path, articles: list[Article]) -> list[list]:
+    index = SqliteChunkIndex(workdir / f"quality-{embedder.runtime_name}.sqlite3")
+    for article in articles:
+        data = article.text.encode()
+        await ingest_file(index, embedder, "vs", article.file_id, data, "a.md", None, STRATEGY)
+    asked = [(kind, a.questions[kind], a.file_id) for a in articles for kind in KINDS]
     vectors = await embedder.embed([q for _, q, _ in asked])
-    rows = []
-    for mode, ranker in (
-        ("keyword", "none"),
-        ("dense", "none"),
-        ("hybrid", "none"),
-        ("hybrid", "auto"),
-    ):
-        for kind in ("code", "paraphrase", "all"):
-            ranks = []
-            for (k, q, expected), vector in zip(asked, vectors, strict=True):
-                if kind != "all" and k != kind:
-                    continue
-                hits = await index.search(["vs"], [q], vector, 20, 0.0, None, ranker, mode=mode)
-                files = list(dict.fromkeys(h.file_id for h in hits))
-                ranks.append(files.index(expected) + 1 if expected in files else None)
-            recall = sum(1 for r in ranks if r and r <= 5) / len(ranks)
-            mrr = sum(1 / r for r in ranks if r) / len(ranks)
-            rows.append([mode, ranker, kind, str(len(ranks)), f"{recall:.3f}", f"{mrr:.3f}"])
+    ranks: dict[tuple[str, str], list[int | None]] = {}
+    methods = [("keyword", "none"), ("dense", "none"), ("hybrid", "none"), ("hybrid", "auto")]
+    for mode, ranker in methods:
+        for (kind, question, expected), vector in zip(asked, vectors, strict=True):
+            hits = await index.search(["vs"], [question], vector, 20, 0.0, None, ranker, mode=mode)
+            files = list(dict.fromkeys(h.file_id for h in hits))
+            rank = files.index(expected) + 1 if expected in files else None
+            ranks.setdefault((f"{mode} ({ranker})", kind), []).append(rank)
+            ranks.setdefault((f"{mode} ({ranker})", "all"), []).append(rank)
     await index.close()
+    rows = []
+    for mode, ranker in methods:
+        method = f"{mode} ({ranker})"
+        row = [embedder.runtime_name, method]
+        for kind in (*KINDS, "all"):
+            found = ranks[method, kind]
+            recall = sum(1 for r in found if r and r <= 5) / len(found)
+            mrr = sum(1 / r for r in found if r) / len(found)
+            row.append(f"{recall:.3f} / {mrr:.3f}")
+        rows.append(row)
     return rows
 
 
-async def ingestion(embedder: LocalEmbedder, workdir: Path, documents: int) -> list[str]:
-    products = json.loads(CORPUS.read_text())["products"]
-    rng = random.Random(7)
-    index = SqliteChunkIndex(workdir / "ingest.sqlite3")
-    texts = []
-    for _ in range(documents):
-        sample = rng.sample(products, 12)
-        texts.append("\n\n".join(product_document(p) for p in sample))
+async def ingestion(embedder: LocalEmbedder, workdir: Path, texts: list[str]) -> list[str]:
+    index = SqliteChunkIndex(workdir / f"ingest-{embedder.runtime_name}.sqlite3")
     chunks = 0
     start = time.perf_counter()
     for i, text in enumerate(texts):
         chunks += await ingest_file(index, embedder, "vs", f"doc{i}", text.encode(), "doc.txt")
     elapsed = time.perf_counter() - start
     await index.close()
-    return [str(documents), str(chunks), f"{elapsed:.1f}", f"{chunks / elapsed:.1f}"]
+    rate = f"{chunks / elapsed:.1f}"
+    return [embedder.runtime_name, str(len(texts)), str(chunks), f"{elapsed:.1f}", rate]
+
+
+async def agreement(embedder: LocalEmbedder, reference: LocalEmbedder, texts: list[str]) -> str:
+    ours, theirs = await embedder.embed(texts), await reference.embed(texts)
+    cosines = np.sum(ours * theirs, axis=1)
+    return f"min {cosines.min():.4f}, mean {cosines.mean():.4f}"
+
+
+async def query_p50(embedder: LocalEmbedder) -> float:
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        await embedder.embed(["how long is the warranty for a coffee machine?"])
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
 async def search_latency(
@@ -138,36 +180,60 @@ async def search_latency(
     return rows
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
+def table(headers: list[str], rows: list[list]) -> str:
+    def cell(value: object) -> str:
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 async def main(quick: bool) -> None:
-    embedder = LocalEmbedder()
-    start = time.perf_counter()
-    await embedder.load()
-    print(f"local model load: {time.perf_counter() - start:.1f} s\n")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)\n")
+    runtimes = {name: LocalEmbedder(runtime=name) for name in ("onnx-int8", "onnx-fp32", "torch")}
+    if quick:
+        del runtimes["onnx-fp32"]
+    for name, embedder in runtimes.items():
+        start = time.perf_counter()
+        await embedder.load()
+        print(f"{name} load (built once, then cached): {time.perf_counter() - start:.1f} s")
+    default = runtimes["onnx-int8"]
+    articles = support_kb(60 if quick else 300)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        print("## Retrieval quality (files; 200/100-token chunks)\n")
-        rows = await quality(embedder, workdir)
-        print(table(["method", "ranker", "questions", "n", "recall@5", "MRR"], rows))
+        print(f"\n## Retrieval quality ({len(articles)} generated support articles)\n")
+        rows = await quality(default, workdir, articles)
+        if not quick:
+            rows += await quality(runtimes["torch"], workdir, articles)
+        kinds = [f"{kind} ({len(articles)})" for kind in KINDS]
+        headers = ["embedder", "method (ranker)", *kinds, f"all ({3 * len(articles)})"]
+        print("recall@5 / MRR per question kind (number of questions)\n")
+        print(table(headers, rows))
+
         print("\n## Ingestion (parse + chunk 800/400 + embed + index, local MiniLM, 2 cores)\n")
-        row = await ingestion(embedder, workdir, 2 if quick else 8)
-        print(table(["documents", "chunks", "seconds", "chunks/s"], [row]))
-        query = (await embedder.embed(["warranty for a coffee machine"]))[0]
-        times = []
-        for _ in range(10):
-            start = time.perf_counter()
-            await embedder.embed(["how long is the warranty for a coffee machine?"])
-            times.append((time.perf_counter() - start) * 1000)
-        print(f"\nquery embedding p50: {statistics.median(times):.1f} ms\n")
-        print("## Search latency (index.search, hybrid + auto rerank, top 10, synthetic)\n")
+        per_doc = 40
+        docs = 1 if quick else 4
+        texts = [
+            "\n\n".join(a.text for a in articles[i * per_doc : (i + 1) * per_doc])
+            for i in range(docs)
+        ]
+        sample = [c.text for c in chunk_text("\n\n".join(texts))][:32]
+        rows = []
+        for embedder in runtimes.values():
+            row = await ingestion(embedder, workdir, texts)
+            row.append(await agreement(embedder, runtimes["torch"], sample))
+            row.append(f"{await query_p50(embedder):.1f}")
+            rows.append(row)
+        headers = ["runtime", "documents", "chunks", "seconds", "chunks/s", "cosine vs torch"]
+        print(table([*headers, "query embed p50 ms"], rows))
+
+        print("\n## Search latency (index.search, hybrid + auto rerank, top 10, synthetic)\n")
+        query = (await default.embed(["warranty for a coffee machine"]))[0]
         sizes = [10_000] if quick else [10_000, 100_000]
         rows = await search_latency(workdir, sizes, query, 384)
         print(table(["chunks", "filter", "p50 ms", "p95 ms"], rows))
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -226,8 +226,12 @@ class SqliteChunkIndex:
         scored = {s: _dense_scores(m, filters, query_vectors) for s, m in matrices.items()}
         dense = _top_ids(scored, matrices, pool) if mode != "keyword" else []
         keyword = [] if mode == "dense" else self._keyword_ranking(matrices, queries, pool, filters)
-        fused = fused_scores([dense, [chunk_id for chunk_id, _ in keyword]])
-        cosines = _candidate_cosines(scored, matrices, dense, keyword)
+        owners = [(chunk_id, store_id) for chunk_id, store_id, _ in keyword]
+        cosines = _candidate_cosines(scored, matrices, dense, owners)
+        fused = fused_scores(
+            {chunk_id: cosines[chunk_id] for chunk_id in dense},
+            {chunk_id: bm25 for chunk_id, _, bm25 in keyword},
+        )
         ranked = final_scores(fused, cosines, ranker)
         # Rounded before the threshold so a client re-using a returned score keeps that hit.
         rounded = [(cid, round(score, 6)) for cid, score in ranked]
@@ -273,8 +277,11 @@ class SqliteChunkIndex:
         queries: list[str],
         pool: int,
         filters: dict | None,
-    ) -> list[tuple[int, str]]:
-        """``(chunk id, store id)`` of the best BM25 matches across the stores, best first."""
+    ) -> list[tuple[int, str, float]]:
+        """``(chunk id, store id, BM25)`` of the best matches across the stores, best first.
+
+        FTS5's ``bm25()`` is negative (lower is better); the BM25 returned here is its negation.
+        """
         expression = fts_query(queries)
         if not expression:
             return []
@@ -288,7 +295,7 @@ class SqliteChunkIndex:
             for chunk_id, score in keyword_tables.ranked_ids(db, table, expression, pool, allowed):
                 found.append((score, chunk_id, store_id))
         found.sort()
-        return [(chunk_id, store_id) for _, chunk_id, store_id in found[:pool]]
+        return [(chunk_id, store_id, -score) for score, chunk_id, store_id in found[:pool]]
 
     def _hits(
         self, chosen: list[tuple[int, float]], matrices: dict[str, _StoreMatrix]
