@@ -30,7 +30,13 @@ from assistantd.runs.prompt import (
     PromptTooLong,
     build_prompt,
 )
-from assistantd.runs.server_tools import ServerToolRegistry, ServerToolResult, ToolCall, ToolContext
+from assistantd.runs.server_tools import (
+    AnnotationContext,
+    ServerToolRegistry,
+    ServerToolResult,
+    ToolCall,
+    ToolContext,
+)
 from assistantd.runs.transitions import Event, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
 from assistantd.store import documents
@@ -375,7 +381,8 @@ class Executor:
     ) -> list[Event]:
         assert turn.message is not None and turn.message_step is not None
         at = now()
-        message = {**turn.message, "content": [text_part(turn.text_value)]}
+        content = await self._annotated(session, state, [text_part(turn.text_value)])
+        message = {**turn.message, "content": content}
         if truncated:
             message.update(
                 status="incomplete", incomplete_at=at, incomplete_details={"reason": "max_tokens"}
@@ -391,9 +398,32 @@ class Executor:
         await _replace(session, Message, state.tenant, message)
         await _replace(session, RunStep, state.tenant, step)
         return [
+            *_annotation_deltas(message),
             (f"thread.message.{message['status']}", message),
             ("thread.run.step.completed", step),
         ]
+
+    async def _annotated(
+        self, session: AsyncSession, state: RunState, content: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The message content after every annotating server tool has had its say."""
+        annotators = self._tools.annotators()
+        if not annotators:
+            return content
+        steps = await documents.page(
+            session, RunStep, state.tenant, documents.PageRequest(limit=100, order="asc"),
+            run_id=state.id,
+        )  # fmt: skip
+        calls = [
+            call
+            for step in steps.data
+            if step["step_details"]["type"] == "tool_calls"
+            for call in step["step_details"]["tool_calls"]
+        ]
+        context = AnnotationContext(session, state.tenant, state.id, calls)
+        for annotator in annotators:
+            content = await annotator.annotate(content, context)
+        return content
 
     async def _close_tool_step(
         self,
@@ -497,6 +527,22 @@ async def _replace(
     row = await documents.fetch_for_update(session, table, tenant, data["id"])
     if row is not None:
         documents.replace_data(row, data)
+
+
+def _annotation_deltas(message: dict[str, Any]) -> list[Event]:
+    """Streamed text carries no annotations; they arrive in one delta before the message
+    completes (and content parts an annotator added, such as images, with it)."""
+    parts = []
+    for index, part in enumerate(message["content"]):
+        if part["type"] != "text":
+            parts.append({"index": index, **part})
+        elif part["text"]["annotations"]:
+            annotations = [{"index": i, **a} for i, a in enumerate(part["text"]["annotations"])]
+            parts.append({"index": index, "type": "text", "text": {"annotations": annotations}})
+    if not parts:
+        return []
+    delta = {"id": message["id"], "object": "thread.message.delta", "delta": {"content": parts}}
+    return [("thread.message.delta", delta)]
 
 
 def _function_entry(call: PendingCall) -> dict[str, Any]:

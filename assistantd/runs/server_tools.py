@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from assistantd.config import Settings
 from assistantd.store.database import Database
 
@@ -56,6 +58,26 @@ class ServerTool(Protocol):
     async def run(self, call: ToolCall, context: ToolContext) -> ServerToolResult: ...
 
 
+@dataclass(frozen=True)
+class AnnotationContext:
+    """What an annotator may look at when an assistant message of a run is completed."""
+
+    session: AsyncSession  # the transaction that completes the message
+    tenant: str
+    run_id: str
+    tool_calls: list[dict[str, Any]]  # every tool-call entry of the run's steps so far, in order
+
+
+class MessageAnnotator(Protocol):
+    """A server tool that turns its traces in the model's text into message content: source
+    markers into ``file_citation`` annotations, ``sandbox:/mnt/data/…`` links into ``file_path``
+    annotations, generated images into ``image_file`` parts."""
+
+    async def annotate(
+        self, content: list[dict[str, Any]], context: AnnotationContext
+    ) -> list[dict[str, Any]]: ...
+
+
 class ServerToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, ServerTool] = {}
@@ -65,3 +87,7 @@ class ServerToolRegistry:
 
     def get(self, tool_type: str) -> ServerTool | None:
         return self._tools.get(tool_type)
+
+    def annotators(self) -> list[MessageAnnotator]:
+        """The registered tools that also annotate messages (they have an ``annotate`` method)."""
+        return [tool for tool in self._tools.values() if hasattr(tool, "annotate")]  # type: ignore[misc]
