@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int | None = None
     embedding_batch_size: int = 32
+    # How long a file_search call waits for its stores' files still being indexed before it
+    # searches what is ready (a thread's fresh attachments are usually still in progress).
+    file_search_wait_seconds: float = 30.0
 
     # code_interpreter.
     code_interpreter_idle_seconds: float = 3600.0
