@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int | None = None
     embedding_batch_size: int = 32
+    # How the local model runs: "auto" is onnxruntime with int8 weights when onnxruntime is
+    # installed (built once from the shipped weights, no download), else torch fp32;
+    # "onnx-fp32" gives torch's vectors faster; "torch" needs no onnxruntime.
+    embedding_local_runtime: Literal["auto", "onnx-int8", "onnx-fp32", "torch"] = "auto"
+    # Where the built ONNX models are cached; default $XDG_CACHE_HOME/assistantd/models.
+    embedding_model_cache_dir: Path | None = None
     # How long a file_search call waits for its stores' files still being indexed before it
     # searches what is ready (a thread's fresh attachments are usually still in progress).
     file_search_wait_seconds: float = 30.0
