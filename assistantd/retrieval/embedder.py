@@ -78,4 +78,8 @@ def make_embedder(settings: Settings) -> Embedder:
         )
     from assistantd.retrieval.local_embedder import LocalEmbedder
 
-    return LocalEmbedder(batch_size=max(settings.embedding_batch_size, 1))
+    return LocalEmbedder(
+        batch_size=max(settings.embedding_batch_size, 1),
+        runtime=settings.embedding_local_runtime,
+        cache_dir=settings.embedding_model_cache_dir,
+    )

@@ -229,6 +229,12 @@ async def test_the_onnx_model_is_built_once_and_reused(
     assert not list(model_cache.glob(".build-*"))
 
 
+def test_settings_choose_the_local_runtime(model_cache: Path) -> None:
+    settings = Settings(embedding_local_runtime="torch", embedding_model_cache_dir=model_cache)
+    embedder = make_embedder(settings)
+    assert isinstance(embedder, LocalEmbedder) and embedder.runtime_name == "torch-fp32"
+
+
 def test_unknown_runtimes_are_rejected() -> None:
     with pytest.raises(ValueError, match="runtime"):
         LocalEmbedder(runtime="gpu")  # type: ignore[arg-type]
