@@ -26,6 +26,8 @@ from assistantd.llm.router import ModelRouter
 from assistantd.retrieval.file_services import start_file_services
 from assistantd.runs.engine import RunEngine
 from assistantd.store.database import Database
+from assistantd.tools.code_interpreter import CodeSessions
+from assistantd.tools.code_interpreter.tool import CodeInterpreterTool
 
 log = logging.getLogger("assistantd")
 
@@ -44,11 +46,16 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         app.state.run_engine = RunEngine(db, app.state.model_router, settings)
         await app.state.run_engine.start()
         app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
+        app.state.code_sessions = CodeSessions(settings)
+        app.state.run_engine.server_tools.register(
+            CodeInterpreterTool(app.state.code_sessions, app.state.blobs)
+        )
         _announce_tenancy(settings)
         try:
             yield
         finally:
             await app.state.run_engine.stop()
+            await app.state.code_sessions.aclose()
             await app.state.ingestion.stop()
             await app.state.model_router.aclose()
             await db.dispose()

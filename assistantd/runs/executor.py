@@ -320,6 +320,9 @@ class Executor:
                 log.warning("server tool %s failed in run %s: %s", tool["type"], state.id, error)
                 entry = {"id": call.id, "type": tool["type"], tool["type"]: {}}
                 results[call.id] = ServerToolResult(entry, f"The tool failed: {error}")
+            delta = turn.result_delta(call.id, results[call.id].step_entry)
+            if delta is not None:
+                self._events.publish(state.id, "thread.run.step.delta", delta)
         return results
 
     async def _tool_resources(self, state: RunState) -> dict[str, Any]:

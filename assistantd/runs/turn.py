@@ -9,6 +9,7 @@ from typing import Any
 
 from assistantd.ids import new_id
 from assistantd.llm.chat import ToolCallDelta, Usage
+from assistantd.tools.code_interpreter.code_argument import CodeInputStream
 
 
 @dataclass
@@ -16,6 +17,8 @@ class PendingCall:
     id: str
     name: str
     arguments: list[str] = field(default_factory=list)
+    # A code_interpreter call streams its code (decoded from the JSON arguments) as its input.
+    code: CodeInputStream | None = None
 
     @property
     def arguments_text(self) -> str:
@@ -71,12 +74,35 @@ class Turn:
                 return None
             call.arguments.append(delta.arguments)
             if call.name in server_types:
-                return None
+                return self._step_delta(_code_piece(delta.index, call, delta.arguments))
             entry = {
                 "index": delta.index,
                 "type": "function",
                 "function": {"arguments": delta.arguments},
             }
+        return self._step_delta(entry)
+
+    def result_delta(self, call_id: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+        """The step delta that streams a server tool's result (a code_interpreter call's
+        outputs, with any code not streamed yet), once the tool has run."""
+        index, call = next(((i, c) for i, c in self.calls.items() if c.id == call_id), (0, None))
+        details = entry.get("code_interpreter")
+        if call is None or entry.get("type") != "code_interpreter" or details is None:
+            return None
+        body: dict[str, Any] = {
+            "outputs": [{"index": i, **output} for i, output in enumerate(details["outputs"])]
+        }
+        sent = call.code.sent if call.code is not None else ""
+        if details["input"].startswith(sent) and len(details["input"]) > len(sent):
+            body["input"] = details["input"][len(sent) :]
+        return self._step_delta(
+            {"index": index, "type": "code_interpreter", "code_interpreter": body}
+        )
+
+    def _step_delta(self, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+        if entry is None:
+            return None
+        assert self.tool_step is not None
         return {
             "id": self.tool_step["id"],
             "object": "thread.run.step.delta",
@@ -84,7 +110,20 @@ class Turn:
         }
 
 
+def _code_piece(index: int, call: PendingCall, fragment: str) -> dict[str, Any] | None:
+    if call.code is None:
+        return None
+    piece = call.code.feed(fragment)
+    if not piece:
+        return None
+    return {"index": index, "type": "code_interpreter", "code_interpreter": {"input": piece}}
+
+
 def _intro(index: int, call: PendingCall, server_type: str | None) -> dict[str, Any]:
+    if server_type == "code_interpreter":
+        call.code = CodeInputStream()
+        body = {"input": call.code.feed(call.arguments_text), "outputs": []}
+        return {"index": index, "id": call.id, "type": server_type, server_type: body}
     if server_type is not None:
         return {"index": index, "id": call.id, "type": server_type, server_type: {}}
     function = {"name": call.name, "arguments": call.arguments_text, "output": None}

@@ -41,6 +41,8 @@ class _Session:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     kernel: KernelSession | None = None
     prepared: bool = False  # its host dirs exist (made under the lock, before the first kernel)
+    # The caller's tags (say file ids) of the inputs placed in this session's /mnt/data, by name.
+    inputs: dict[str, str] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
 
     @property
@@ -84,13 +86,18 @@ class CodeSessions:
         code: str,
         files: Mapping[str, bytes] | None = None,
         timeout: float | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
     ) -> ExecutionResult:
         """Run ``code`` in ``key``'s session after writing ``files`` into ``/mnt/data``.
 
+        ``tags`` label some of ``files`` (name → tag, e.g. the file id); ``placed_inputs``
+        reports them for as long as this session lives, so callers upload each input once.
         Raises ``ValueError`` for a file name that is not a plain basename. Everything that
         goes wrong inside the sandbox comes back as ``ExecutionResult.error``.
         """
         files = {checked_name(name): data for name, data in (files or {}).items()}
+        tags = {name: tag for name, tag in (tags or {}).items() if name in files}
         reason = await self.backend.unavailable_reason()
         if reason is not None:
             return ExecutionResult(error=f"SandboxUnavailable: {reason}")
@@ -98,12 +105,24 @@ class CodeSessions:
         session = await self._session(key)
         async with session.lock:
             try:
-                return await self._run(session, code, files, timeout)
+                return await self._run(session, code, files, tags, timeout)
             finally:
                 session.last_used = time.monotonic()
 
+    def placed_inputs(self, key: str) -> dict[str, str]:
+        """The tagged inputs (name → tag) in ``key``'s live session; empty for a new one."""
+        session = self._sessions.get(key)
+        if session is None or (self._expired(session) and not session.lock.locked()):
+            return {}
+        return dict(session.inputs)
+
     async def _run(
-        self, session: _Session, code: str, files: dict[str, bytes], timeout: float | None
+        self,
+        session: _Session,
+        code: str,
+        files: dict[str, bytes],
+        tags: dict[str, str],
+        timeout: float | None,
     ) -> ExecutionResult:
         if not session.prepared:
             await asyncio.to_thread(self._fresh_dirs, session)
@@ -116,6 +135,9 @@ class CodeSessions:
                 return ExecutionResult(error=f"SandboxUnavailable: {exc}")
         uid = self.backend.sandbox_uid(session.slot)
         await asyncio.to_thread(place_files, session.data_dir, files, uid)
+        for name in files:  # an untagged file under a tagged name replaces that input
+            session.inputs.pop(name, None)
+        session.inputs.update(tags)
         before = await asyncio.to_thread(snapshot, session.data_dir)
         limit = timeout or self.settings.code_interpreter_exec_timeout_seconds
         out = await session.kernel.execute(code, limit, self.log_cap)
