@@ -1,6 +1,9 @@
 """``/v1/threads/{thread_id}/runs`` and ``/v1/threads/runs``.
 
 Every response carries ``openai-poll-after-ms``, which the SDK's ``*_and_poll`` helpers honour.
+With ``stream: true``, create run, create thread and run, and submit tool outputs answer with the
+run's events (``text/event-stream``, see ``api/streaming.py``) once the request has been accepted;
+a request refused before that (validation, a busy thread) is a normal JSON error.
 """
 
 from __future__ import annotations
@@ -8,12 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
 from assistantd.api.pagination import ListParams
-from assistantd.errors import InvalidRequest
+from assistantd.api.streaming import event_stream, run_frames
 from assistantd.objects import runs
 from assistantd.objects.steps import check_include
 from assistantd.runs.engine import RunEngine
@@ -26,7 +30,7 @@ async def poll_after(request: Request, response: Response) -> None:
     response.headers["openai-poll-after-ms"] = str(request.app.state.settings.poll_after_ms)
 
 
-def run_engine(request: Request) -> RunEngine:
+async def run_engine(request: Request) -> RunEngine:  # async: no threadpool hop
     return request.app.state.run_engine
 
 
@@ -36,37 +40,31 @@ Include = Annotated[list[str] | None, Query(alias="include[]")]
 router = APIRouter(prefix="/threads", dependencies=[Depends(poll_after)])
 
 
-def refuse_stream(stream: bool | None) -> None:
-    if stream:
-        raise InvalidRequest(
-            "Streaming is not available yet on this server; create the run without "
-            "'stream' and poll it (e.g. client.beta.threads.runs.create_and_poll).",
-            "stream",
-        )
+RunAnswer = dict[str, Any] | StreamingResponse
 
 
-@router.post("/runs")
+@router.post("/runs", response_model=None)
 async def create_thread_and_run(
     body: CreateThreadAndRun, tenant: Tenant, db: Db, engine: Engine
-) -> dict[str, Any]:
-    refuse_stream(body.stream)
+) -> RunAnswer:
     async with db.write() as session:
-        _thread, run = await runs.create_with_thread(
+        thread, run = await runs.create_with_thread(
             session,
             tenant,
             body,
             lease=engine.lease,
             expiry_seconds=engine.settings.run_expiry_seconds,
         )
+    # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
+    engine.events.publish(run["id"], "thread.created", thread)
     await engine.run_created(run)
-    return run
+    return event_stream(run_frames(engine.events, run["id"])) if body.stream else run
 
 
-@router.post("/{thread_id}/runs")
+@router.post("/{thread_id}/runs", response_model=None)
 async def create_run(
     thread_id: str, body: CreateRun, tenant: Tenant, db: Db, engine: Engine, include: Include = None
-) -> dict[str, Any]:
-    refuse_stream(body.stream)
+) -> RunAnswer:
     included = sorted(check_include(include))
     try:
         async with db.write() as session:
@@ -83,7 +81,7 @@ async def create_run(
         # Two creates raced past the check: the unique index let one through.
         raise runs.thread_busy(thread_id, await _active_run(db, tenant, thread_id)) from None
     await engine.run_created(run)
-    return run
+    return event_stream(run_frames(engine.events, run["id"])) if body.stream else run
 
 
 @router.get("/{thread_id}/runs")
@@ -116,17 +114,19 @@ async def cancel_run(
     return run
 
 
-@router.post("/{thread_id}/runs/{run_id}/submit_tool_outputs")
+@router.post("/{thread_id}/runs/{run_id}/submit_tool_outputs", response_model=None)
 async def submit_tool_outputs(
     thread_id: str, run_id: str, body: SubmitToolOutputs, tenant: Tenant, db: Db, engine: Engine
-) -> dict[str, Any]:
-    refuse_stream(body.stream)
+) -> RunAnswer:
     async with db.write() as session:
         run, step = await runs.submit_tool_outputs(
             session, tenant, thread_id, run_id, body, engine.lease
         )
+    # This stream continues the run's events from here (the first stream ended at
+    # requires_action); nothing is published for a run waiting for outputs, so none is missed.
+    after = engine.events.last_seq(run_id)
     await engine.tool_outputs_submitted(run, step)
-    return run
+    return event_stream(run_frames(engine.events, run_id, after)) if body.stream else run
 
 
 async def _active_run(db: Database, tenant: str, thread_id: str) -> str | None:

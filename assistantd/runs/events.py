@@ -49,6 +49,18 @@ class RunEvents(Protocol):
         ``thread.run.requires_action`` simply stops iterating."""
         ...
 
+    def batches(
+        self, run_id: str, after_seq: int = 0, idle_seconds: float | None = None
+    ) -> AsyncIterator[list[RunEvent]]:
+        """Like ``subscribe``, but every event already waiting comes at once (a consumer that
+        fell behind catches up in one write), and an empty list comes after ``idle_seconds``
+        without events (time for a keep-alive)."""
+        ...
+
+    def last_seq(self, run_id: str) -> int:
+        """The newest event's sequence number; 0 when none is held for the run."""
+        ...
+
 
 @dataclass
 class _Channel:
@@ -93,6 +105,38 @@ class InProcessRunEvents:
                 await waiter.wait()
         finally:
             channel.waiters.discard(waiter)
+
+    async def batches(
+        self, run_id: str, after_seq: int = 0, idle_seconds: float | None = None
+    ) -> AsyncIterator[list[RunEvent]]:
+        channel = self._channels.setdefault(run_id, _Channel())
+        waiter = asyncio.Event()
+        channel.waiters.add(waiter)
+        position = after_seq
+        try:
+            while True:
+                if position < len(channel.history):
+                    batch = channel.history[position:]
+                    position += len(batch)
+                    for end, event in enumerate(batch, 1):
+                        if event.event in TERMINAL_EVENTS:
+                            yield batch[:end]
+                            return
+                    yield batch
+                    continue
+                if channel.history and channel.history[-1].event in TERMINAL_EVENTS:
+                    return  # joined after the end: nothing more will come
+                waiter.clear()
+                try:
+                    async with asyncio.timeout(idle_seconds):
+                        await waiter.wait()
+                except TimeoutError:
+                    yield []
+        finally:
+            channel.waiters.discard(waiter)
+            if not channel.history and not channel.waiters:
+                # Nothing was ever published for the run here: hold no empty channel for it.
+                self._channels.pop(run_id, None)
 
     def last_seq(self, run_id: str) -> int:
         channel = self._channels.get(run_id)

@@ -1,0 +1,56 @@
+"""A run's events as a ``text/event-stream`` response (SEMANTICS.md §8).
+
+The response only *reads* the run's published events: the run executes in an engine worker, so
+a client that disconnects stops nothing but its own subscription. The stream ends after the
+run's terminal event, or after ``thread.run.requires_action`` (the submit_tool_outputs stream
+continues the run), with ``event: done`` / ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+
+from fastapi.responses import StreamingResponse
+
+from assistantd.api import sse
+from assistantd.runs.events import TERMINAL_EVENTS, RunEvents
+
+log = logging.getLogger(__name__)
+
+# The events after which a stream closes.
+CLOSING_EVENTS = TERMINAL_EVENTS | {"thread.run.requires_action"}
+# Idle seconds before a keep-alive comment (below common proxy idle timeouts of 30–60 s).
+KEEPALIVE_SECONDS = 15.0
+
+
+def event_stream(frames: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(frames, media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+
+
+async def run_frames(events: RunEvents, run_id: str, after_seq: int = 0) -> AsyncIterator[bytes]:
+    """The run's events with ``seq > after_seq`` (held ones first, then live), up to a closing
+    event, then ``done``. Events that arrive together leave in one write."""
+    try:
+        async for batch in events.batches(run_id, after_seq, KEEPALIVE_SECONDS):
+            if not batch:
+                yield sse.KEEPALIVE
+                continue
+            frames = []
+            for event in batch:
+                frames.append(sse.frame(event.event, event.data, event.seq))
+                if event.event in CLOSING_EVENTS:
+                    yield b"".join(frames) + sse.DONE
+                    return
+            yield b"".join(frames)
+    except Exception:  # the stream's own failure; the run itself goes on
+        log.exception("streaming the events of run %s", run_id)
+        yield sse.error_frame("The server had an error while streaming this run.") + sse.DONE
+        return
+    yield sse.DONE  # the run ended before a closing event could be held (not expected)
+
+
+async def snapshot_frames(events: Iterable[tuple[str, dict[str, object]]]) -> AsyncIterator[bytes]:
+    """Events made up from stored state, numbered from 1, then ``done``."""
+    yield b"".join(sse.frame(name, data, seq) for seq, (name, data) in enumerate(events, 1))
+    yield sse.DONE
