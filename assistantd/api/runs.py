@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
 
+from assistantd.api import run_events
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
 from assistantd.api.pagination import ListParams
@@ -38,6 +39,7 @@ Engine = Annotated[RunEngine, Depends(run_engine)]
 Include = Annotated[list[str] | None, Query(alias="include[]")]
 
 router = APIRouter(prefix="/threads", dependencies=[Depends(poll_after)])
+router.include_router(run_events.router)  # GET …/runs/{run_id}/events (beyond OpenAI)
 
 
 RunAnswer = dict[str, Any] | StreamingResponse
