@@ -21,9 +21,11 @@ KEYS = ("sk-tenant-one", "sk-tenant-two")
 @pytest.fixture(scope="module")
 def keyed_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp(f"tenants-{backend}")
-    with fresh_database(backend, data_dir) as url:
-        with running_server(make_settings(data_dir, url, api_keys=",".join(KEYS))) as base:
-            yield base
+    with (
+        fresh_database(backend, data_dir) as url,
+        running_server(make_settings(data_dir, url, api_keys=",".join(KEYS))) as base,
+    ):
+        yield base
 
 
 def test_missing_or_unknown_key_is_401(keyed_server: str, contract_log: ContractLog) -> None:
@@ -65,4 +67,7 @@ def test_tenants_cannot_see_each_other(keyed_server: str, contract_log: Contract
     # and the owner still has everything, untouched
     assert one.beta.assistants.retrieve(assistant.id).name is None
     assert one.beta.threads.retrieve(thread.id).metadata == {}
-    assert one.beta.threads.messages.retrieve(message.id, thread_id=thread.id).content == message.content
+    assert (
+        one.beta.threads.messages.retrieve(message.id, thread_id=thread.id).content
+        == message.content
+    )
