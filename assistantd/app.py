@@ -28,6 +28,7 @@ from assistantd.runs.engine import RunEngine
 from assistantd.store.database import Database
 from assistantd.tools.code_interpreter import CodeSessions
 from assistantd.tools.code_interpreter.tool import CodeInterpreterTool
+from assistantd.tools.file_search import FileSearchTool
 
 log = logging.getLogger("assistantd")
 
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         app.state.run_engine = RunEngine(db, app.state.model_router, settings)
         await app.state.run_engine.start()
         app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
+        app.state.run_engine.server_tools.register(
+            FileSearchTool(app.state.ingestion.index, app.state.ingestion.embedder)
+        )
         app.state.code_sessions = CodeSessions(settings)
         app.state.run_engine.server_tools.register(
             CodeInterpreterTool(app.state.code_sessions, app.state.blobs)

@@ -8,8 +8,10 @@ from fastapi import APIRouter
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
+from assistantd.api.file_services import Ingestion
 from assistantd.api.pagination import ListParams
 from assistantd.objects import messages
+from assistantd.tools.file_search.thread_store import pending_ingestion
 from assistantd.wire.messages import CreateMessage, ModifyMessage
 
 router = APIRouter(prefix="/threads/{thread_id}/messages")
@@ -17,10 +19,14 @@ router = APIRouter(prefix="/threads/{thread_id}/messages")
 
 @router.post("")
 async def create_message(
-    thread_id: str, body: CreateMessage, tenant: Tenant, db: Db
+    thread_id: str, body: CreateMessage, tenant: Tenant, db: Db, ingestion: Ingestion
 ) -> dict[str, Any]:
     async with db.write() as session:
-        return await messages.create(session, tenant, thread_id, body)
+        message = await messages.create(session, tenant, thread_id, body)
+        jobs = pending_ingestion(session)
+    for job in jobs:  # file_search attachments, indexed in the thread's store
+        ingestion.enqueue(*job)
+    return message
 
 
 @router.get("")

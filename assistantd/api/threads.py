@@ -8,7 +8,9 @@ from fastapi import APIRouter, Body
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
+from assistantd.api.file_services import Ingestion
 from assistantd.objects import threads
+from assistantd.tools.file_search.thread_store import pending_ingestion
 from assistantd.wire.threads import CreateThread, ModifyThread
 
 router = APIRouter(prefix="/threads")
@@ -16,10 +18,17 @@ router = APIRouter(prefix="/threads")
 
 @router.post("")
 async def create_thread(
-    tenant: Tenant, db: Db, body: Annotated[CreateThread | None, Body()] = None
+    tenant: Tenant,
+    db: Db,
+    ingestion: Ingestion,
+    body: Annotated[CreateThread | None, Body()] = None,
 ) -> dict[str, Any]:
     async with db.write() as session:
-        return await threads.create(session, tenant, body or CreateThread())
+        thread = await threads.create(session, tenant, body or CreateThread())
+        jobs = pending_ingestion(session)
+    for job in jobs:  # file_search attachments, indexed in the thread's store
+        ingestion.enqueue(*job)
+    return thread
 
 
 @router.get("/{thread_id}")

@@ -14,6 +14,7 @@ from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.runs import active_run_id
 from assistantd.store.tables import Message
+from assistantd.tools.file_search.thread_store import attach_to_thread_store
 from assistantd.wire.messages import (
     CreateMessage,
     ModifyMessage,
@@ -40,7 +41,8 @@ async def create(
 async def insert(
     session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage
 ) -> dict[str, Any]:
-    """Write a completed message without checks (the caller holds the thread)."""
+    """Write a completed message without checks (the caller holds the thread); its file_search
+    attachments go into the thread's vector store."""
     created_at = now()
     data = {
         "id": new_id("msg_"),
@@ -64,6 +66,7 @@ async def insert(
             id=data["id"], tenant=tenant, created_at=created_at, thread_id=thread_id, data=data
         ),
     )
+    await attach_to_thread_store(session, tenant, thread_id, data["attachments"])
     return data
 
 

@@ -27,12 +27,11 @@ async def create(session: AsyncSession, tenant: str, body: CreateThread) -> dict
         ),
         "metadata": body.metadata or {},
     }
-    await documents.insert(
-        session, Thread(id=data["id"], tenant=tenant, created_at=created_at, data=data)
-    )
+    row = Thread(id=data["id"], tenant=tenant, created_at=created_at, data=data)
+    await documents.insert(session, row)
     for message in body.messages:
         await messages.insert(session, tenant, data["id"], message)
-    return data
+    return row.data  # a file_search attachment may have given the thread its vector store
 
 
 async def get(session: AsyncSession, tenant: str, thread_id: str) -> dict[str, Any]:

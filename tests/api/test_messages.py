@@ -24,6 +24,8 @@ def test_string_content_becomes_a_text_part(client: openai.OpenAI, thread_id: st
 
 
 def test_parts_and_attachments(client: openai.OpenAI, thread_id: str) -> None:
+    # A file_search attachment goes into the thread's vector store, so it must exist.
+    doc = client.files.create(file=("doc.txt", b"some words"), purpose="assistants").id
     message = client.beta.threads.messages.create(
         thread_id,
         role="user",
@@ -35,13 +37,13 @@ def test_parts_and_attachments(client: openai.OpenAI, thread_id: str) -> None:
             },
             {"type": "image_file", "image_file": {"file_id": "file-img"}},
         ],
-        attachments=[{"file_id": "file-doc", "tools": [{"type": "file_search"}]}],
+        attachments=[{"file_id": doc, "tools": [{"type": "file_search"}]}],
         metadata={"k": "v"},
     )
     assert [part.type for part in message.content] == ["text", "image_url", "image_file"]
     assert message.content[1].image_url.detail == "low"
     assert message.content[2].image_file.detail == "auto"
-    assert message.attachments[0].file_id == "file-doc"
+    assert message.attachments[0].file_id == doc
     assert message.attachments[0].tools[0].type == "file_search"
     assert message.metadata == {"k": "v"}
 

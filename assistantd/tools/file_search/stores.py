@@ -1,0 +1,55 @@
+"""The stores a file_search call searches: which of them are live, and waiting for their files
+that are still being indexed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from assistantd.errors import NotFound
+from assistantd.objects import vector_stores
+from assistantd.store.database import Database
+from assistantd.store.file_tables import VectorStoreFile
+
+POLL_SECONDS = 0.1
+
+
+async def live_stores(db: Database, tenant: str, store_ids: list[str]) -> list[str]:
+    """The stores that exist and have not expired, each marked active now (a search keeps a
+    store with ``expires_after`` alive, as OpenAI's does)."""
+    live = []
+    async with db.write() as session:
+        for store_id in dict.fromkeys(store_ids):
+            try:
+                if vector_stores.is_expired(await vector_stores.get(session, tenant, store_id)):
+                    continue
+                await vector_stores.touch(session, tenant, store_id)
+            except NotFound:
+                continue  # deleted since it was attached: nothing to search there
+            live.append(store_id)
+    return live
+
+
+async def wait_for_indexing(db: Database, tenant: str, store_ids: list[str], seconds: float) -> int:
+    """Wait until none of the stores' files is in progress, or ``seconds`` have passed; returns
+    how many are still in progress."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        pending = await _in_progress(db, tenant, store_ids)
+        if pending == 0 or loop.time() >= deadline:
+            return pending
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def _in_progress(db: Database, tenant: str, store_ids: list[str]) -> int:
+    if not store_ids:
+        return 0
+    query = select(func.count()).where(
+        VectorStoreFile.tenant == tenant,
+        VectorStoreFile.vector_store_id.in_(store_ids),
+        VectorStoreFile.status == "in_progress",
+    )
+    async with db.read() as session:
+        return int((await session.execute(query)).scalar_one())
