@@ -452,3 +452,45 @@ def test_waiting_for_indexing_is_bounded(
 def _has_tool_step(client: openai.OpenAI, thread_id: str, run_id: str) -> bool:
     steps = client.beta.threads.runs.steps.list(thread_id=thread_id, run_id=run_id).data
     return any(step.type == "tool_calls" for step in steps)
+
+
+# --- streaming ---------------------------------------------------------------------------------
+
+
+def test_streamed_answer_carries_the_citation_in_a_delta(
+    client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload
+) -> None:
+    refunds = upload("refunds.txt", REFUNDS)
+    store_id = indexed_store(client, refunds)
+    assistant = client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store_id]}},
+    )
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Refunds?"}])
+    search_then_answer(scripted, model, ["refund days"], "Within 14 days 【0:0†refunds.txt】.")
+
+    try:
+        with client.beta.threads.runs.stream(
+            thread_id=thread.id, assistant_id=assistant.id
+        ) as stream:
+            events = list(stream)
+            [message] = stream.get_final_messages()
+    except openai.BadRequestError as error:
+        if error.param == "stream":
+            pytest.skip("this server does not stream runs yet")
+        raise
+    deltas = [
+        annotation
+        for event in events
+        if event.event == "thread.message.delta"
+        for part in event.data.delta.content or []
+        if part.type == "text" and part.text.annotations
+        for annotation in part.text.annotations
+    ]
+    [streamed] = deltas
+    assert streamed.type == "file_citation" and streamed.file_citation.file_id == refunds
+    [citation] = message.content[0].text.annotations
+    value = message.content[0].text.value
+    assert value[citation.start_index : citation.end_index] == "【0:0†refunds.txt】"
+    assert (citation.text, citation.file_citation.file_id) == ("【0:0†refunds.txt】", refunds)
