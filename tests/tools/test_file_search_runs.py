@@ -354,6 +354,27 @@ def test_message_and_run_attachments_share_the_thread_store(
     assert call.file_search.results[0].file_id == shipping
 
 
+def test_the_assistants_store_is_searched_with_the_threads(
+    client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload
+) -> None:
+    refunds, shipping = upload("refunds.txt", REFUNDS), upload("shipping.txt", SHIPPING)
+    assistant = client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [indexed_store(client, refunds)]}},
+    )
+    attachment = {"file_id": shipping, "tools": [{"type": "file_search"}]}
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": "Refunds and shipping?", "attachments": [attachment]}]
+    )
+    search_then_answer(scripted, model, ["refund", "shipping courier"], "Both.")
+
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"
+    [call] = tool_step(client, thread.id, run.id).step_details.tool_calls
+    assert {r.file_id for r in call.file_search.results} == {refunds, shipping}
+
+
 def test_attachment_for_code_interpreter_only_makes_no_store(
     client: openai.OpenAI, upload: Upload
 ) -> None:

@@ -9,8 +9,11 @@ from sqlalchemy import func, select
 
 from assistantd.errors import NotFound
 from assistantd.objects import vector_stores
+from assistantd.runs.server_tools import ToolContext
+from assistantd.store import documents
 from assistantd.store.database import Database
 from assistantd.store.file_tables import VectorStoreFile
+from assistantd.store.tables import Assistant, Thread
 
 POLL_SECONDS = 0.1
 
@@ -53,3 +56,21 @@ async def _in_progress(db: Database, tenant: str, store_ids: list[str]) -> int:
     )
     async with db.read() as session:
         return int((await session.execute(query)).scalar_one())
+
+
+async def run_store_ids(context: ToolContext) -> list[str]:
+    """The stores of the assistant, the thread and the run together.
+
+    The engine's merged ``tool_resources`` let the thread's ``file_search`` hide the
+    assistant's, but both apply to a run (SEMANTICS.md §4): a file the user attached (the
+    thread's store) must not make the assistant's own knowledge unsearchable.
+    """
+    async with context.db.read() as session:
+        assistant = await documents.fetch(session, Assistant, context.tenant, context.assistant_id)
+        thread = await documents.fetch(session, Thread, context.tenant, context.thread_id)
+    sources = [row.data.get("tool_resources") for row in (assistant, thread) if row is not None]
+    sources.append(context.tool_resources)
+    ids: list[str] = []
+    for resources in sources:
+        ids += ((resources or {}).get("file_search") or {}).get("vector_store_ids") or []
+    return list(dict.fromkeys(ids))

@@ -22,7 +22,7 @@ from assistantd.store import documents
 from assistantd.store.tables import Run
 from assistantd.tools.file_search.history import file_search_calls
 from assistantd.tools.file_search.markers import citations, marker
-from assistantd.tools.file_search.stores import live_stores, wait_for_indexing
+from assistantd.tools.file_search.stores import live_stores, run_store_ids, wait_for_indexing
 
 DEFAULT_MAX_NUM_RESULTS = 20
 # Turns whose call numbering is remembered (see ``_next_call_number``); old ones are dropped.
@@ -82,8 +82,7 @@ class FileSearchTool:
             queries = _queries(call.arguments)
         except ValueError as error:
             return _result(call, ranking, [], f"The file_search call was not understood: {error}")
-        store_ids = (context.tool_resources.get("file_search") or {}).get("vector_store_ids") or []
-        store_ids = await live_stores(context.db, context.tenant, list(store_ids))
+        store_ids = await live_stores(context.db, context.tenant, await run_store_ids(context))
         if not store_ids:
             return _result(call, ranking, [], "No files are available to search.")
         unsearched = await wait_for_indexing(
