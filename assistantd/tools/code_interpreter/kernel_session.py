@@ -14,9 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from jupyter_client.asynchronous import AsyncKernelClient
+from typing import TYPE_CHECKING, Any
 
 from assistantd.tools.code_interpreter.backend import (
     CONNECTION_FILE,
@@ -25,6 +23,9 @@ from assistantd.tools.code_interpreter.backend import (
     SandboxSpec,
 )
 from assistantd.tools.code_interpreter.log_buffer import LogBuffer
+
+if TYPE_CHECKING:
+    from jupyter_client.asynchronous import AsyncKernelClient
 
 SOCKET_PREFIX = "k"  # ipc sockets are <dir>/k-1 … k-5
 INTERRUPT_GRACE_SECONDS = 3.0
@@ -64,6 +65,10 @@ class KernelSession:
         info = self._write_connection_file()
         self.process = await self.backend.spawn(self.spec)
         self._stderr_task = asyncio.create_task(self._drain_stderr())
+        # Imported here: the code-interpreter extra is optional, and the server (which imports
+        # this module) must start without it; the sandbox self-check then reports it missing.
+        from jupyter_client.asynchronous import AsyncKernelClient
+
         client = AsyncKernelClient()
         client.load_connection_info({**info, "ip": str(self.spec.ipc_dir / SOCKET_PREFIX)})
         client.start_channels()

@@ -53,6 +53,7 @@ def test_a_run_computes_from_files_and_the_next_run_reuses_its_variables(
         "df = pd.read_csv('/mnt/data/sales.csv')\n"
         "bonus = int(open('/mnt/data/notes.txt').read().split('=')[1])\n"
         "total = int(df['amount'].sum()) + bonus\n"
+        "open('/mnt/data/notes.txt', 'a').write('!')\n"
         "print(total)"
     )
     first = run_code(client, scripted, assistant, thread.id, code, "The total is 65.")
@@ -67,9 +68,16 @@ def test_a_run_computes_from_files_and_the_next_run_reuses_its_variables(
     ]
     assert "65" in tool_messages[-1]["content"]
 
-    second = run_code(client, scripted, assistant, thread.id, "print(total * 2)")
+    # The same session: its variables, and its inputs as the code left them (not uploaded again).
+    second = run_code(
+        client,
+        scripted,
+        assistant,
+        thread.id,
+        "print(total * 2, open('/mnt/data/notes.txt').read())",
+    )
     assert second.run.status == "completed"
-    assert second.logs.strip() == "130"
+    assert second.logs.strip() == "130 bonus=5!"
 
 
 def test_a_chart_comes_back_as_an_image_output_and_message_image(
