@@ -1,43 +1,204 @@
 """Run overhead and throughput of the run engine, against the scripted model over HTTP.
 
-assistantd runs as ``assistantd serve`` in a subprocess (SQLite by default, or ``--postgres
-URL``), and so does the scripted model; this process is the client, using the official SDK
-(``create_thread_and_run`` then ``runs.poll``). Overhead = create → completed as the client
-sees it, minus the model's own time for the same reply measured directly against the scripted
-model in this run. Run: ``python bench/bench_runs.py [--quick]``.
+Three kinds of process, so none measures another's work: the scripted model
+(``python -m assistantd.scripted_model``), the server (``assistantd serve`` on a fresh SQLite
+data dir, then on a fresh PostgreSQL database when one is reachable) and the load generator
+(this script re-run with ``--load``; raw aiohttp, no SDK parsing). This process only starts them
+and reads each one's CPU time from ``/proc`` around every scenario, which names the bottleneck.
+
+A run is done when the client first reads it ``completed``: it creates thread+run in one
+request, then polls ``GET /threads/{id}/runs/{id}``. (``completed_at`` has one-second
+resolution, and the client's view is what the target is about.) The error this adds is at most
+one poll interval plus one poll's round trip; one run at a time polls every 1 ms; 100 at a time
+poll every ``openai-poll-after-ms`` as the SDK does (throughput is what that row is about).
+
+Overhead = the run's latency minus the model's own time for the same reply, measured by the
+same load generator against the model directly in the same invocation (its own rows).
+
+    python bench/bench_runs.py [--quick] [--postgres URL | --no-postgres] [--baseline DIR]
+
+``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit),
+alternating with this one in the same conditions, and prints both rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import httpx
-import openai
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from assistantd.scripted_model.testing import running_scripted_model_process
+from assistantd.scripted_model.testing import running_scripted_model_process  # noqa: E402
 
 REPLY_WORDS = 20
-SOLO_POLL_MS = 2  # the client's poll interval with one run at a time
-CROWD_POLL_MS = 20  # with 100 at a time (polling faster would mostly measure the polling)
+SOLO_POLL_MS = 1
+CROWD = 100
+DEFAULT_POSTGRES = os.environ.get(
+    "ASSISTANTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- the load generator (its own process) ------------------------------------------------------
+
+
+async def _model_reply(http: aiohttp.ClientSession, base: str) -> float:
+    body = {
+        "model": "scripted",
+        "messages": [{"role": "user", "content": "question"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    start = time.perf_counter()
+    async with http.post(f"{base}/chat/completions", json=body) as response:
+        async for line in response.content:
+            if line.startswith(b"data: [DONE]"):
+                break
+    return time.perf_counter() - start
+
+
+async def _run(
+    http: aiohttp.ClientSession, base: str, assistant_id: str, poll_ms: float | None
+) -> dict:
+    body = {
+        "assistant_id": assistant_id,
+        "thread": {"messages": [{"role": "user", "content": "question"}]},
+    }
+    start = time.perf_counter()
+    async with http.post(f"{base}/threads/runs", json=body) as response:
+        run = await response.json()
+        interval = poll_ms
+        if interval is None:  # as the SDK's poll helper: the server says how often
+            interval = float(response.headers.get("openai-poll-after-ms", "1000"))
+    url = f"{base}/threads/{run['thread_id']}/runs/{run['id']}"
+    polls = 0
+    while run["status"] in ("queued", "in_progress"):
+        await asyncio.sleep(interval / 1000)
+        async with http.get(url) as response:
+            run = await response.json()
+        polls += 1
+    if run["status"] != "completed":
+        raise RuntimeError(f"run ended {run['status']}: {run.get('last_error')}")
+    return {"seconds": time.perf_counter() - start, "polls": polls}
+
+
+async def _load(spec: dict[str, Any]) -> dict[str, Any]:
+    """aiohttp, not httpx: httpx's pool spends more CPU than the server at 100 connections."""
+    base = spec["base"]
+    connector = aiohttp.TCPConnector(limit=spec["concurrency"] + 10)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        if spec["kind"] == "model":
+
+            async def once() -> dict:
+                return {"seconds": await _model_reply(http, base), "polls": 0}
+        else:
+            async with http.post(f"{base}/assistants", json={"model": "scripted"}) as response:
+                assistant = await response.json()
+
+            async def once() -> dict:
+                return await _run(http, base, assistant["id"], spec["poll_ms"])
+
+        for _ in range(spec["warmup"]):
+            await once()
+        results: list[dict] = []
+        deadline = time.perf_counter() + spec["seconds"]
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline and len(results) < spec["max"]:
+                results.append(await once())
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(spec["concurrency"])))
+        elapsed = time.perf_counter() - start
+    return {
+        "latencies": [r["seconds"] for r in results],
+        "polls": sum(r["polls"] for r in results),
+        "elapsed": elapsed,
+    }
+
+
+# --- the orchestrator -------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+@dataclass
+class Measured:
+    latencies: list[float]
+    rate: float
+    polls_per_run: float
+    cpu_ms_per_run: dict[str, float]  # process → CPU ms per completed run
+    busiest: str  # the process that used most of a core
+
+    def pct(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def measure(spec: dict[str, Any], pids: dict[str, int]) -> Measured:
+    command = [sys.executable, __file__, "--load", json.dumps(spec)]
+    before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+    wall = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    out, _ = process.communicate()
+    client_cpu = _children_cpu_seconds()
+    wall = time.perf_counter() - wall
+    if process.returncode != 0:
+        raise RuntimeError("the load generator failed")
+    result = json.loads(out)
+    spent = {name: _cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    spent["client"] = client_cpu
+    done = max(len(result["latencies"]), 1)
+    busiest = max(spent, key=lambda name: spent[name])
+    return Measured(
+        latencies=result["latencies"],
+        rate=len(result["latencies"]) / result["elapsed"],
+        polls_per_run=result["polls"] / done,
+        cpu_ms_per_run={name: seconds * 1000 / done for name, seconds in spent.items()},
+        busiest=f"{busiest} ({spent[busiest] / wall:.0%} of a core)",
+    )
+
+
+_children_seen = 0.0
+
+
+def _children_cpu_seconds() -> float:
+    """CPU of the load generator just reaped (children's times accumulate)."""
+    global _children_seen
+    usage = os.times()
+    total = usage.children_user + usage.children_system
+    spent, _children_seen = total - _children_seen, total
+    return spent
 
 
 @contextmanager
-def assistantd(model_url: str, data_dir: Path, database_url: str | None) -> Iterator[str]:
+def assistantd(root: Path, model_url: str, data_dir: Path, database_url: str | None) -> Iterator:
+    """``assistantd serve`` from the checkout at ``root``; yields (base URL, pid)."""
     port = _free_port()
     env = {
         **os.environ,
+        "PYTHONPATH": str(root),
         "ASSISTANTD_DATA_DIR": str(data_dir),
         "ASSISTANTD_LLM_BASE_URL": model_url,
         "ASSISTANTD_RUN_WORKERS": "128",
@@ -45,7 +206,7 @@ def assistantd(model_url: str, data_dir: Path, database_url: str | None) -> Iter
     if database_url:
         env["ASSISTANTD_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "assistantd.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
+    process = subprocess.Popen([*command, "--log-level", "warning"], env=env, cwd=root)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -58,10 +219,98 @@ def assistantd(model_url: str, data_dir: Path, database_url: str | None) -> Iter
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("assistantd did not start")
             time.sleep(0.05)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def fresh_database(backend: str, admin_url: str | None, data_dir: Path) -> Iterator[str | None]:
+    if backend == "SQLite":
+        yield None  # the server's default: a SQLite file in its data dir
+        return
+    import asyncpg
+
+    assert admin_url is not None
+    name = f"assistantd_bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(admin_url, timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def postgres_reachable(url: str) -> bool:
+    import asyncpg
+
+    async def probe() -> None:
+        await (await asyncpg.connect(url, timeout=3)).close()
+
+    try:
+        asyncio.run(probe())
+    except Exception:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter scenarios (< 30 s)")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="an admin postgresql:// URL")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="another checkout to serve from, too")
+    parser.add_argument("--load", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        print(json.dumps(asyncio.run(_load(json.loads(args.load)))))
+        return
+    solo_seconds, crowd_seconds = (2.0, 4.0) if args.quick else (8.0, 15.0)
+    backends = ["SQLite"]
+    if not args.no_postgres and postgres_reachable(args.postgres):
+        backends.append("PostgreSQL")
+    builds = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    rows: list[tuple[str, str, Measured, Measured]] = []
+    with running_scripted_model_process("--reply-words", str(REPLY_WORDS)) as model_url:
+        model_pid = _pid_listening(model_url)
+        model = {"kind": "model", "base": model_url, "poll_ms": None, "warmup": 10}
+        model_solo = measure(
+            {**model, "concurrency": 1, "seconds": solo_seconds, "max": 400}, {"model": model_pid}
+        )
+        model_crowd = measure(
+            {**model, "concurrency": CROWD, "seconds": crowd_seconds, "max": 10**6},
+            {"model": model_pid},
+        )
+        for backend in backends:
+            for build, root in builds:
+                with (
+                    tempfile.TemporaryDirectory() as data_dir,
+                    fresh_database(backend, args.postgres, Path(data_dir)) as url,
+                    assistantd(root, model_url, Path(data_dir), url) as (base, server_pid),
+                ):
+                    pids = {"server": server_pid, "model": model_pid}
+                    spec = {"kind": "runs", "base": f"{base}/v1", "warmup": 10}
+                    solo = measure(
+                        {**spec, "concurrency": 1, "seconds": solo_seconds, "max": 400,
+                         "poll_ms": SOLO_POLL_MS},
+                        pids,
+                    )  # fmt: skip
+                    crowd = measure(
+                        {**spec, "concurrency": CROWD, "seconds": crowd_seconds, "max": 10**6,
+                         "poll_ms": None},
+                        pids,
+                    )  # fmt: skip
+                rows.append((backend, build, solo, crowd))
+    report(model_solo, model_crowd, rows)
 
 
 def _free_port() -> int:
@@ -72,94 +321,63 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def model_time(model_url: str, samples: int) -> float:
-    """Median seconds for the scripted model to stream one run's reply, asked directly."""
-    client = openai.AsyncOpenAI(base_url=model_url, api_key="x", max_retries=0)
-    times = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        stream = await client.chat.completions.create(
-            model="scripted",
-            messages=[{"role": "user", "content": "question"}],
-            stream=True,
-            stream_options={"include_usage": True},
+def _pid_listening(url: str) -> int:
+    """The scripted model's pid: the process listening on the URL's port."""
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+            inode = fields[9]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    return int(pid)
+        except OSError:
+            continue
+    raise RuntimeError("cannot find the scripted model's process")
+
+
+def report(model_solo: Measured, model_crowd: Measured, rows: list) -> None:
+    model_ms = statistics.median(model_solo.latencies) * 1000
+    print(f"\n### Run engine: one run = thread+run, model reply of {REPLY_WORDS} words streamed\n")
+    print(
+        f"Model alone (same load generator, direct): p50 {model_ms:.1f} ms one at a time, "
+        f"{model_solo.rate:.0f} replies/s; {model_crowd.rate:.0f} replies/s at {CROWD} at a time "
+        f"(model CPU {model_crowd.cpu_ms_per_run['model']:.2f} ms/reply, "
+        f"busiest: {model_crowd.busiest}).\n"
+    )
+    print(
+        "| backend | build | p50 / p99 overhead, 1 run | runs/s, 1 at a time "
+        f"| p50 overhead, {CROWD} at a time | runs/s, {CROWD} at a time | polls/run "
+        "| CPU ms/run server · client · model | busiest process |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|---|")
+    for backend, build, solo, crowd in rows:
+        cpu = crowd.cpu_ms_per_run
+        print(
+            f"| {backend} | {build} "
+            f"| {solo.pct(0.5) * 1000 - model_ms:.1f} / {solo.pct(0.99) * 1000 - model_ms:.1f} ms "
+            f"| {solo.rate:.0f} | {crowd.pct(0.5) * 1000 - model_ms:.0f} ms | {crowd.rate:.0f} "
+            f"| {crowd.polls_per_run:.1f} "
+            f"| {cpu['server']:.1f} · {cpu['client']:.1f} · {cpu['model']:.1f} "
+            f"| {crowd.busiest} |"
         )
-        async for _chunk in stream:
-            pass
-        times.append(time.perf_counter() - start)
-    await client.close()
-    return statistics.median(times)
-
-
-async def one_run(client: openai.AsyncOpenAI, assistant_id: str, poll_ms: int) -> float:
-    start = time.perf_counter()
-    run = await client.beta.threads.create_and_run(
-        assistant_id=assistant_id,
-        thread={"messages": [{"role": "user", "content": "question"}]},
-    )
-    run = await client.beta.threads.runs.poll(
-        run.id, thread_id=run.thread_id, poll_interval_ms=poll_ms
-    )
-    assert run.status == "completed", (run.status, run.last_error)
-    return time.perf_counter() - start
-
-
-async def scenario(
-    base: str, concurrency: int, runs: int, poll_ms: int
-) -> tuple[list[float], float]:
-    """Latencies of ``runs`` runs, ``concurrency`` at a time, and runs completed per second."""
-    limits = httpx.Limits(max_connections=concurrency + 10)
-    http = openai.DefaultAsyncHttpxClient(limits=limits, timeout=60)
-    client = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="x", http_client=http)
-    assistant = await client.beta.assistants.create(model="scripted")
-    for _ in range(min(5, runs)):  # warm-up
-        await one_run(client, assistant.id, poll_ms)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def gated() -> float:
-        async with gate:
-            return await one_run(client, assistant.id, poll_ms)
-
-    start = time.perf_counter()
-    latencies = await asyncio.gather(*(gated() for _ in range(runs)))
-    elapsed = time.perf_counter() - start
-    await client.close()
-    return list(latencies), runs / elapsed
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer runs (< 30 s)")
-    parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
-    parser.add_argument("--crowd-poll-ms", type=int, default=CROWD_POLL_MS)
-    args = parser.parse_args()
-    solo_runs, crowd_runs = (40, 200) if args.quick else (200, 1000)
-    with (
-        running_scripted_model_process("--reply-words", str(REPLY_WORDS)) as model_url,
-        tempfile.TemporaryDirectory() as data_dir,
-        assistantd(model_url, Path(data_dir), args.postgres) as base,
-    ):
-        model_seconds = await model_time(model_url, 30)
-        solo, solo_rate = await scenario(base, 1, solo_runs, SOLO_POLL_MS)
-        crowd, crowd_rate = await scenario(base, 100, crowd_runs, args.crowd_poll_ms)
-    backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"\n### Run engine ({backend}; model reply {REPLY_WORDS} words, streamed)\n")
-    print(f"Model's own time per reply (direct, median): {model_seconds * 1000:.1f} ms\n")
-    print("| concurrent runs | runs | client poll | p50 overhead | p99 overhead | runs/s |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for label, values, rate, poll in (
-        ("1", solo, solo_rate, SOLO_POLL_MS),
-        ("100", crowd, crowd_rate, args.crowd_poll_ms),
-    ):
-        p50 = (percentile(values, 0.5) - model_seconds) * 1000
-        p99 = (percentile(values, 0.99) - model_seconds) * 1000
-        print(f"| {label} | {len(values)} | {poll} ms | {p50:.1f} ms | {p99:.1f} ms | {rate:.0f} |")
+    if len({build for _, build, _, _ in rows}) > 1:
+        print("\nRatios, this build over the baseline (same backend, same invocation):\n")
+        print("| backend | p50 overhead, 1 run | runs/s, 100 at a time | server CPU per run |")
+        print("|---|---:|---:|---:|")
+        by_key = {(backend, build): (solo, crowd) for backend, build, solo, crowd in rows}
+        for backend in dict.fromkeys(backend for backend, *_ in rows):
+            (s_new, c_new), (s_old, c_old) = by_key[backend, "this"], by_key[backend, "baseline"]
+            print(
+                f"| {backend} "
+                f"| {(s_new.pct(0.5) * 1000 - model_ms) / (s_old.pct(0.5) * 1000 - model_ms):.2f} "
+                f"| {c_new.rate / c_old.rate:.2f} "
+                f"| {c_new.cpu_ms_per_run['server'] / c_old.cpu_ms_per_run['server']:.2f} |"
+            )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

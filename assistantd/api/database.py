@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from assistantd.store.database import Database
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:  # async: no threadpool hop
     return request.app.state.db
 
 

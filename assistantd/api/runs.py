@@ -19,11 +19,12 @@ from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
 from assistantd.api.pagination import ListParams
 from assistantd.api.streaming import event_stream, run_frames
+from assistantd.errors import NotFound
 from assistantd.objects import runs
 from assistantd.objects.steps import check_include
 from assistantd.runs.engine import RunEngine
 from assistantd.store.database import Database
-from assistantd.store.runs import active_run_id
+from assistantd.store.runs import active_run_id, run_json
 from assistantd.wire.runs import CreateRun, CreateThreadAndRun, ModifyRun, SubmitToolOutputs
 
 
@@ -93,9 +94,15 @@ async def list_runs(thread_id: str, tenant: Tenant, db: Db, params: ListParams) 
 
 
 @router.get("/{thread_id}/runs/{run_id}")
-async def get_run(thread_id: str, run_id: str, tenant: Tenant, db: Db) -> dict[str, Any]:
-    async with db.read() as session:
-        return await runs.get(session, tenant, thread_id, run_id)
+async def get_run(
+    thread_id: str, run_id: str, tenant: Tenant, db: Db, request: Request
+) -> Response:
+    # The polled path: the stored JSON as it is (no ORM, no decode and re-encode).
+    raw = await run_json(db, tenant, thread_id, run_id)
+    if raw is None:
+        raise NotFound.object(runs.KIND, run_id)
+    poll_ms = str(request.app.state.settings.poll_after_ms)
+    return Response(raw, media_type="application/json", headers={"openai-poll-after-ms": poll_ms})
 
 
 @router.post("/{thread_id}/runs/{run_id}")

@@ -20,6 +20,7 @@ class ChatRequest:
     top_p: float | None = None
     response_format: dict[str, Any] | None = None
     max_tokens: int | None = None
+    reasoning_effort: str | None = None  # low / medium / high, for reasoning models
 
 
 @dataclass

@@ -26,7 +26,7 @@ from assistantd.llm.router import ModelRouter
 from assistantd.runs import leases
 from assistantd.runs.events import InProcessRunEvents, RunEvents
 from assistantd.runs.executor import Executor
-from assistantd.runs.leases import EXECUTING_STATUSES, Lease
+from assistantd.runs.leases import EXECUTING_STATUSES, EXPIRING_STATUSES, Lease
 from assistantd.runs.queue import InProcessRunQueue, RunQueue
 from assistantd.runs.server_tools import ServerToolRegistry
 from assistantd.runs.transitions import Event, discard_open_work, finish_run
@@ -142,10 +142,18 @@ class RunEngine:
         async with self._db.read() as session:
             overdue = await leases.overdue(session, now())
         for run_id in overdue:
+            if (signal := self._cancels.get(run_id)) is not None:
+                # Executing here: the executor ends it as expired, keeping the partial reply.
+                signal.set()
+                continue
             async with self._db.write() as session:
                 row = await _lock(session, run_id)
-                if row is None or row.status != "requires_action" or (row.expires_at or 0) > now():
+                if row is None or row.status not in EXPIRING_STATUSES:
                     continue
+                if (row.expires_at or 0) > now():
+                    continue
+                if row.status != "requires_action" and not self.lease.can_take(row):
+                    continue  # another live process holds it; its own sweeper ends it
                 events = await finish_run(session, row, "expired")
             self._publish(run_id, events)
 

@@ -11,7 +11,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
@@ -37,7 +37,7 @@ from assistantd.runs.server_tools import (
     ToolCall,
     ToolContext,
 )
-from assistantd.runs.transitions import Event, finish_run, usage_of
+from assistantd.runs.transitions import Event, close_open_work, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
 from assistantd.store import documents
 from assistantd.store.database import Database
@@ -117,6 +117,8 @@ class Executor:
                 return None
             if row.status == "cancelling":
                 events = await finish_run(session, row, "cancelled")
+            elif row.status == "queued" and (row.expires_at or now() + 1) <= now():
+                events = await finish_run(session, row, "expired")  # waited in the queue too long
             elif row.status == "queued":
                 started_at = row.data["started_at"] or now()
                 data = {**row.data, "status": "in_progress", "started_at": started_at}
@@ -191,6 +193,9 @@ class Executor:
                 if engine
             ]
         prompt = build_prompt(state.data, history, tool_turns, budget, self._tools)
+        # Accepted on create run and kept off the wire object (as OpenAI), so from the engine's
+        # bookkeeping; None is not sent.
+        prompt.request.reasoning_effort = state.engine.get("reasoning_effort")
         return prompt, history[-1].seq if history else 0
 
     async def _stream(
@@ -351,8 +356,8 @@ class Executor:
             row = await _lock(session, state.id)
             if row is None:
                 return True  # the thread was deleted under the run
-            if row.status == "cancelling":
-                raise RunCancelled
+            if row.status != "in_progress":
+                raise RunCancelled  # cancelling, or the sweeper expired it meanwhile
             engine = _add_usage(dict(row.engine or {}), usage)
             row.engine = state.engine = engine
             step_usage = _usage_dict(usage)
@@ -500,18 +505,27 @@ class Executor:
         partial = state.turn.partial_text() if state.turn else {}
         async with self._db.write() as session:
             row = await _lock(session, state.id)
-            if row is None or row.status not in ("in_progress", "cancelling", "queued"):
+            if row is None:
                 return
-            if row.status == "cancelling":
-                status, last_error, incomplete_reason = "cancelled", None, None
-            events = await finish_run(
-                session,
-                row,
-                status,
-                last_error=last_error,
-                incomplete_reason=incomplete_reason,
-                partial_text=partial,
-            )
+            if row.status == "expired":
+                # The sweeper expired it; close what this turn opened after that.
+                events = await close_open_work(session, row, "expired", None, partial)
+            elif row.status not in ("in_progress", "cancelling", "queued"):
+                return
+            else:
+                if row.status == "cancelling":
+                    status, last_error, incomplete_reason = "cancelled", None, None
+                elif status == "cancelled" and (row.expires_at or now() + 1) <= now():
+                    # Stopped, not by a cancel: the sweeper found it past its expires_at.
+                    status = "expired"
+                events = await finish_run(
+                    session,
+                    row,
+                    status,
+                    last_error=last_error,
+                    incomplete_reason=incomplete_reason,
+                    partial_text=partial,
+                )
         self._publish(state.id, events)
 
     def _publish(self, run_id: str, events: list[Event]) -> None:
@@ -527,9 +541,15 @@ async def _lock(session: AsyncSession, run_id: str) -> Run | None:
 async def _replace(
     session: AsyncSession, table: type[Message] | type[RunStep], tenant: str, data: dict[str, Any]
 ) -> None:
-    row = await documents.fetch_for_update(session, table, tenant, data["id"])
-    if row is not None:
-        documents.replace_data(row, data)
+    """Store the object's new version: one UPDATE by key, no read first (the executor already
+    holds the object, and the run's row lock keeps other writers of this run out)."""
+    statement = (
+        update(table)
+        .where(table.id == data["id"], table.tenant == tenant)
+        .values(data=data)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(statement)
 
 
 def _annotation_deltas(message: dict[str, Any]) -> list[Event]:

@@ -66,7 +66,11 @@ async def abandoned(session: AsyncSession, lease: Lease, *, all_unowned: bool) -
     return list((await session.execute(query.order_by(Run.seq))).scalars())
 
 
+# Statuses in which a run expires once past its ``expires_at`` (SEMANTICS.md §5).
+EXPIRING_STATUSES = ("queued", "in_progress", "requires_action")
+
+
 async def overdue(session: AsyncSession, now: int) -> list[str]:
-    """Runs waiting for tool outputs past their ``expires_at``."""
-    query = select(Run.id).where(Run.status == "requires_action", Run.expires_at <= now)
+    """Runs queued, executing or waiting for tool outputs past their ``expires_at``."""
+    query = select(Run.id).where(Run.status.in_(EXPIRING_STATUSES), Run.expires_at <= now)
     return list((await session.execute(query)).scalars())

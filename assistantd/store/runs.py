@@ -5,7 +5,21 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistantd.store.database import Database
 from assistantd.store.tables import ACTIVE_RUN_STATUSES, Run
+
+# CAST: SQLite stores the text as written; PostgreSQL's JSONB prints itself. Either way the
+# server sends the stored JSON as it is, without decoding and encoding it again.
+_RUN_JSON = (
+    "SELECT CAST(data AS TEXT) FROM runs "
+    "WHERE id = :run_id AND tenant = :tenant AND thread_id = :thread_id"
+)
+
+
+async def run_json(db: Database, tenant: str, thread_id: str, run_id: str) -> str | None:
+    """The run's wire object as stored JSON text (the polling path), or None."""
+    params = {"run_id": run_id, "tenant": tenant, "thread_id": thread_id}
+    return await db.read_value(_RUN_JSON, params)
 
 
 async def active_run_id(session: AsyncSession, tenant: str, thread_id: str) -> str | None:
