@@ -38,7 +38,9 @@ async def run_frames(events: RunEvents, run_id: str, after_seq: int = 0) -> Asyn
                 continue
             frames = []
             for event in batch:
-                frames.append(sse.frame(event.event, event.data, event.seq))
+                if event.frame is None:
+                    event.frame = sse.frame(event.event, event.data, event.seq)
+                frames.append(event.frame)
                 if event.event in CLOSING_EVENTS:
                     yield b"".join(frames) + sse.DONE
                     return

@@ -31,11 +31,13 @@ TERMINAL_EVENTS = frozenset(
 RETAIN_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RunEvent:
     seq: int  # 1, 2, 3… per run, in publishing order
     event: str  # e.g. "thread.message.delta"
     data: dict[str, Any]  # the wire payload
+    # Its SSE frame, encoded by the first stream that sends it and reused by every other one.
+    frame: bytes | None = None
 
 
 class RunEvents(Protocol):
