@@ -332,9 +332,7 @@ async def main() -> None:
     print(f"\nSustained streams (token gap limit: p99 < {GAP_LIMIT_S * 1000:.0f} ms)\n")
     print("One run per stream (run starts included):\n")
     table(loads)
-    print(
-        f"\nFan-out: {FAN_RUNS} runs, each followed by streams/{FAN_RUNS} clients (/events):\n"
-    )
+    print(f"\nFan-out: {FAN_RUNS} runs, each followed by streams/{FAN_RUNS} clients (/events):\n")
     table(fans)
 
 
