@@ -195,7 +195,7 @@ def test_a_fork_bomb_is_contained(hardened: Hardened, scripted: Scripted) -> Non
         "import subprocess, sys\n"
         "bomb = 'import os\\nwhile True:\\n  try: os.fork()\\n  except OSError: pass'\n"
         "try:\n"
-        "    subprocess.run([sys.executable, '-c', bomb], timeout=1.5)\n"
+        "    subprocess.run([sys.executable, '-c', bomb], timeout=1)\n"
         "except subprocess.TimeoutExpired:\n"
         "    print('BOMB STOPPED')"
     )
@@ -245,23 +245,21 @@ def test_a_10_gb_write_hits_the_file_size_limit(hardened: Hardened, scripted: Sc
     assert all(f.bytes <= FILE_LIMIT for f in big)
 
 
-@pytest.mark.parametrize(
-    ("kill", "logged"),
-    [
-        ("os.kill(os.getppid(), 9)", "PermissionError"),  # the sandbox's init is not its own
-        ("os.kill(-1, 9)", "ProcessLookupError"),  # nothing else of its uid to signal
-        ("os.kill(os.getpid(), 9)", "KernelDied"),  # itself: the next call gets a fresh kernel
-    ],
-)
 def test_killing_the_parent_leaves_the_server_running(
-    hardened: Hardened, scripted: Scripted, kill: str, logged: str
+    hardened: Hardened, scripted: Scripted
 ) -> None:
     alice = hardened.alice
     assistant = new_assistant(alice, new_model())
     thread = alice.beta.threads.create()
-    killed = run_code(alice, scripted, assistant, thread.id, f"import os\n{kill}")
-    assert killed.run.status == "completed"
-    assert logged in killed.logs, killed.logs
-    assert hardened.alive()
+    kills = [
+        ("os.kill(os.getppid(), 9)", "PermissionError"),  # the sandbox's init is not its own
+        ("os.kill(-1, 9)", "ProcessLookupError"),  # nothing else of its uid to signal
+        ("os.kill(os.getpid(), 9)", "KernelDied"),  # itself: the next call gets a fresh kernel
+    ]
+    for kill, logged in kills:
+        killed = run_code(alice, scripted, assistant, thread.id, f"import os\n{kill}")
+        assert killed.run.status == "completed"
+        assert logged in killed.logs, killed.logs
+        assert hardened.alive()
     again = run_code(alice, scripted, assistant, thread.id, "print(6 * 7)")
     assert again.run.status == "completed" and again.logs.strip() == "42", again.logs
