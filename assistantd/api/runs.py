@@ -29,7 +29,7 @@ from assistantd.wire.runs import CreateRun, CreateThreadAndRun, ModifyRun, Submi
 
 
 async def poll_after(request: Request, response: Response) -> None:
-    response.headers["openai-poll-after-ms"] = str(request.app.state.settings.poll_after_ms)
+    response.headers["openai-poll-after-ms"] = str(request.app.state.run_engine.poll_after_ms())
 
 
 async def run_engine(request: Request) -> RunEngine:  # async: no threadpool hop
@@ -101,7 +101,7 @@ async def get_run(
     raw = await run_json(db, tenant, thread_id, run_id)
     if raw is None:
         raise NotFound.object(runs.KIND, run_id)
-    poll_ms = str(request.app.state.settings.poll_after_ms)
+    poll_ms = str(request.app.state.run_engine.poll_after_ms())
     return Response(raw, media_type="application/json", headers={"openai-poll-after-ms": poll_ms})
 
 

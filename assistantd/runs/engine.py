@@ -36,6 +36,10 @@ from assistantd.store.tables import Run
 
 log = logging.getLogger(__name__)
 
+# Polls per second the server invites from all clients together: with many runs in flight,
+# ``openai-poll-after-ms`` grows so that polling does not eat the time the runs need.
+POLL_BUDGET_PER_SECOND = 1000
+
 
 class RunEngine:
     def __init__(
@@ -76,6 +80,12 @@ class RunEngine:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    def poll_after_ms(self) -> int:
+        """How long clients should wait between polls: the configured interval, or longer when
+        so many runs are in flight that polling at that rate would exceed the poll budget."""
+        in_flight = len(self._cancels) + self.queue.pending()
+        return max(self.settings.poll_after_ms, in_flight * 1000 // POLL_BUDGET_PER_SECOND)
 
     # --- what the API tells the engine ------------------------------------------------------
 

@@ -22,6 +22,10 @@ class RunQueue(Protocol):
         """The next run id to execute; waits until there is one."""
         ...
 
+    def pending(self) -> int:
+        """How many run ids wait for a worker (an estimate is fine)."""
+        ...
+
 
 class InProcessRunQueue:
     def __init__(self) -> None:
@@ -32,3 +36,6 @@ class InProcessRunQueue:
 
     async def get(self) -> str:
         return await self._queue.get()
+
+    def pending(self) -> int:
+        return self._queue.qsize()
