@@ -58,6 +58,7 @@ async def cancel(
     session: AsyncSession, tenant: str, store_id: str, batch_id: str
 ) -> tuple[dict[str, Any], list[str]]:
     """Cancel the files not yet indexed; returns the batch and the ids of the cancelled files."""
+    await vector_stores.lock(session, tenant, store_id)
     row = await _row(session, tenant, store_id, batch_id, lock=True)
     cancelled = await vector_store_files.cancel_batch_files(session, tenant, batch_id)
     if row.data["status"] == "in_progress":

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.clock import now
 from assistantd.errors import NotFound
 from assistantd.ids import new_id
+from assistantd.objects import vector_stores
 from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.file_tables import File, VectorStoreFile
@@ -73,9 +74,13 @@ async def delete(session: AsyncSession, tenant: str, file_id: str) -> list[str]:
     query = select(VectorStoreFile.vector_store_id).where(
         VectorStoreFile.tenant == tenant, VectorStoreFile.id == file_id
     )
-    store_ids = list((await session.execute(query)).scalars())
+    store_ids = sorted((await session.execute(query)).scalars())
+    for store_id in store_ids:  # store locks first, in one order (see vector_stores.lock)
+        await vector_stores.lock(session, tenant, store_id)
     await documents.remove_where(session, VectorStoreFile, tenant=tenant, id=file_id)
     await documents.remove(session, row)
+    for store_id in store_ids:
+        await vector_stores.refresh(session, tenant, store_id)
     return store_ids
 
 

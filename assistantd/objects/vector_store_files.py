@@ -37,6 +37,7 @@ async def add(
 ) -> dict[str, Any]:
     """Record the file as being indexed (again, if it was already in the store)."""
     await files.get(session, tenant, entry.file_id, param)
+    await vector_stores.lock(session, tenant, store_id)
     created_at = now()
     data: dict[str, Any] = {
         "id": entry.file_id,
@@ -84,6 +85,7 @@ async def update_attributes(
 
 
 async def remove(session: AsyncSession, tenant: str, store_id: str, file_id: str) -> dict:
+    await vector_stores.lock(session, tenant, store_id)
     row = await _row(session, tenant, store_id, file_id)
     await documents.remove(session, row)
     await vector_stores.refresh(session, tenant, store_id)
@@ -119,6 +121,7 @@ async def finish(
 ) -> VectorStoreFile | None:
     """Record the outcome of indexing; returns the row, or None when the file is no longer
     in progress (removed or cancelled meanwhile, so the work is to be thrown away)."""
+    await vector_stores.lock(session, tenant, store_id)
     row = await documents.fetch_for_update(
         session, VectorStoreFile, tenant, file_id, vector_store_id=store_id
     )

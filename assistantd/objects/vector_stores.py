@@ -145,6 +145,12 @@ def _set_expiry(data: dict[str, Any], expires_after: ExpiresAfter | None) -> Non
     data["expires_at"] = data["last_active_at"] + expires_after.days * SECONDS_PER_DAY
 
 
+async def lock(session: AsyncSession, tenant: str, store_id: str) -> VectorStore | None:
+    """Lock the store's row. Every transaction that changes a store's files or batches takes
+    this lock first, so they all lock in one order (store, batch, file) and cannot deadlock."""
+    return await documents.fetch_for_update(session, VectorStore, tenant, store_id)
+
+
 async def _row(
     session: AsyncSession, tenant: str, store_id: str, lock: bool = False
 ) -> VectorStore:
