@@ -120,10 +120,12 @@ class BubblewrapSandbox:
         args += ["--clearenv", "--hostname", "sandbox", "--chdir", DATA_MOUNT]
         for key, value in sandbox_env().items():
             args += ["--setenv", key, value]
+        # The private /tmp first: an interpreter or venv that lives under the host's /tmp (a CI
+        # checkout, say) is then bound on top of it instead of hidden by it.
+        args += ["--perms", "1777", "--size", str(spec.limits.tmp_bytes), "--tmpfs", "/tmp"]
+        args += ["--proc", "/proc", "--dev", "/dev"]
         args += _system_args()
         args += _dirs_then_binds("--ro-bind", [(p, p) for p in self._ro_paths])
-        args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--perms", "1777", "--size", str(spec.limits.tmp_bytes), "--tmpfs", "/tmp"]
         args += _dirs_then_binds(
             "--bind", [(str(spec.data_dir), DATA_MOUNT), (str(spec.ipc_dir), IPC_MOUNT)]
         )
