@@ -137,14 +137,16 @@ def test_without_tools_no_tool_fields_are_sent(
     assert not {"tools", "tool_choice", "parallel_tool_calls"} & set(request)
 
 
-def test_server_tools_without_an_implementation_are_left_out(
+def test_server_tools_are_offered_to_the_model_as_functions(
     client: openai.OpenAI, scripted: Scripted, model: str, assistant: Any, thread: Any
 ) -> None:
     run = client.beta.threads.runs.create_and_poll(
         thread_id=thread.id,
         assistant_id=assistant.id,
-        tools=[{"type": "code_interpreter"}, LOOKUP],
+        tools=[{"type": "code_interpreter"}, {"type": "file_search"}, LOOKUP],
     )
     assert run.status == "completed"
-    assert [t.type for t in run.tools] == ["code_interpreter", "function"]
-    assert [t["function"]["name"] for t in _last_request(scripted, model)["tools"]] == ["lookup"]
+    assert [t.type for t in run.tools] == ["code_interpreter", "file_search", "function"]
+    offered = _last_request(scripted, model)["tools"]
+    assert [t["function"]["name"] for t in offered] == ["code_interpreter", "file_search", "lookup"]
+    assert all(t["type"] == "function" for t in offered)
