@@ -44,16 +44,17 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         await db.migrate()
         app.state.db = db
         app.state.model_router = ModelRouter(settings)
-        app.state.run_engine = RunEngine(db, app.state.model_router, settings)
-        await app.state.run_engine.start()
         app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
+        app.state.code_sessions = CodeSessions(settings)
+        app.state.run_engine = RunEngine(db, app.state.model_router, settings)
+        # Tools first: the engine resumes interrupted runs as soon as it starts.
         app.state.run_engine.server_tools.register(
             FileSearchTool(app.state.ingestion.index, app.state.ingestion.embedder)
         )
-        app.state.code_sessions = CodeSessions(settings)
         app.state.run_engine.server_tools.register(
             CodeInterpreterTool(app.state.code_sessions, app.state.blobs)
         )
+        await app.state.run_engine.start()
         _announce_tenancy(settings)
         try:
             yield
