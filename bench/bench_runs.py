@@ -96,7 +96,7 @@ async def _run(
         polls += 1
     if run["status"] != "completed":
         raise RuntimeError(f"run ended {run['status']}: {run.get('last_error')}")
-    return {"seconds": time.perf_counter() - start, "polls": polls}
+    return {"seconds": time.perf_counter() - start, "polls": polls, "interval": interval}
 
 
 async def _load(spec: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +108,7 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
         if spec["kind"] == "model":
 
             async def once() -> dict:
-                return {"seconds": await _model_reply(http, base), "polls": 0}
+                return {"seconds": await _model_reply(http, base), "polls": 0, "interval": 0}
         else:
             async with http.post(f"{base}/assistants", json={"model": "scripted"}) as response:
                 assistant = await response.json()
@@ -131,6 +131,7 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "latencies": [r["seconds"] for r in results],
         "polls": sum(r["polls"] for r in results),
+        "interval": statistics.median(r["interval"] for r in results) if results else 0,
         "elapsed": elapsed,
     }
 
@@ -148,6 +149,7 @@ class Measured:
     latencies: list[float]
     rate: float
     polls_per_run: float
+    poll_ms: float  # the median poll interval (the server's openai-poll-after-ms, or fixed)
     cpu_ms_per_run: dict[str, float]  # process → CPU ms per completed run
     busiest: str  # the process that used most of a core
 
@@ -175,6 +177,7 @@ def measure(spec: dict[str, Any], pids: dict[str, int]) -> Measured:
         latencies=result["latencies"],
         rate=len(result["latencies"]) / result["elapsed"],
         polls_per_run=result["polls"] / done,
+        poll_ms=result["interval"],
         cpu_ms_per_run={name: seconds * 1000 / done for name, seconds in spent.items()},
         busiest=f"{busiest} ({spent[busiest] / wall:.0%} of a core)",
     )
@@ -350,7 +353,7 @@ def report(model_solo: Measured, model_crowd: Measured, rows: list) -> None:
     )
     print(
         "| backend | build | p50 / p99 overhead, 1 run | runs/s, 1 at a time "
-        f"| p50 overhead, {CROWD} at a time | runs/s, {CROWD} at a time | polls/run "
+        f"| p50 overhead, {CROWD} at a time | runs/s, {CROWD} at a time | poll interval, polls/run "
         "| CPU ms/run server · client · model | busiest process |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---|---|")
@@ -360,7 +363,7 @@ def report(model_solo: Measured, model_crowd: Measured, rows: list) -> None:
             f"| {backend} | {build} "
             f"| {solo.pct(0.5) * 1000 - model_ms:.1f} / {solo.pct(0.99) * 1000 - model_ms:.1f} ms "
             f"| {solo.rate:.0f} | {crowd.pct(0.5) * 1000 - model_ms:.0f} ms | {crowd.rate:.0f} "
-            f"| {crowd.polls_per_run:.1f} "
+            f"| {crowd.poll_ms:.0f} ms, {crowd.polls_per_run:.1f} "
             f"| {cpu['server']:.1f} · {cpu['client']:.1f} · {cpu['model']:.1f} "
             f"| {crowd.busiest} |"
         )
