@@ -55,10 +55,11 @@ async def run_events(
     start = _resume_point(last_event_id, after)
     async with db.read() as session:
         run = await runs.get(session, tenant, thread_id, run_id)
+        include = await runs.include_of(session, tenant, run_id)
         if engine.events.last_seq(run_id) == 0 and run["status"] in _AT_REST:
             stored = await _stored(session, tenant, run_id)
-            return event_stream(snapshot_frames(snapshot_events(run, *stored)))
-    return event_stream(run_frames(engine.events, run_id, start))
+            return event_stream(snapshot_frames(snapshot_events(run, *stored), include))
+    return event_stream(run_frames(engine.events, run_id, start, include))
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:

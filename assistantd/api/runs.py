@@ -84,7 +84,9 @@ async def create_run(
         # Two creates raced past the check: the unique index let one through.
         raise runs.thread_busy(thread_id, await _active_run(db, tenant, thread_id)) from None
     await engine.run_created(run)
-    return event_stream(run_frames(engine.events, run["id"])) if body.stream else run
+    if not body.stream:
+        return run
+    return event_stream(run_frames(engine.events, run["id"], include=frozenset(included)))
 
 
 @router.get("/{thread_id}/runs")
@@ -131,11 +133,12 @@ async def submit_tool_outputs(
         run, step = await runs.submit_tool_outputs(
             session, tenant, thread_id, run_id, body, engine.lease
         )
+        include = await runs.include_of(session, tenant, run_id)
     # This stream continues the run's events from here (the first stream ended at
     # requires_action); nothing is published for a run waiting for outputs, so none is missed.
     after = engine.events.last_seq(run_id)
     await engine.tool_outputs_submitted(run, step)
-    return event_stream(run_frames(engine.events, run_id, after)) if body.stream else run
+    return event_stream(run_frames(engine.events, run_id, after, include)) if body.stream else run
 
 
 async def _active_run(db: Database, tenant: str, thread_id: str) -> str | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from fastapi.responses import StreamingResponse
 
 from assistantd.api import sse
+from assistantd.objects import steps
 from assistantd.runs.events import TERMINAL_EVENTS, RunEvents
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,18 @@ def event_stream(frames: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(frames, media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
 
 
-async def run_frames(events: RunEvents, run_id: str, after_seq: int = 0) -> AsyncIterator[bytes]:
+def visible(data: dict[str, Any], include: frozenset[str]) -> dict[str, Any]:
+    """An event's payload as this run's ``include[]`` lets it be seen (file_search result
+    contents only when asked for, as on the steps endpoints)."""
+    return steps.for_wire(data, include) if data.get("object") == "thread.run.step" else data
+
+
+async def run_frames(
+    events: RunEvents, run_id: str, after_seq: int = 0, include: frozenset[str] = frozenset()
+) -> AsyncIterator[bytes]:
     """The run's events with ``seq > after_seq`` (held ones first, then live), up to a closing
-    event, then ``done``. Events that arrive together leave in one write."""
+    event, then ``done``. Events that arrive together leave in one write. ``include`` is the
+    run's own (fixed at creation), so every subscriber sees the same frame."""
     try:
         async for batch in events.batches(run_id, after_seq, KEEPALIVE_SECONDS):
             if not batch:
@@ -39,7 +50,7 @@ async def run_frames(events: RunEvents, run_id: str, after_seq: int = 0) -> Asyn
             frames = []
             for event in batch:
                 if event.frame is None:
-                    event.frame = sse.frame(event.event, event.data, event.seq)
+                    event.frame = sse.frame(event.event, visible(event.data, include), event.seq)
                 frames.append(event.frame)
                 if event.event in CLOSING_EVENTS:
                     yield b"".join(frames) + sse.DONE
@@ -52,7 +63,11 @@ async def run_frames(events: RunEvents, run_id: str, after_seq: int = 0) -> Asyn
     yield sse.DONE  # the run ended before a closing event could be held (not expected)
 
 
-async def snapshot_frames(events: Iterable[tuple[str, dict[str, object]]]) -> AsyncIterator[bytes]:
+async def snapshot_frames(
+    events: Iterable[tuple[str, dict[str, Any]]], include: frozenset[str]
+) -> AsyncIterator[bytes]:
     """Events made up from stored state, numbered from 1, then ``done``."""
-    yield b"".join(sse.frame(name, data, seq) for seq, (name, data) in enumerate(events, 1))
+    yield b"".join(
+        sse.frame(name, visible(data, include), seq) for seq, (name, data) in enumerate(events, 1)
+    )
     yield sse.DONE

@@ -312,3 +312,9 @@ async def _insert(
     )
     lease.take(row)
     await documents.insert(session, row)
+
+
+async def include_of(session: AsyncSession, tenant: str, run_id: str) -> frozenset[str]:
+    """The ``include[]`` values the run was created with."""
+    row = await documents.fetch(session, Run, tenant, run_id)
+    return frozenset((row.engine or {}).get("include") or ()) if row is not None else frozenset()

@@ -491,16 +491,9 @@ def test_streamed_answer_carries_the_citation_in_a_delta(
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Refunds?"}])
     search_then_answer(scripted, model, ["refund days"], "Within 14 days 【0:0†refunds.txt】.")
 
-    try:
-        with client.beta.threads.runs.stream(
-            thread_id=thread.id, assistant_id=assistant.id
-        ) as stream:
-            events = list(stream)
-            [message] = stream.get_final_messages()
-    except openai.BadRequestError as error:
-        if error.param == "stream":
-            pytest.skip("this server does not stream runs yet")
-        raise
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        events = list(stream)
+        [message] = stream.get_final_messages()
     deltas = [
         annotation
         for event in events
@@ -515,3 +508,35 @@ def test_streamed_answer_carries_the_citation_in_a_delta(
     value = message.content[0].text.value
     assert value[citation.start_index : citation.end_index] == "【0:0†refunds.txt】"
     assert (citation.text, citation.file_citation.file_id) == ("【0:0†refunds.txt】", refunds)
+
+
+@pytest.mark.parametrize("include", [[], [CONTENT]], ids=["without-include", "with-include"])
+def test_streamed_steps_show_result_contents_only_when_included(
+    client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload, include: list[str]
+) -> None:
+    refunds = upload("refunds.txt", REFUNDS)
+    store_id = indexed_store(client, refunds)
+    assistant = client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store_id]}},
+    )
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Refunds?"}])
+    search_then_answer(scripted, model, ["refund days"], "Within 14 days 【0:0†refunds.txt】.")
+
+    with client.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=assistant.id, include=include
+    ) as stream:
+        events = list(stream)
+    [completed] = [
+        event.data
+        for event in events
+        if event.event == "thread.run.step.completed" and event.data.type == "tool_calls"
+    ]
+    [call] = completed.step_details.tool_calls
+    assert call.file_search.results, "the search found the document"
+    contents = [result.content for result in call.file_search.results]
+    if include:
+        assert all(content and content[0].text for content in contents)
+    else:
+        assert contents == [None] * len(contents)
