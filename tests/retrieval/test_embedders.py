@@ -184,6 +184,7 @@ AGREEMENT_SAMPLE = [
 async def test_int8_onnx_agrees_with_the_fp32_torch_model(
     local_embedder: LocalEmbedder, torch_embedder: LocalEmbedder
 ) -> None:
+    pytest.importorskip("onnxruntime", reason="the onnx runtimes need onnxruntime and onnx")
     assert local_embedder.runtime_name == "onnx-int8"
     assert torch_embedder.runtime_name == "torch-fp32"
     fast = await local_embedder.embed(AGREEMENT_SAMPLE)
@@ -195,6 +196,7 @@ async def test_int8_onnx_agrees_with_the_fp32_torch_model(
 async def test_fp32_onnx_gives_the_torch_vectors(
     torch_embedder: LocalEmbedder, model_cache: Path
 ) -> None:
+    pytest.importorskip("onnxruntime", reason="the onnx runtimes need onnxruntime and onnx")
     onnx_fp32 = LocalEmbedder(runtime="onnx-fp32", cache_dir=model_cache)
     vectors = await onnx_fp32.embed(AGREEMENT_SAMPLE)
     reference = await torch_embedder.embed(AGREEMENT_SAMPLE)
@@ -219,6 +221,7 @@ async def test_torch_matches_sentence_transformers_for_short_texts(
 async def test_the_onnx_model_is_built_once_and_reused(
     local_embedder: LocalEmbedder, model_cache: Path
 ) -> None:
+    pytest.importorskip("onnxruntime", reason="the onnx runtimes need onnxruntime and onnx")
     await local_embedder.load()
     (built,) = model_cache.glob("*-int8.onnx")
     stamp = built.stat().st_mtime_ns
