@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 # Streams are long-lived, so the pool must hold hundreds of simultaneous connections.
 MAX_CONNECTIONS = 1000
 MAX_KEEPALIVE_CONNECTIONS = 200
+# httpcore's pool looks at every connection it holds each time a request starts or ends, so one
+# pool of a few hundred connections costs quadratically (at 100 concurrent model calls, a third
+# of the server's CPU); calls go round-robin to several smaller pools instead.
+POOL_SHARDS = 16
+# How long to wait for the end of a stream's body after ``[DONE]`` before closing it instead.
+DRAIN_SECONDS = 1.0
 
 
 class OpenAICompatibleBackend:
@@ -44,13 +51,21 @@ class OpenAICompatibleBackend:
         self._backoff_seconds = backoff_seconds
         # ``read`` bounds the silence between two chunks, not the whole stream.
         timeout = httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds)
+        shard_connections = max(1, max_connections // POOL_SHARDS)
         limits = httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=min(max_connections, MAX_KEEPALIVE_CONNECTIONS),
+            max_connections=shard_connections,
+            max_keepalive_connections=min(
+                shard_connections, MAX_KEEPALIVE_CONNECTIONS // POOL_SHARDS
+            ),
         )
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url + "/", headers=headers, timeout=timeout, limits=limits
-        )
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=self.base_url + "/", headers=headers, timeout=timeout, limits=limits
+            )
+            for _ in range(POOL_SHARDS)
+        ]
+        self._client = self._clients[0]
+        self._next_client = itertools.cycle(self._clients)
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Yield chunks as they arrive. Retries only until the first chunk has been yielded."""
@@ -86,14 +101,16 @@ class OpenAICompatibleBackend:
             ) from exc
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def _one_attempt(
         self, request: ChatRequest, body: dict[str, Any]
     ) -> AsyncIterator[ChatChunk]:
         collected = _Collected()
         try:
-            async with self._client.stream("POST", "chat/completions", json=body) as response:
+            client = next(self._next_client)
+            async with client.stream("POST", "chat/completions", json=body) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     raise failure_from_response(response)
@@ -119,6 +136,7 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[ChatChunk]:
     async with aclosing(EventSource(response).aiter_sse()) as events:
         async for event in events:
             if event.data == "[DONE]":
+                await _drain(events)
                 return
             if not event.data:
                 continue
@@ -131,6 +149,18 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[ChatChunk]:
                 yield chunk
     if not finished:
         raise RetryableFailure(UpstreamError("server_error", "the model's stream ended early"))
+
+
+async def _drain(events: AsyncIterator[Any]) -> None:
+    """Read the body to its end (after ``[DONE]``, normally only the chunked terminator), so
+    that the connection goes back to the pool: a response left unread is closed, and a new TCP
+    connection per model call cost more than the rest of the call's client side."""
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _ in events:
+                pass
+    except TimeoutError:
+        pass  # a server that keeps the stream open after [DONE]: close the connection instead
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -64,6 +64,9 @@ class RunState:
     data: dict[str, Any]  # the run as it started executing (ids, model, tools, options)
     engine: dict[str, Any]  # usage totals and the like, as last written
     turn: Turn | None = None
+    # Whether the thread had tool calls when this turn's prompt was read: without any (and none
+    # in this turn), no annotator has anything to annotate a message with.
+    thread_had_tool_calls: bool = True
 
 
 class Executor:
@@ -192,6 +195,7 @@ class Executor:
                 for seq, message_seq, engine in step_rows
                 if engine
             ]
+        state.thread_had_tool_calls = bool(tool_turns)
         prompt = build_prompt(state.data, history, tool_turns, budget, self._tools)
         # Accepted on create run and kept off the wire object (as OpenAI), so from the engine's
         # bookkeeping; None is not sent.
@@ -416,7 +420,8 @@ class Executor:
     ) -> list[dict[str, Any]]:
         """The message content after every annotating server tool has had its say."""
         annotators = self._tools.annotators()
-        if not annotators:
+        turn = state.turn
+        if not annotators or not (state.thread_had_tool_calls or (turn and turn.calls)):
             return content
         steps = await documents.page(
             session, RunStep, state.tenant, documents.PageRequest(limit=100, order="asc"),

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from assistantd.store.inline_sqlite import inline_connector
 from assistantd.store.migrate import upgrade_to_head
 
 
@@ -98,7 +99,10 @@ def _ensure_parent_dir(url: str) -> None:
 
 
 def _sqlite_engine(url: str, *, pool_size: int, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    path = url.split(":///", 1)[-1]
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, async_creator=inline_connector(path)
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
