@@ -12,7 +12,9 @@ no httpx) so that it stays cheaper than the server it measures.
   ``REPLY_WORDS``-token reply; the gap between consecutive token frames, p99 over all streams,
   must stay under 100 ms (the model's own gap is the token delay). The table says where it breaks.
 
-Run: ``python bench/bench_streaming.py [--quick] [--postgres URL]``.
+Run: ``python bench/bench_streaming.py [--quick] [--postgres URL | --baseline DIR]``;
+``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit)
+against the same model process, one build after the other, and prints both.
 """
 
 from __future__ import annotations
@@ -52,11 +54,18 @@ DELTA = b"event: thread.message.delta"
 CONTENT = b'"delta":{"content":"'  # a chat-completion chunk that carries text
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 @contextmanager
-def assistantd(model_url: str, data_dir: Path, database_url: str | None) -> Iterator[str]:
+def assistantd(
+    model_url: str, data_dir: Path, database_url: str | None, root: Path = ROOT
+) -> Iterator[str]:
+    """``assistantd serve`` from the checkout at ``root``; yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,
+        "PYTHONPATH": str(root),
         "ASSISTANTD_DATA_DIR": str(data_dir),
         "ASSISTANTD_LLM_BASE_URL": model_url,
         "ASSISTANTD_RUN_WORKERS": "4000",  # workers are tasks: never the limit here
@@ -64,7 +73,7 @@ def assistantd(model_url: str, data_dir: Path, database_url: str | None) -> Iter
     if database_url:
         env["ASSISTANTD_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "assistantd.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
+    process = subprocess.Popen([*command, "--log-level", "warning"], env=env, cwd=root)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/health", process)
@@ -287,22 +296,25 @@ async def assistant(base: str, model: str) -> str:
         return str(answer.json()["id"])
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer samples and steps (< 30 s)")
-    parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
-    args = parser.parse_args()
-    solo_rounds, crowd_rounds = (20, 1) if args.quick else (100, 3)
-    per_run_ladder = (100,) if args.quick else (100, 200, 500, 1000)
-    fan_ladder = (500, 1000) if args.quick else (100, 200, 500, 1000, 1500, 2000, 3000)
-    model_args = ("--token-delay-ms", str(TOKEN_DELAY_MS), "--reply-words", str(REPLY_WORDS))
+@dataclass
+class Measured:
+    build: str
+    solo: tuple[list[float], list[float]]  # (through assistantd, direct) TTFTs, 1 at a time
+    crowd: tuple[list[float], list[float]]  # the same, 200 at a time
+    loads: list[Load]
+    fans: list[Load]
+
+
+async def measure(
+    build: str, root: Path, model_url: str, postgres: str | None, quick: bool
+) -> Measured:
+    solo_rounds, crowd_rounds = (20, 1) if quick else (100, 3)
+    per_run_ladder = (100, 200, 500) if quick else (100, 200, 500, 1000)
+    fan_ladder = (1000,) if quick else (100, 200, 500, 1000, 1500, 2000, 3000)
     with (
-        running_scripted_model_process(*model_args) as model_url,
         tempfile.TemporaryDirectory() as data_dir,
-        assistantd(model_url, Path(data_dir), args.postgres) as base,
+        assistantd(model_url, Path(data_dir), postgres, root) as base,
     ):
-        async with ScriptedModelClient(model_url) as scripted:
-            await scripted.script(TTFT_MODEL, TTFT_REPLY)
         short_id = await assistant(base, TTFT_MODEL)
         long_id = await assistant(base, "scripted")
         await added_ttft(base, model_url, short_id, 1, 3)  # warm-up
@@ -318,22 +330,60 @@ async def main() -> None:
             fans.append(await fan_out(base, long_id, streams, FAN_RUNS))
             if not holds(fans[-1]):
                 break
+    return Measured(build, solo, crowd, loads, fans)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer samples and steps (< 40 s)")
+    parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
+    parser.add_argument("--baseline", type=Path, help="another checkout to serve from, too")
+    args = parser.parse_args()
+    builds = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    if args.postgres and args.baseline:
+        parser.error("--baseline needs a fresh database per build: use it with SQLite")
+    model_args = ("--token-delay-ms", str(TOKEN_DELAY_MS), "--reply-words", str(REPLY_WORDS))
+    with running_scripted_model_process(*model_args) as model_url:
+        async with ScriptedModelClient(model_url) as scripted:
+            await scripted.script(TTFT_MODEL, TTFT_REPLY)
+        results = [
+            await measure(build, root, model_url, args.postgres, args.quick)
+            for build, root in builds
+        ]
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"\n### Streaming ({backend}; model: {REPLY_WORDS} tokens, {TOKEN_DELAY_MS} ms apart)\n")
-    print("| streams at once | direct TTFT p50 | through assistantd p50 | added p50 | added p99 |")
-    print("|---:|---:|---:|---:|---:|")
-    for width, (through, straight) in ((1, solo), (200, crowd)):
-        added_p50 = percentile(through, 0.5) - percentile(straight, 0.5)
-        added_p99 = percentile(through, 0.99) - percentile(straight, 0.99)
-        print(
-            f"| {width} | {ms(percentile(straight, 0.5))} | {ms(percentile(through, 0.5))} "
-            f"| {ms(added_p50)} | {ms(added_p99)} |"
-        )
-    print(f"\nSustained streams (token gap limit: p99 < {GAP_LIMIT_S * 1000:.0f} ms)\n")
-    print("One run per stream (run starts included):\n")
-    table(loads)
-    print(f"\nFan-out: {FAN_RUNS} runs, each followed by streams/{FAN_RUNS} clients (/events):\n")
-    table(fans)
+    print("Targets (issue #4): added TTFT p50 <= 10 ms at 1 stream; >= 500 concurrent streams")
+    print(f"with p99 token gap < {GAP_LIMIT_S * 1000:.0f} ms.\n")
+    print(
+        "| build | streams at once | direct TTFT p50 | through assistantd p50 "
+        "| added p50 | added p99 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for result in results:
+        for width, (through, straight) in ((1, result.solo), (200, result.crowd)):
+            added_p50 = percentile(through, 0.5) - percentile(straight, 0.5)
+            added_p99 = percentile(through, 0.99) - percentile(straight, 0.99)
+            print(
+                f"| {result.build} | {width} | {ms(percentile(straight, 0.5))} "
+                f"| {ms(percentile(through, 0.5))} | {ms(added_p50)} | {ms(added_p99)} |"
+            )
+    print("\nMost concurrent streams that held (p99 token gap under the limit, all finished):\n")
+    print("| build | one run per stream (run starts included) | fan-out over /events |")
+    print("|---|---:|---:|")
+    for result in results:
+        print(f"| {result.build} | {most_held(result.loads)} | {most_held(result.fans)} |")
+    for result in results:
+        print(f"\n#### {result.build}: sustained streams\n")
+        print("One run per stream (run starts included):\n")
+        table(result.loads)
+        print(f"\nFan-out: {FAN_RUNS} runs, each followed by streams/{FAN_RUNS} clients:\n")
+        table(result.fans)
+
+
+def most_held(loads: list[Load]) -> str:
+    """The peak concurrency of the largest step that held; '< N' when even the first broke."""
+    held = [result.peak_concurrent for result in loads if holds(result)]
+    return str(max(held)) if held else f"< {loads[0].streams}" if loads else "-"
 
 
 def table(loads: list[Load]) -> None:
