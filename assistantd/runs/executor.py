@@ -366,7 +366,9 @@ class Executor:
             row.engine = state.engine = engine
             step_usage = _usage_dict(usage)
             if turn.message is not None:
-                events += await self._close_message(session, state, turn, truncated, step_usage)
+                # No autoflush: the run's row is written once, at commit, with its end state.
+                with session.no_autoflush:
+                    events += await self._close_message(session, state, turn, truncated, step_usage)
             if truncated:
                 events += await finish_run(
                     session, row, "incomplete", incomplete_reason="max_completion_tokens"
