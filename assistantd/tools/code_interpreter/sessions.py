@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
 import shutil
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from assistantd.config import Settings
 from assistantd.tools.code_interpreter.backend import SandboxBackend, SandboxSpec
 from assistantd.tools.code_interpreter.bubblewrap import BubblewrapSandbox
+from assistantd.tools.code_interpreter.host_uids import live_uids
 from assistantd.tools.code_interpreter.kernel_session import (
     KernelSession,
     KernelStartError,
@@ -182,8 +184,14 @@ class CodeSessions:
         return self.settings.sandboxes_dir.resolve() / digest
 
     def _free_slot(self) -> int:
+        """The lowest slot no session of ours holds and whose uid owns no process on the host."""
         used = {s.slot for s in self._sessions.values()}
-        return next(i for i in range(len(used) + 1) if i not in used)
+        busy = live_uids() if self.backend.sandbox_uid(0) is not None else set()
+        return next(
+            slot
+            for slot in itertools.count()
+            if slot not in used and self.backend.sandbox_uid(slot) not in busy
+        )
 
     def _fresh_dirs(self, session: _Session) -> None:
         self.settings.sandboxes_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

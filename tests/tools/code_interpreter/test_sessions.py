@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from assistantd.config import Settings
 from assistantd.tools.code_interpreter import BubblewrapSandbox, CodeSessions
+from assistantd.tools.code_interpreter.host_uids import live_uids
 from tests.tools.code_interpreter.conftest import needs_sandbox
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -99,7 +102,7 @@ async def test_concurrent_calls_on_one_new_key_run_in_turn(sessions: CodeSession
     results = await asyncio.gather(
         *(sessions.execute(key, "n = globals().get('n', 0) + 1\nprint(n)") for _ in range(3))
     )
-    assert all(r.error is None for r in results), [r.logs for r in results]
+    assert all(r.error is None for r in results), [(r.error, r.logs) for r in results]
     assert sorted(r.logs.strip() for r in results) == ["1", "2", "3"]
 
 
@@ -165,3 +168,28 @@ async def test_without_a_sandbox_nothing_runs(tmp_path: Path) -> None:
     assert result.error.startswith("SandboxUnavailable:")
     assert not marker.exists()
     await code_sessions.aclose()
+
+
+@needs_sandbox
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are only assigned when run as root")
+async def test_a_new_session_never_shares_a_uid_that_still_has_processes(
+    settings: Settings,
+) -> None:
+    """A uid still owning processes (a fork bomb not yet reaped, another server's session) is
+    skipped: the process limit counts every process of a uid, so sharing it would starve one."""
+    backend = BubblewrapSandbox()
+    occupied = backend.sandbox_uid(0)
+    squatter = subprocess.Popen(["sleep", "60"], user=occupied, group=occupied)
+    taken_before = live_uids()  # other sessions' kernels may hold more sandbox uids
+    fresh = CodeSessions(settings, backend)
+    try:
+        result = await fresh.execute(new_key(), "import os; print(os.getuid())")
+        assert result.error is None, result.logs
+        uid = int(result.logs.strip())
+        assert uid != occupied
+        assert uid not in taken_before
+        assert uid >= backend.uid_base
+    finally:
+        squatter.kill()
+        squatter.wait()
+        await fresh.aclose()
