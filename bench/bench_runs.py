@@ -297,7 +297,7 @@ def main() -> None:
     builds = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     rows: list[tuple[str, str, Measured, Measured, Measured]] = []
     with running_scripted_model_process("--reply-words", str(REPLY_WORDS)) as model_url:
-        model_pid = _pid_listening(model_url)
+        model_pid = pid_listening(model_url)
         model = {"kind": "model", "base": model_url, "poll_ms": None, "warmup": 10}
         model_solo = measure(
             {**model, "concurrency": 1, "seconds": solo_seconds, "max": 400}, {"model": model_pid}
@@ -342,7 +342,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _pid_listening(url: str) -> int:
+def pid_listening(url: str) -> int:
     """The scripted model's pid: the process listening on the URL's port."""
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     inode = None

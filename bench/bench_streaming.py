@@ -8,9 +8,14 @@ no httpx) so that it stays cheaper than the server it measures.
 * **Added TTFT** = (POST ``/v1/threads/runs`` with ``stream: true`` → first
   ``thread.message.delta`` frame) − (POST ``/v1/chat/completions`` straight to the model → first
   content chunk), samples taken in alternation in the same run, with 1 and with 200 streams at once.
-* **Sustained streams**: N streams started together (steps 100, 200, 500, 1000, …), each a
-  ``REPLY_WORDS``-token reply; the gap between consecutive token frames, p99 over all streams,
-  must stay under 100 ms (the model's own gap is the token delay). The table says where it breaks.
+* **Sustained streams (ramped)**: N streams started at ``RAMP_PER_SECOND`` (a steady arrival
+  rate, not a burst), each a long reply at ``SUSTAIN_DELAY_MS`` between tokens (20 tokens/s, like
+  a real model: each stream is mostly idle). Once every stream is delivering tokens, the gaps
+  between consecutive token frames are measured over a ``WINDOW_S`` window, with the CPU each
+  process (server, model, this client) used in that window: p99 gap < 100 ms is the target.
+* **Burst**: N streams started together (steps 100, 200, 500, 1000, …), each a
+  ``REPLY_WORDS``-token reply at ``TOKEN_DELAY_MS``; the gap p99 over all streams, run starts
+  included. The table says where it breaks.
 
 Run: ``python bench/bench_streaming.py [--quick] [--postgres URL | --baseline DIR]``;
 ``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit)
@@ -37,8 +42,13 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistantd.scripted_model.testing import ScriptedModelClient, running_scripted_model_process
+from bench.bench_runs import pid_listening
 
 TOKEN_DELAY_MS = 25
+SUSTAIN_DELAY_MS = 50  # 20 tokens/s a stream
+RAMP_PER_SECOND = 100  # stream starts per second in the ramped scenario
+WINDOW_S = 4.0  # the measured steady-state window, once every stream is delivering
+SUSTAIN_MODEL = "sustain"
 REPLY_WORDS = 80  # ≈ 2 s per stream at 25 ms a token
 GAP_LIMIT_S = 0.100
 FAN_RUNS = 10
@@ -60,8 +70,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @contextmanager
 def assistantd(
     model_url: str, data_dir: Path, database_url: str | None, root: Path = ROOT
-) -> Iterator[str]:
-    """``assistantd serve`` from the checkout at ``root``; yields its base URL."""
+) -> Iterator[tuple[str, int]]:
+    """``assistantd serve`` from the checkout at ``root``; yields (base URL, pid)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -77,7 +87,7 @@ def assistantd(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/health", process)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -115,7 +125,9 @@ class Stream:
     ok: bool = False
 
 
-async def post_stream(url: str, body: dict[str, object], marker: bytes, end: bytes) -> Stream:
+async def post_stream(
+    url: str, body: dict[str, object], marker: bytes, end: bytes, into: Stream | None = None
+) -> Stream:
     """POST ``body`` and read the response until ``end``, timing every chunk that holds
     ``marker`` (several frames in one read count as arriving together)."""
     parts = urlsplit(url)
@@ -125,11 +137,16 @@ async def post_stream(url: str, body: dict[str, object], marker: bytes, end: byt
         f"Authorization: Bearer x\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
     ).encode() + payload
-    return await _read_stream(parts.hostname or "", parts.port or 80, request, marker, end)
+    host, port = parts.hostname or "", parts.port or 80
+    return await _read_stream(host, port, request, marker, end, into)
 
 
-async def _read_stream(host: str, port: int, request: bytes, marker: bytes, end: bytes) -> Stream:
-    result = Stream(started=time.perf_counter())
+async def _read_stream(
+    host: str, port: int, request: bytes, marker: bytes, end: bytes, into: Stream | None = None
+) -> Stream:
+    """``into``: a Stream the caller watches while it fills (the ramped scenario)."""
+    result = into or Stream()
+    result.started = time.perf_counter()
     reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
     try:
         writer.write(request)
@@ -163,13 +180,13 @@ async def join_stream(url: str) -> Stream:
     return await _read_stream(parts.hostname or "", parts.port or 80, request, DELTA, b"[DONE]")
 
 
-async def via_assistantd(base: str, assistant_id: str) -> Stream:
+async def via_assistantd(base: str, assistant_id: str, into: Stream | None = None) -> Stream:
     body = {
         "assistant_id": assistant_id,
         "stream": True,
         "thread": {"messages": [{"role": "user", "content": "question"}]},
     }
-    return await post_stream(f"{base}/v1/threads/runs", body, DELTA, b"[DONE]")
+    return await post_stream(f"{base}/v1/threads/runs", body, DELTA, b"[DONE]", into)
 
 
 async def direct(model_url: str, model: str) -> Stream:
@@ -250,6 +267,75 @@ async def fan_out(base: str, assistant_id: str, streams: int, runs: int) -> Load
     return summarise(streams, list(results), time.perf_counter() - start)
 
 
+@dataclass
+class Sustained:
+    streams: int
+    running: int  # streams delivering tokens through the whole window
+    finished: int
+    gaps: list[float]  # token gaps inside the window, all streams
+    cpu: dict[str, float]  # process → share of one core used during the window
+    tokens_per_second: float  # token frames delivered per second in the window, all streams
+
+    def holds(self) -> bool:
+        return (
+            percentile(self.gaps, 0.99) < GAP_LIMIT_S
+            and self.running == self.streams == self.finished
+        )
+
+
+def sustain_script(streams: int) -> dict[str, object]:
+    """A reply long enough to outlast the ramp and the window, at ``SUSTAIN_DELAY_MS``."""
+    seconds = streams / RAMP_PER_SECOND + WINDOW_S + 4
+    return {
+        "chunks": [" word"] * int(seconds * 1000 / SUSTAIN_DELAY_MS),
+        "chunk_delay_ms": SUSTAIN_DELAY_MS,
+        "repeat": 100000,
+    }
+
+
+async def sustained(base: str, assistant_id: str, streams: int, pids: dict[str, int]) -> Sustained:
+    """``streams`` runs started at ``RAMP_PER_SECOND``; measured over ``WINDOW_S`` once all of
+    them deliver tokens (or once the ramp is long over, if some never do)."""
+    watched = [Stream() for _ in range(streams)]
+    start = time.perf_counter()
+    tasks = []
+    for n, stream in enumerate(watched):
+        await asyncio.sleep(max(0.0, start + n / RAMP_PER_SECOND - time.perf_counter()))
+        tasks.append(asyncio.create_task(via_assistantd(base, assistant_id, stream)))
+    give_up = time.perf_counter() + 5.0
+    while time.perf_counter() < give_up and not all(s.first_token for s in watched):
+        await asyncio.sleep(0.02)
+    before, t0 = cpu_seconds(pids), time.perf_counter()
+    await asyncio.sleep(WINDOW_S)
+    after, t1 = cpu_seconds(pids), time.perf_counter()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    finished = sum(1 for r in results if isinstance(r, Stream) and r.ok)
+    gaps = [
+        b - a
+        for s in watched
+        for a, b in zip(s.tokens, s.tokens[1:], strict=False)
+        if t0 <= a and b <= t1
+    ]
+    running = sum(
+        1 for s in watched if s.first_token and s.first_token <= t0 and s.tokens[-1] >= t1
+    )
+    delivered = sum(1 for s in watched for t in s.tokens if t0 <= t <= t1)
+    cpu = {name: (after[name] - before[name]) / (t1 - t0) for name in before}
+    return Sustained(streams, running, finished, gaps, cpu, delivered / (t1 - t0))
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process, and by this one (the client)."""
+    spent = {"client": time.process_time()}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        spent[name] = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    return spent
+
+
 def summarise(streams: int, results: list[object], elapsed: float) -> Load:
     done = [r for r in results if isinstance(r, Stream) and r.ok and r.first_token]
     gaps = [b - a for r in done for a, b in zip(r.tokens, r.tokens[1:], strict=False)]
@@ -303,18 +389,30 @@ class Measured:
     crowd: tuple[list[float], list[float]]  # the same, 200 at a time
     loads: list[Load]
     fans: list[Load]
+    ramped: list[Sustained]
 
 
 async def measure(
     build: str, root: Path, model_url: str, postgres: str | None, quick: bool
 ) -> Measured:
     solo_rounds, crowd_rounds = (20, 1) if quick else (100, 3)
-    per_run_ladder = (100, 200, 500) if quick else (100, 200, 500, 1000)
+    per_run_ladder = (100, 200) if quick else (100, 200, 500, 1000)
     fan_ladder = (1000,) if quick else (100, 200, 500, 1000, 1500, 2000, 3000)
+    ramp_ladder = (500,) if quick else (100, 200, 300, 500, 750, 1000)
+    model_pid = pid_listening(model_url)
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        assistantd(model_url, Path(data_dir), postgres, root) as base,
+        assistantd(model_url, Path(data_dir), postgres, root) as (base, server_pid),
     ):
+        pids = {"server": server_pid, "model": model_pid}
+        ramped: list[Sustained] = []
+        for streams in ramp_ladder:
+            model = f"{SUSTAIN_MODEL}-{streams}"
+            async with ScriptedModelClient(model_url) as scripted:
+                await scripted.script(model, sustain_script(streams))
+            ramped.append(await sustained(base, await assistant(base, model), streams, pids))
+            if not ramped[-1].holds():
+                break
         short_id = await assistant(base, TTFT_MODEL)
         long_id = await assistant(base, "scripted")
         await added_ttft(base, model_url, short_id, 1, 3)  # warm-up
@@ -330,7 +428,7 @@ async def measure(
             fans.append(await fan_out(base, long_id, streams, FAN_RUNS))
             if not holds(fans[-1]):
                 break
-    return Measured(build, solo, crowd, loads, fans)
+    return Measured(build, solo, crowd, loads, fans, ramped)
 
 
 async def main() -> None:
@@ -368,13 +466,40 @@ async def main() -> None:
                 f"| {ms(percentile(through, 0.5))} | {ms(added_p50)} | {ms(added_p99)} |"
             )
     print("\nMost concurrent streams that held (p99 token gap under the limit, all finished):\n")
-    print("| build | one run per stream (run starts included) | fan-out over /events |")
-    print("|---|---:|---:|")
+    print(
+        f"| build | ramped, one run per stream ({RAMP_PER_SECOND} starts/s, "
+        f"{1000 // SUSTAIN_DELAY_MS} tokens/s each) | burst, one run per stream "
+        "(run starts included) | fan-out over /events |"
+    )
+    print("|---|---:|---:|---:|")
     for result in results:
-        print(f"| {result.build} | {most_held(result.loads)} | {most_held(result.fans)} |")
+        held = [r.running for r in result.ramped if r.holds()]
+        most_ramped = str(max(held)) if held else f"< {result.ramped[0].streams}"
+        print(
+            f"| {result.build} | {most_ramped} | {most_held(result.loads)} "
+            f"| {most_held(result.fans)} |"
+        )
+    print(
+        f"\nRamped: streams start at {RAMP_PER_SECOND}/s; gaps and CPU (share of one core) over "
+        f"a {WINDOW_S:.0f} s window once all deliver tokens:\n"
+    )
+    print(
+        "| build | streams | running through the window | finished | tokens/s delivered "
+        "| gap p50 | gap p99 | gap max | CPU server | CPU model | CPU client | verdict |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for result in results:
-        print(f"\n#### {result.build}: sustained streams\n")
-        print("One run per stream (run starts included):\n")
+        for r in result.ramped:
+            print(
+                f"| {result.build} | {r.streams} | {r.running} | {r.finished} "
+                f"| {r.tokens_per_second:.0f} | {ms(percentile(r.gaps, 0.5))} "
+                f"| {ms(percentile(r.gaps, 0.99))} | {ms(max(r.gaps, default=0.0))} "
+                f"| {r.cpu['server']:.0%} | {r.cpu['model']:.0%} | {r.cpu['client']:.0%} "
+                f"| {'holds' if r.holds() else 'breaks'} |"
+            )
+    for result in results:
+        print(f"\n#### {result.build}: burst\n")
+        print("One run per stream, all started together (run starts included):\n")
         table(result.loads)
         print(f"\nFan-out: {FAN_RUNS} runs, each followed by streams/{FAN_RUNS} clients:\n")
         table(result.fans)
