@@ -60,11 +60,15 @@ async def insert(
         "attachments": attachments_to_wire(body.attachments) or [],
         "metadata": body.metadata or {},
     }
-    await documents.insert(
+    await documents.add(
         session,
-        Message(
-            id=data["id"], tenant=tenant, created_at=created_at, thread_id=thread_id, data=data
-        ),
+        Message,
+        id=data["id"],
+        tenant=tenant,
+        created_at=created_at,
+        thread_id=thread_id,
+        run_id=None,
+        data=data,
     )
     await attach_to_thread_store(session, tenant, thread_id, data["attachments"])
     return data

@@ -300,7 +300,9 @@ async def _insert(
     engine: dict[str, Any],
     lease: Lease,
 ) -> None:
-    row = Run(
+    await documents.add(
+        session,
+        Run,
         id=data["id"],
         tenant=tenant,
         created_at=data["created_at"],
@@ -309,9 +311,9 @@ async def _insert(
         expires_at=data["expires_at"],
         engine=engine,
         data=data,
+        claimed_by=lease.worker,  # as Lease.take
+        lease_expires_at=lease.until(),
     )
-    lease.take(row)
-    await documents.insert(session, row)
 
 
 async def include_of(session: AsyncSession, tenant: str, run_id: str) -> frozenset[str]:

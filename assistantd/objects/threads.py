@@ -27,11 +27,15 @@ async def create(session: AsyncSession, tenant: str, body: CreateThread) -> dict
         ),
         "metadata": body.metadata or {},
     }
-    row = Thread(id=data["id"], tenant=tenant, created_at=created_at, data=data)
-    await documents.insert(session, row)
+    await documents.add(
+        session, Thread, id=data["id"], tenant=tenant, created_at=created_at, data=data
+    )
     for message in body.messages:
         await messages.insert(session, tenant, data["id"], message)
-    return row.data  # a file_search attachment may have given the thread its vector store
+    if any(message.attachments for message in body.messages):
+        # A file_search attachment may have given the thread its vector store.
+        return (await find_thread(session, tenant, data["id"])).data
+    return data
 
 
 async def get(session: AsyncSession, tenant: str, thread_id: str) -> dict[str, Any]:

@@ -56,7 +56,9 @@ def new_step(run: dict[str, Any], details: dict[str, Any], now: int) -> dict[str
 
 async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any]) -> int:
     """Insert the message; returns its seq (its place in the thread)."""
-    row = Message(
+    return await documents.add(
+        session,
+        Message,
         id=data["id"],
         tenant=tenant,
         created_at=data["created_at"],
@@ -64,8 +66,6 @@ async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any
         run_id=data["run_id"],
         data=data,
     )
-    await documents.insert(session, row)
-    return row.seq
 
 
 async def insert_step(
@@ -76,7 +76,9 @@ async def insert_step(
     message_seq: int | None = None,
     engine: dict[str, Any] | None = None,
 ) -> None:
-    row = RunStep(
+    await documents.add(
+        session,
+        RunStep,
         id=data["id"],
         tenant=tenant,
         created_at=data["created_at"],
@@ -86,4 +88,3 @@ async def insert_step(
         engine=engine,
         data=data,
     )
-    await documents.insert(session, row)

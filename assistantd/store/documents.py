@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, delete, select
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
@@ -45,6 +46,20 @@ class Page:
 async def insert(session: AsyncSession, row: Document) -> None:
     session.add(row)
     await session.flush()
+
+
+_ADD_STATEMENTS: dict[type[Document], Insert] = {}
+
+
+async def add(session: AsyncSession, table: type[Document], **values: Any) -> int:
+    """Insert one row with a plain INSERT (the hot path: no ORM unit of work, one compiled
+    statement per table); returns its seq. The row is not in the session: code that changes it
+    later in the same transaction fetches it first."""
+    statement = _ADD_STATEMENTS.get(table)
+    if statement is None:
+        columns = table.__table__.c  # type: ignore[attr-defined]
+        statement = _ADD_STATEMENTS[table] = sql_insert(table.__table__).returning(columns.seq)  # type: ignore[attr-defined]
+    return (await session.execute(statement, values)).scalar_one()
 
 
 async def fetch(
