@@ -78,8 +78,9 @@ def make_embedder(settings: Settings) -> Embedder:
         )
     from assistantd.retrieval.local_embedder import LocalEmbedder
 
+    # ASSISTANTD_EMBEDDING_BATCH_SIZE sizes remote requests; the local model batches by word
+    # pieces (see LocalEmbedder), where smaller batches ran faster.
     return LocalEmbedder(
-        batch_size=max(settings.embedding_batch_size, 1),
         runtime=settings.embedding_local_runtime,
         cache_dir=settings.embedding_model_cache_dir,
     )
