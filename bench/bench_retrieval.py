@@ -1,6 +1,11 @@
 """Retrieval benchmark: quality (recall@5, MRR), ingestion speed and search latency.
 
-    .venv/bin/python bench/bench_retrieval.py [--quick]
+    .venv/bin/python bench/bench_retrieval.py [--quick] [--baseline DIR]
+
+``--baseline DIR`` (a checkout of an older commit, e.g. ``git archive <commit> | tar -x -C DIR``)
+adds a before/after section: the default local embedder of this tree and of DIR, each in its own
+process (this script, with DIR's ``assistantd`` first on the path for the baseline), taking turns
+over the same ingestion rounds, with their retrieval quality on the same questions.
 
 * Quality, on a generated support knowledge base (``support_kb``; 300 articles, 45 with
   --quick). The vocabulary in bench/corpus/support_kb.json is self-written: 40 home devices
@@ -35,6 +40,8 @@ import json
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -46,6 +53,7 @@ from assistantd.retrieval import ChunkingStrategy, SqliteChunkIndex, chunk_text,
 from assistantd.retrieval.chunking import Chunk
 from assistantd.retrieval.local_embedder import LocalEmbedder
 
+ROOT = Path(__file__).resolve().parent.parent
 KB = Path(__file__).parent / "corpus" / "support_kb.json"
 STRATEGY = ChunkingStrategy(200, 100)
 KINDS = ("identifier", "paraphrase", "model+paraphrase")
@@ -140,6 +148,14 @@ async def ingestion_seconds(
     return chunks, elapsed, cpu
 
 
+def ingestion_texts(articles: list[Article], quick: bool) -> list[str]:
+    """Long documents of 40 articles each (1 with --quick, else 4)."""
+    per_doc, docs = 40, 1 if quick else 4
+    return [
+        "\n\n".join(a.text for a in articles[i * per_doc : (i + 1) * per_doc]) for i in range(docs)
+    ]
+
+
 async def agreement(embedder: LocalEmbedder, reference: LocalEmbedder, texts: list[str]) -> str:
     ours, theirs = await embedder.embed(texts), await reference.embed(texts)
     cosines = np.sum(ours * theirs, axis=1)
@@ -218,12 +234,7 @@ async def main(quick: bool) -> None:
         print(table(headers, rows))
 
         print("\n## Ingestion (parse + chunk 800/400 + embed + index, local MiniLM, 2 cores)\n")
-        per_doc = 40
-        docs = 1 if quick else 4
-        texts = [
-            "\n\n".join(a.text for a in articles[i * per_doc : (i + 1) * per_doc])
-            for i in range(docs)
-        ]
+        texts = ingestion_texts(articles, quick)
         sample = [c.text for c in chunk_text("\n\n".join(texts))][:32]
         # Runtimes take turns, so a burst of load from elsewhere hits them alike; best and
         # median of the rounds are shown.
@@ -267,7 +278,70 @@ async def main(quick: bool) -> None:
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
+async def child(task: str, quick: bool) -> None:
+    """One build's share of the --baseline comparison, as JSON on stdout."""
+    embedder = LocalEmbedder()
+    await embedder.load()
+    articles = support_kb(45 if quick else 300)
+    with tempfile.TemporaryDirectory() as tmp:
+        if task == "quality":
+            rows = await quality(embedder, Path(tmp), articles)
+            print(json.dumps({"runtime": embedder.runtime_name, "quality": rows}))
+            return
+        texts = ingestion_texts(articles, quick)
+        chunks, elapsed, cpu = await ingestion_seconds(embedder, Path(tmp) / "i.sqlite3", texts)
+        print(json.dumps({"chunks": chunks, "seconds": elapsed, "cpu": cpu}))
+
+
+def run_child(checkout: Path, task: str, quick: bool) -> dict:
+    # The checkout's package comes first on the path, ahead of the installed (editable) one.
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    args = [sys.executable, __file__, "--child", task] + (["--quick"] if quick else [])
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(baseline: Path, quick: bool) -> None:
+    builds = {"baseline": baseline.resolve(), "this": ROOT}
+    print(f"\n## Before / after: default local embedder, {baseline} vs this tree\n")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)\n")
+    runs: dict[str, list[dict]] = {name: [] for name in builds}
+    for _ in range(3 if quick else 5):
+        for name, checkout in builds.items():
+            runs[name].append(run_child(checkout, "ingest", quick))
+    rows, kept = [], ("dense (none)", "hybrid (none)", "hybrid (auto)")
+    for name, checkout in builds.items():
+        found = run_child(checkout, "quality", quick)
+        chunks = runs[name][0]["chunks"]
+        best = min(r["seconds"] for r in runs[name])
+        median = statistics.median(r["seconds"] for r in runs[name])
+        cpu = statistics.median(r["cpu"] for r in runs[name])
+        scores = {row[1]: row[-1] for row in found["quality"]}
+        rows.append(
+            [
+                name,
+                found["runtime"],
+                chunks,
+                f"{chunks / best:.1f}",
+                f"{chunks / median:.1f}",
+                f"{chunks / cpu:.1f}",
+                *(scores[k] for k in kept),
+            ]
+        )
+    headers = ["build", "runtime", "chunks", "chunks/s best", "chunks/s median", "chunks/CPU-s"]
+    print(table([*headers, *(f"{k} R@5 / MRR" for k in kept)], rows))
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument("--baseline", type=Path, help="an older checkout to compare with")
+    parser.add_argument("--child", choices=("ingest", "quality"), help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        asyncio.run(child(options.child, options.quick))
+    elif options.baseline:
+        compare(options.baseline, options.quick)
+    else:
+        asyncio.run(main(options.quick))
