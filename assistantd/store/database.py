@@ -2,8 +2,9 @@
 
 SQLite allows one writer at a time. Rather than let concurrent writers collide and retry on
 SQLITE_BUSY, all writes go through a single connection (a pool of one), which serialises them
-in-process; reads use their own pool and, in WAL mode, never wait for the writer. PostgreSQL
-uses one pool for both.
+in-process, and writers that queue up share one transaction and one COMMIT (``GroupCommit``:
+each in its own savepoint, each answered only once committed); reads use their own pool and,
+in WAL mode, never wait for the writer. PostgreSQL uses one pool for both, a transaction each.
 
 ``read_value`` is the hot read path (the SDK polls a run every few tens of milliseconds): one
 hand-written statement, no ORM session. On SQLite it runs on the event loop's own thread: a read
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
 from assistantd.store.migrate import upgrade_to_head
 
@@ -44,6 +46,7 @@ class Database:
         self._inline: sqlite3.Connection | None = None
         self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
+        self._group = GroupCommit(self._write_sessions) if self.is_sqlite else None
 
     async def migrate(self) -> None:
         async with self._writer.begin() as connection:
@@ -51,7 +54,13 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits on success and rolls back on any error."""
+        """A transaction that commits on success and rolls back on any error (on SQLite, a
+        savepoint in a transaction shared with the writers queued behind it; either way the
+        block's exit waits for the commit)."""
+        if self._group is not None:
+            async with self._group.write() as session:
+                yield session
+            return
         async with self._write_sessions() as session, session.begin():
             yield session
 

@@ -1,0 +1,73 @@
+"""SQLite group commit: writers that queue up share one COMMIT, each is answered only once its
+changes are committed, and one writer's error undoes only its own changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
+from assistantd.store import documents
+from assistantd.store.database import Database
+from assistantd.store.tables import Thread
+
+COMMITTED = "SELECT count(*) FROM threads WHERE id = :id"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'group.db'}")
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+async def _add_thread(db: Database, thread_id: str) -> int:
+    """Insert a thread; returns how many rows another connection sees once the write returned."""
+    async with db.write() as session:
+        data = {"id": thread_id, "object": "thread", "created_at": 0}
+        await documents.add(session, Thread, id=thread_id, tenant="t", created_at=0, data=data)
+        await asyncio.sleep(0)  # let the other writers queue up behind this one
+    return await db.read_value(COMMITTED, {"id": thread_id})
+
+
+async def test_concurrent_writers_share_commits_and_return_only_once_committed(
+    db: Database,
+) -> None:
+    commits: list[None] = []
+    event.listen(db._writer.sync_engine, "commit", lambda _connection: commits.append(None))
+    seen = await asyncio.gather(*(_add_thread(db, f"thread_{n}") for n in range(50)))
+    assert seen == [1] * 50  # every writer's row was committed before its write returned
+    assert 1 <= len(commits) < 50  # the queued writers shared commits
+
+
+async def test_a_failing_writer_undoes_only_its_own_changes(db: Database) -> None:
+    async def failing() -> None:
+        async with db.write() as session:
+            data = {"id": "thread_bad", "object": "thread", "created_at": 0}
+            await documents.add(
+                session, Thread, id="thread_bad", tenant="t", created_at=0, data=data
+            )
+            await asyncio.sleep(0)
+            raise RuntimeError("refused")
+
+    outcomes = await asyncio.gather(
+        _add_thread(db, "thread_a"), failing(), _add_thread(db, "thread_b"), return_exceptions=True
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 1
+    assert isinstance(outcomes[1], RuntimeError)
+    assert await db.read_value(COMMITTED, {"id": "thread_bad"}) == 0
+
+
+async def test_a_unique_violation_in_one_writer_leaves_the_batch_intact(db: Database) -> None:
+    """As two run creates racing on a thread: the loser's INSERT fails, the winner's stays."""
+    outcomes = await asyncio.gather(
+        _add_thread(db, "thread_same"), _add_thread(db, "thread_same"), return_exceptions=True
+    )
+    assert outcomes.count(1) == 1
+    assert sum(isinstance(o, IntegrityError) for o in outcomes) == 1
+    assert await db.read_value(COMMITTED, {"id": "thread_same"}) == 1
