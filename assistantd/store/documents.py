@@ -57,8 +57,8 @@ async def add(session: AsyncSession, table: type[Document], **values: Any) -> in
     later in the same transaction fetches it first."""
     statement = _ADD_STATEMENTS.get(table)
     if statement is None:
-        columns = table.__table__.c  # type: ignore[attr-defined]
-        statement = _ADD_STATEMENTS[table] = sql_insert(table.__table__).returning(columns.seq)  # type: ignore[attr-defined]
+        rows = table.__table__  # type: ignore[attr-defined]
+        statement = _ADD_STATEMENTS[table] = sql_insert(rows).returning(rows.c.seq)
     return (await session.execute(statement, values)).scalar_one()
 
 
