@@ -10,7 +10,7 @@ per window than 32).
 Runtimes (``runtime=``):
 
 * ``"onnx-int8"``: onnxruntime with int8 MatMul weights (all but the value projections),
-  about 5x torch's ingestion rate per CPU-second on AVX-512 VNNI cores; cosine with the fp32
+  over 3x torch's ingestion rate per CPU-second on AVX-512 VNNI cores; cosine with the fp32
   vectors ≥ 0.98 on our samples (≥ 0.99 for real sentences), same retrieval quality on
   bench_retrieval (see ``onnx_export`` for how the model is built and cached).
 * ``"onnx-fp32"``: onnxruntime with fused fp32 kernels; torch's vectors (to 1e-4), faster.
