@@ -25,7 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_
 
 
 class GroupCommit:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 64) -> None:
+    """``max_batch`` bounds how long a finished writer waits for the ones queued behind it (a
+    run's first write happens mid-stream, so its tokens wait too): 64 made token gaps spike
+    when 200 runs started at once; 16 keeps most of the saving (batches were 20–60 under load).
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 16) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
         self._lock = asyncio.Lock()
