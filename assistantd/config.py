@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     embedding_api_key: str | None = None
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int | None = None
+    # Texts per request to a remote (``openai``) embeddings endpoint; the local model batches by
+    # word pieces on its own.
     embedding_batch_size: int = 32
     # How the local model runs: "auto" is onnxruntime with int8 weights when onnxruntime is
     # installed (built once from the shipped weights, no download), else torch fp32;
