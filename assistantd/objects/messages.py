@@ -74,8 +74,11 @@ async def insert(
     return data
 
 
-async def get_row(session: AsyncSession, tenant: str, thread_id: str, message_id: str) -> Message:
-    row = await documents.fetch(session, Message, tenant, message_id, thread_id=thread_id)
+async def get_row(
+    session: AsyncSession, tenant: str, thread_id: str, message_id: str, lock: bool = False
+) -> Message:
+    fetch = documents.fetch_for_update if lock else documents.fetch
+    row = await fetch(session, Message, tenant, message_id, thread_id=thread_id)
     if row is None:
         raise NotFound.object(KIND, message_id)
     return row
@@ -90,7 +93,8 @@ async def get(
 async def modify(
     session: AsyncSession, tenant: str, thread_id: str, message_id: str, body: ModifyMessage
 ) -> dict[str, Any]:
-    row = await get_row(session, tenant, thread_id, message_id)
+    # Locked: the engine may be completing this message; a stale read written back would undo it.
+    row = await get_row(session, tenant, thread_id, message_id, lock=True)
     data = dict(row.data)
     if body.metadata is not None:
         data["metadata"] = body.metadata
