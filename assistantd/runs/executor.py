@@ -11,7 +11,6 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
@@ -39,9 +38,10 @@ from assistantd.runs.server_tools import (
 )
 from assistantd.runs.transitions import Event, close_open_work, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
-from assistantd.store import documents
+from assistantd.store import documents, run_rows
 from assistantd.store.database import Database
-from assistantd.store.tables import Assistant, Message, Run, RunStep, Thread
+from assistantd.store.run_rows import RunRecord
+from assistantd.store.tables import Assistant, RunStep, Thread
 from assistantd.wire.messages import text_part
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class Executor:
         """Take the queued run (queued → in_progress); a cancelled one is closed instead."""
         state: RunState | None = None
         async with self._db.write() as session:
-            row = await _lock(session, run_id)
+            row = await run_rows.lock_run(session, run_id)
             if row is None or not self._lease.can_take(row):
                 return None
             if row.status == "cancelling":
@@ -132,6 +132,7 @@ class Executor:
                 state = RunState(run_id, row.tenant, data, dict(row.engine or {}))
             else:
                 return None
+            await run_rows.save_run(session, row)
         self._publish(run_id, events)
         return state
 
@@ -173,28 +174,14 @@ class Executor:
             return self._settings.default_context_window
 
     async def _prompt(self, state: RunState, budget: Budget) -> tuple[Prompt, int]:
-        thread_id = state.data["thread_id"]
-        async with self._db.read() as session:
-            history_rows = await session.execute(
-                select(Message.seq, Message.data)
-                .where(Message.tenant == state.tenant, Message.thread_id == thread_id)
-                .order_by(Message.seq)
-            )
-            history = [HistoryMessage(seq, data) for seq, data in history_rows]
-            step_rows = await session.execute(
-                select(RunStep.seq, RunStep.message_seq, RunStep.engine)
-                .where(
-                    RunStep.tenant == state.tenant,
-                    RunStep.thread_id == thread_id,
-                    RunStep.engine.is_not(None),
-                )
-                .order_by(RunStep.seq)
-            )
-            tool_turns = [
-                HistoryToolTurn(message_seq or 0, seq, engine.get("calls", []))
-                for seq, message_seq, engine in step_rows
-                if engine
-            ]
+        messages, steps = await run_rows.thread_history(
+            self._db, state.tenant, state.data["thread_id"]
+        )
+        history = [HistoryMessage(seq, data) for seq, data in messages]
+        tool_turns = [
+            HistoryToolTurn(message_seq or 0, seq, engine.get("calls", []))
+            for seq, message_seq, engine in steps
+        ]
         state.thread_had_tool_calls = bool(tool_turns)
         prompt = build_prompt(state.data, history, tool_turns, budget, self._tools)
         # Accepted on create run and kept off the wire object (as OpenAI), so from the engine's
@@ -251,8 +238,8 @@ class Executor:
             at,
         )
         async with self._db.write() as session:
-            turn.message_seq = await records.insert_message(session, state.tenant, message)
-            await records.insert_step(session, state.tenant, step)
+            turn.message_seq = await run_rows.insert_message(session, state.tenant, message)
+            await run_rows.insert_step(session, state.tenant, step)
         turn.message, turn.message_step = message, step
         self._publish(
             state.id,
@@ -268,7 +255,7 @@ class Executor:
         step = records.new_step(state.data, {"type": "tool_calls", "tool_calls": []}, now())
         position = turn.message_seq if turn.message_seq is not None else turn.last_message_seq
         async with self._db.write() as session:
-            await records.insert_step(session, state.tenant, step, message_seq=position)
+            await run_rows.insert_step(session, state.tenant, step, message_seq=position)
         turn.tool_step = step
         self._publish(
             state.id, [("thread.run.step.created", step), ("thread.run.step.in_progress", step)]
@@ -357,7 +344,7 @@ class Executor:
         truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
         events: list[Event] = []
         async with self._db.write() as session:
-            row = await _lock(session, state.id)
+            row = await run_rows.lock_run(session, state.id)
             if row is None:
                 return True  # the thread was deleted under the run
             if row.status != "in_progress":
@@ -382,6 +369,7 @@ class Executor:
             else:
                 events += await finish_run(session, row, "completed")
                 done = True
+            await run_rows.save_run(session, row)
         self._publish(state.id, events)
         return done
 
@@ -409,8 +397,8 @@ class Executor:
             "completed_at": at,
             "usage": records.ZERO_USAGE if turn.calls else usage,
         }
-        await _replace(session, Message, state.tenant, message)
-        await _replace(session, RunStep, state.tenant, step)
+        await run_rows.replace(session, "messages", state.tenant, message)
+        await run_rows.replace(session, "run_steps", state.tenant, step)
         return [
             *_annotation_deltas(message),
             (f"thread.message.{message['status']}", message),
@@ -444,7 +432,7 @@ class Executor:
         self,
         session: AsyncSession,
         state: RunState,
-        row: Run,
+        row: RunRecord,
         turn: Turn,
         results: dict[str, ServerToolResult],
         usage: dict[str, int],
@@ -511,7 +499,7 @@ class Executor:
     ) -> None:
         partial = state.turn.partial_text() if state.turn else {}
         async with self._db.write() as session:
-            row = await _lock(session, state.id)
+            row = await run_rows.lock_run(session, state.id)
             if row is None:
                 return
             if row.status == "expired":
@@ -533,30 +521,12 @@ class Executor:
                     incomplete_reason=incomplete_reason,
                     partial_text=partial,
                 )
+            await run_rows.save_run(session, row)
         self._publish(state.id, events)
 
     def _publish(self, run_id: str, events: list[Event]) -> None:
         for name, data in events:
             self._events.publish(run_id, name, data)
-
-
-async def _lock(session: AsyncSession, run_id: str) -> Run | None:
-    query = select(Run).where(Run.id == run_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def _replace(
-    session: AsyncSession, table: type[Message] | type[RunStep], tenant: str, data: dict[str, Any]
-) -> None:
-    """Store the object's new version: one UPDATE by key, no read first (the executor already
-    holds the object, and the run's row lock keeps other writers of this run out)."""
-    statement = (
-        update(table)
-        .where(table.id == data["id"], table.tenant == tenant)
-        .values(data=data)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(statement)
 
 
 def _annotation_deltas(message: dict[str, Any]) -> list[Event]:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.ids import new_id
-from assistantd.store import documents
-from assistantd.store.tables import Message, RunStep
 
 ZERO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
@@ -52,39 +48,3 @@ def new_step(run: dict[str, Any], details: dict[str, Any], now: int) -> dict[str
         "metadata": {},
         "usage": None,
     }
-
-
-async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any]) -> int:
-    """Insert the message; returns its seq (its place in the thread)."""
-    return await documents.add(
-        session,
-        Message,
-        id=data["id"],
-        tenant=tenant,
-        created_at=data["created_at"],
-        thread_id=data["thread_id"],
-        run_id=data["run_id"],
-        data=data,
-    )
-
-
-async def insert_step(
-    session: AsyncSession,
-    tenant: str,
-    data: dict[str, Any],
-    *,
-    message_seq: int | None = None,
-    engine: dict[str, Any] | None = None,
-) -> None:
-    await documents.add(
-        session,
-        RunStep,
-        id=data["id"],
-        tenant=tenant,
-        created_at=data["created_at"],
-        thread_id=data["thread_id"],
-        run_id=data["run_id"],
-        message_seq=message_seq,
-        engine=engine,
-        data=data,
-    )

@@ -73,7 +73,7 @@ class Database:
         """The first column of the first row of ``sql`` (``:name`` parameters), or None."""
         if self.is_sqlite:
             try:
-                row = self._inline_reader().execute(sql, params).fetchone()
+                row = self._inline_connection().execute(sql, params).fetchone()
             except sqlite3.OperationalError:
                 row = None  # locked for a moment (e.g. WAL recovery): ask the pool instead
             else:
@@ -81,7 +81,12 @@ class Database:
         async with self._reader.connect() as connection:
             return (await connection.execute(text(sql), dict(params))).scalar()
 
-    def _inline_reader(self) -> sqlite3.Connection:
+    def inline_reader(self) -> sqlite3.Connection | None:
+        """On SQLite, a read-only autocommit connection used on the event loop's thread (reads
+        by key; callers fall back to ``read()`` on ``sqlite3.OperationalError``); else None."""
+        return self._inline_connection() if self.is_sqlite else None
+
+    def _inline_connection(self) -> sqlite3.Connection:
         if self._inline is None:
             path = self.url.split(":///", 1)[-1]
             # Autocommit (isolation_level=None): each read sees the newest commit, holds no

@@ -28,6 +28,14 @@ class InlineConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    @property
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself, for statements run without SQLAlchemy
+        (``driver_sql``), in whatever transaction SQLAlchemy has open on it."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return self._connection
+
 
 def inline_connector(path: str) -> Callable[[], Awaitable[InlineConnection]]:
     """What ``create_async_engine(async_creator=…)`` calls for each new pooled connection."""

@@ -1,0 +1,166 @@
+"""The rows the run engine reads and writes while a run executes, by hand-written statements
+(``driver_sql``): lock and save a run, add and update its messages and steps, read a thread's
+history. Each call runs in the caller's transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistantd.store.database import Database
+from assistantd.store.driver_sql import Statement, execute, fetch, fetch_inline
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """A run's row, locked for the transaction that read it; change it, then ``save`` it.
+    (It has the attribute names of ``tables.Run``, so the lease and transition rules take
+    either.)"""
+
+    id: str
+    tenant: str
+    thread_id: str
+    status: str
+    data: dict[str, Any]
+    engine: dict[str, Any] | None
+    claimed_by: str | None
+    lease_expires_at: float | None
+    expires_at: int | None
+
+
+_RUN_COLUMNS = (
+    "tenant",
+    "thread_id",
+    "status",
+    "data",
+    "engine",
+    "claimed_by",
+    "lease_expires_at",
+    "expires_at",
+)
+_LOCK_RUN = Statement(
+    f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = :id",
+    json_columns=("data", "engine"),
+    result_columns=_RUN_COLUMNS,
+    lock=True,
+)
+_SAVE_RUN = Statement(
+    "UPDATE runs SET status = :status, data = :data, engine = :engine, claimed_by = :claimed_by,"
+    " lease_expires_at = :lease_expires_at, expires_at = :expires_at WHERE id = :id",
+    json_params=("data", "engine"),
+)
+_INSERT_MESSAGE = Statement(
+    "INSERT INTO messages (id, tenant, created_at, thread_id, run_id, data)"
+    " VALUES (:id, :tenant, :created_at, :thread_id, :run_id, :data) RETURNING seq",
+    json_params=("data",),
+    result_columns=("seq",),
+)
+_INSERT_STEP = Statement(
+    "INSERT INTO run_steps (id, tenant, created_at, thread_id, run_id, message_seq, engine, data)"
+    " VALUES (:id, :tenant, :created_at, :thread_id, :run_id, :message_seq, :engine, :data)",
+    json_params=("engine", "data"),
+)
+_REPLACE = {
+    table: Statement(
+        f"UPDATE {table} SET data = :data WHERE id = :id AND tenant = :tenant",
+        json_params=("data",),
+    )
+    for table in ("messages", "run_steps")
+}
+_THREAD_MESSAGES = Statement(
+    "SELECT seq, data FROM messages WHERE tenant = :tenant AND thread_id = :thread_id ORDER BY seq",
+    json_columns=("data",),
+    result_columns=("seq", "data"),
+)
+_THREAD_TOOL_STEPS = Statement(
+    "SELECT seq, message_seq, engine FROM run_steps"
+    " WHERE tenant = :tenant AND thread_id = :thread_id AND engine IS NOT NULL ORDER BY seq",
+    json_columns=("engine",),
+    result_columns=("seq", "message_seq", "engine"),
+)
+
+
+async def lock_run(session: AsyncSession, run_id: str) -> RunRecord | None:
+    rows = await fetch(session, _LOCK_RUN, {"id": run_id})
+    return RunRecord(run_id, *rows[0]) if rows else None
+
+
+async def save_run(session: AsyncSession, run: RunRecord) -> None:
+    params = {name: getattr(run, name) for name in _RUN_COLUMNS if name not in ("tenant",)}
+    await execute(session, _SAVE_RUN, {**params, "id": run.id})
+
+
+async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any]) -> int:
+    """Insert an assistant message; returns its seq (its place in the thread)."""
+    params = {
+        "id": data["id"],
+        "tenant": tenant,
+        "created_at": data["created_at"],
+        "thread_id": data["thread_id"],
+        "run_id": data["run_id"],
+        "data": data,
+    }
+    rows = await fetch(session, _INSERT_MESSAGE, params)
+    return rows[0][0]
+
+
+async def insert_step(
+    session: AsyncSession,
+    tenant: str,
+    data: dict[str, Any],
+    *,
+    message_seq: int | None = None,
+    engine: dict[str, Any] | None = None,
+) -> None:
+    params = {
+        "id": data["id"],
+        "tenant": tenant,
+        "created_at": data["created_at"],
+        "thread_id": data["thread_id"],
+        "run_id": data["run_id"],
+        "message_seq": message_seq,
+        "engine": engine,
+        "data": data,
+    }
+    await execute(session, _INSERT_STEP, params)
+
+
+async def replace(session: AsyncSession, table: str, tenant: str, data: dict[str, Any]) -> None:
+    """Store a message's or step's new version (``table``: ``messages`` or ``run_steps``)."""
+    await execute(session, _REPLACE[table], {"id": data["id"], "tenant": tenant, "data": data})
+
+
+async def thread_history(
+    db: Database, tenant: str, thread_id: str
+) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, int | None, dict[str, Any]]]]:
+    """The thread's messages ``(seq, data)`` and its tool-call steps ``(seq, message_seq,
+    engine)``, in order, read in one snapshot."""
+    params = {"tenant": tenant, "thread_id": thread_id}
+    connection = db.inline_reader()
+    messages = steps = None
+    if connection is not None:
+        # Locked for a moment (e.g. WAL recovery): ask the pool instead.
+        with contextlib.suppress(sqlite3.OperationalError):
+            messages, steps = _inline_history(connection, params)
+    if messages is None or steps is None:
+        async with db.read() as session:
+            messages = await fetch(session, _THREAD_MESSAGES, params)
+            steps = await fetch(session, _THREAD_TOOL_STEPS, params)
+    return messages, [(seq, at, engine) for seq, at, engine in steps if engine]
+
+
+def _inline_history(
+    connection: sqlite3.Connection, params: dict[str, Any]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    connection.execute("BEGIN")  # one snapshot for both reads
+    try:
+        return (
+            fetch_inline(connection, _THREAD_MESSAGES, params),
+            fetch_inline(connection, _THREAD_TOOL_STEPS, params),
+        )
+    finally:
+        connection.execute("COMMIT")
