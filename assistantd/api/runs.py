@@ -107,7 +107,9 @@ async def get_run(request: Request) -> Response:
     raw = await run_json(request.app.state.db, tenant, thread_id, run_id)
     if raw is None:
         raise NotFound.object(runs.KIND, run_id)
-    poll_ms = str(request.app.state.run_engine.poll_after_ms())
+    engine: RunEngine = request.app.state.run_engine
+    engine.polls.polled(run_id)
+    poll_ms = str(engine.poll_after_ms())
     return Response(raw, media_type="application/json", headers={"openai-poll-after-ms": poll_ms})
 
 
