@@ -44,10 +44,10 @@ async def create(session: AsyncSession, tenant: str, body: CreateAssistant) -> d
 
 
 async def get(session: AsyncSession, tenant: str, assistant_id: str) -> dict[str, Any]:
-    row = await documents.fetch(session, Assistant, tenant, assistant_id)
-    if row is None:
+    data = await documents.fetch_data(session, Assistant, tenant, assistant_id)
+    if data is None:
         raise NotFound.object(KIND, assistant_id)
-    return row.data
+    return data
 
 
 async def modify(

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Insert, delete, select
-from sqlalchemy import insert as sql_insert
+from sqlalchemy import JSON, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
+from assistantd.store.driver_sql import Statement
+from assistantd.store.driver_sql import fetch as fetch_rows
 from assistantd.store.tables import Document
 
 Row = TypeVar("Row", bound=Document)
@@ -48,18 +49,47 @@ async def insert(session: AsyncSession, row: Document) -> None:
     await session.flush()
 
 
-_ADD_STATEMENTS: dict[type[Document], Insert] = {}
+_ADD_STATEMENTS: dict[tuple[type[Document], tuple[str, ...]], Statement] = {}
 
 
 async def add(session: AsyncSession, table: type[Document], **values: Any) -> int:
-    """Insert one row with a plain INSERT (the hot path: no ORM unit of work, one compiled
-    statement per table); returns its seq. The row is not in the session: code that changes it
+    """Insert one row by a hand-written INSERT (the hot path: no ORM unit of work, see
+    ``driver_sql``); returns its seq. The row is not in the session: code that changes it
     later in the same transaction fetches it first."""
-    statement = _ADD_STATEMENTS.get(table)
+    key = (table, tuple(values))
+    statement = _ADD_STATEMENTS.get(key)
     if statement is None:
-        rows = table.__table__  # type: ignore[attr-defined]
-        statement = _ADD_STATEMENTS[table] = sql_insert(rows).returning(rows.c.seq)
-    return (await session.execute(statement, values)).scalar_one()
+        statement = _ADD_STATEMENTS[key] = _insert_statement(table, tuple(values))
+    return (await fetch_rows(session, statement, values))[0][0]
+
+
+def _insert_statement(table: type[Document], names: tuple[str, ...]) -> Statement:
+    columns = table.__table__.columns  # type: ignore[attr-defined]
+    return Statement(
+        f"INSERT INTO {table.__tablename__} ({', '.join(names)})"  # type: ignore[attr-defined]
+        f" VALUES ({', '.join(':' + n for n in names)}) RETURNING seq",
+        json_params=tuple(n for n in names if isinstance(columns[n].type, JSON)),
+        result_columns=("seq",),
+    )
+
+
+async def fetch_data(
+    session: AsyncSession, table: type[Document], tenant: str, object_id: str
+) -> dict[str, Any] | None:
+    """The stored wire object alone (no ORM row): for reads that only return it."""
+    statement = _FETCH_DATA.get(table)
+    if statement is None:
+        statement = _FETCH_DATA[table] = Statement(
+            f"SELECT data FROM {table.__tablename__}"  # type: ignore[attr-defined]
+            " WHERE id = :id AND tenant = :tenant",
+            json_columns=("data",),
+            result_columns=("data",),
+        )
+    rows = await fetch_rows(session, statement, {"id": object_id, "tenant": tenant})
+    return rows[0][0] if rows else None
+
+
+_FETCH_DATA: dict[type[Document], Statement] = {}
 
 
 async def fetch(

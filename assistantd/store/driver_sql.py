@@ -60,6 +60,10 @@ async def fetch(
     session: AsyncSession, statement: Statement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The statement's rows (also of ``UPDATE``/``INSERT … RETURNING``)."""
+    if session.new or session.deleted or session.dirty:
+        # As the ORM's autoflush would: the statement must see (and may refer to) rows the
+        # session holds changed but not yet written.
+        await session.flush()
     connection = await _sqlite_connection(session)
     if connection is None:
         result = await session.execute(statement.postgresql, dict(params))
@@ -82,7 +86,7 @@ def fetch_inline(
 
 def encode_json(value: Any) -> str | None:
     """A document as SQLite stores it (SQL NULL for None)."""
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 async def _sqlite_connection(session: AsyncSession) -> sqlite3.Connection | None:
