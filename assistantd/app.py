@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from assistantd import tokens
 from assistantd.api import (
     assistants,
     errors,
@@ -40,6 +42,9 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Prompts are counted in o200k tokens: load the vocabulary (~0.6 s) before serving, not
+        # during the first run (a run with a short expiry could lapse waiting for it).
+        await asyncio.to_thread(tokens.preload)
         db = Database(settings.resolved_database_url)
         await db.migrate()
         app.state.db = db

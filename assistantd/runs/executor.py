@@ -114,7 +114,7 @@ class Executor:
     async def _start(self, run_id: str) -> RunState | None:
         """Take the queued run (queued → in_progress); a cancelled one is closed instead."""
         state: RunState | None = None
-        async with self._db.write() as session:
+        async with self._db.write(orm=False) as session:
             row = await run_rows.lock_run(session, run_id)
             if row is None or not self._lease.can_take(row):
                 return None
@@ -237,7 +237,7 @@ class Executor:
             {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
             at,
         )
-        async with self._db.write() as session:
+        async with self._db.write(orm=False) as session:
             turn.message_seq = await run_rows.insert_message(session, state.tenant, message)
             await run_rows.insert_step(session, state.tenant, step)
         turn.message, turn.message_step = message, step
@@ -254,7 +254,7 @@ class Executor:
     async def _open_tool_step(self, state: RunState, turn: Turn) -> None:
         step = records.new_step(state.data, {"type": "tool_calls", "tool_calls": []}, now())
         position = turn.message_seq if turn.message_seq is not None else turn.last_message_seq
-        async with self._db.write() as session:
+        async with self._db.write(orm=False) as session:
             await run_rows.insert_step(session, state.tenant, step, message_seq=position)
         turn.tool_step = step
         self._publish(
@@ -343,7 +343,7 @@ class Executor:
         usage = turn.usage or Usage(0, 0, 0)
         truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
         events: list[Event] = []
-        async with self._db.write() as session:
+        async with self._db.write(orm=False) as session:
             row = await run_rows.lock_run(session, state.id)
             if row is None:
                 return True  # the thread was deleted under the run
@@ -459,10 +459,7 @@ class Executor:
         }
         if not pending:
             step.update(status="completed", completed_at=now())
-        step_row = await documents.fetch_for_update(session, RunStep, state.tenant, step["id"])
-        assert step_row is not None
-        documents.replace_data(step_row, step)
-        step_row.engine = {"calls": engine_calls}
+        await run_rows.replace_step(session, state.tenant, step, {"calls": engine_calls})
         if not pending:
             return [("thread.run.step.completed", step)]
         required = [
@@ -498,7 +495,7 @@ class Executor:
         incomplete_reason: str | None = None,
     ) -> None:
         partial = state.turn.partial_text() if state.turn else {}
-        async with self._db.write() as session:
+        async with self._db.write(orm=False) as session:
             row = await run_rows.lock_run(session, state.id)
             if row is None:
                 return

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistantd.store.run_rows import RunRow
 from assistantd.store.tables import Run
 
 # Statuses in which some worker should be executing the run.
@@ -24,11 +25,11 @@ class Lease:
     def until(self) -> float:
         return time.time() + self.seconds
 
-    def take(self, row: Run) -> None:
+    def take(self, row: RunRow) -> None:
         row.claimed_by = self.worker
         row.lease_expires_at = self.until()
 
-    def can_take(self, row: Run) -> bool:
+    def can_take(self, row: RunRow) -> bool:
         """Free, ours already, or abandoned (its holder stopped renewing)."""
         return (
             row.claimed_by is None
@@ -37,7 +38,7 @@ class Lease:
         )
 
 
-def release(row: Run) -> None:
+def release(row: RunRow) -> None:
     row.claimed_by = None
     row.lease_expires_at = None
 

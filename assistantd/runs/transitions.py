@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
 from assistantd.runs.leases import release
-from assistantd.store import documents
-from assistantd.store.tables import Message, Run, RunStep
+from assistantd.store import documents, run_rows
+from assistantd.store.run_rows import RunRow
 from assistantd.wire.messages import text_part
 
 Event = tuple[str, dict[str, Any]]
@@ -52,7 +51,7 @@ def usage_of(engine: dict[str, Any] | None) -> dict[str, int]:
 
 async def finish_run(
     session: AsyncSession,
-    row: Run,
+    row: RunRow,
     status: str,
     *,
     last_error: dict[str, str] | None = None,
@@ -83,7 +82,7 @@ async def finish_run(
 
 async def close_open_work(
     session: AsyncSession,
-    row: Run,
+    row: RunRow,
     status: str,
     last_error: dict[str, str] | None,
     partial_text: dict[str, str],
@@ -91,8 +90,8 @@ async def close_open_work(
     step_status, reason = _OPEN_WORK[status]
     at = now()
     events: list[Event] = []
-    for message in await _open(session, Message, row):
-        data = dict(message.data)
+    for message in await _open(session, "messages", row):
+        data = dict(message)
         text = partial_text.get(data["id"], "")
         data.update(
             status="incomplete",
@@ -100,10 +99,10 @@ async def close_open_work(
             incomplete_details={"reason": reason},
             content=[text_part(text)] if text else data["content"],
         )
-        documents.replace_data(message, data)
+        await run_rows.replace(session, "messages", row.tenant, data)
         events.append(("thread.message.incomplete", data))
-    for step in await _open(session, RunStep, row):
-        data = dict(step.data)
+    for step in await _open(session, "run_steps", row):
+        data = dict(step)
         data.update(status=step_status)
         data[_STEP_TIMESTAMP[step_status]] = at
         if step_status == "failed" and last_error is not None:
@@ -114,20 +113,18 @@ async def close_open_work(
                 else "server_error"
             )
             data["last_error"] = {"code": code, "message": last_error["message"]}
-        documents.replace_data(step, data)
+        await run_rows.replace(session, "run_steps", row.tenant, data)
         events.append((f"thread.run.step.{step_status}", data))
     return events
 
 
-async def discard_open_work(session: AsyncSession, row: Run) -> None:
+async def discard_open_work(session: AsyncSession, row: RunRow) -> None:
     """Forget the half-written step and message of an interrupted turn, to redo the turn."""
-    for table in (RunStep, Message):
-        for open_row in await _open(session, table, row):
-            await session.delete(open_row)
-    await session.flush()
+    for table in ("run_steps", "messages"):
+        for data in await _open(session, table, row):
+            await run_rows.delete(session, table, row.tenant, data["id"])
 
 
-async def _open(session: AsyncSession, table: type[Message] | type[RunStep], row: Run) -> list[Any]:
-    query = select(table).where(table.tenant == row.tenant, table.run_id == row.id)
-    candidates = (await session.execute(query.order_by(table.seq))).scalars()
-    return [candidate for candidate in candidates if candidate.data["status"] == "in_progress"]
+async def _open(session: AsyncSession, table: str, row: RunRow) -> list[dict[str, Any]]:
+    objects = await run_rows.run_objects(session, table, row.tenant, row.id)
+    return [data for data in objects if data["status"] == "in_progress"]

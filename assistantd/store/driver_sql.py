@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from sqlalchemy import TextClause, bindparam, column, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store.inline_sqlite import InlineConnection
@@ -64,12 +65,11 @@ async def fetch(
         # As the ORM's autoflush would: the statement must see (and may refer to) rows the
         # session holds changed but not yet written.
         await session.flush()
-    connection = await _sqlite_connection(session)
+    connection = await sqlite_connection(session)
     if connection is None:
         result = await session.execute(statement.postgresql, dict(params))
         return [tuple(row) for row in result.all()] if result.returns_rows else []
-    rows = connection.execute(statement.sql, _sqlite_params(statement, params)).fetchall()
-    return _decoded(statement, rows)
+    return fetch_inline(connection, statement, params)
 
 
 async def execute(session: AsyncSession, statement: Statement, params: Mapping[str, Any]) -> None:
@@ -79,8 +79,12 @@ async def execute(session: AsyncSession, statement: Statement, params: Mapping[s
 def fetch_inline(
     connection: sqlite3.Connection, statement: Statement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
-    """The statement on a plain ``sqlite3`` connection (the database's inline reader)."""
-    rows = connection.execute(statement.sql, _sqlite_params(statement, params)).fetchall()
+    """The statement on a plain ``sqlite3`` connection. Driver errors surface as SQLAlchemy's
+    (``IntegrityError`` …), as they would through the session."""
+    try:
+        rows = connection.execute(statement.sql, _sqlite_params(statement, params)).fetchall()
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement.sql, dict(params), error, sqlite3.Error) from error
     return _decoded(statement, rows)
 
 
@@ -89,14 +93,24 @@ def encode_json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-async def _sqlite_connection(session: AsyncSession) -> sqlite3.Connection | None:
-    connection = await session.connection()  # begins the session's transaction, if not yet
-    if connection.dialect.name != "sqlite":
-        return None
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert isinstance(driver, InlineConnection)
-    return driver.sqlite_connection
+async def sqlite_connection(session: AsyncSession) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection under the session's transaction (begun if not yet); None on
+    other databases. Looked up once per transaction."""
+    cached = session.info.get(_SQLITE_CONNECTION, _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached
+    connection = await session.connection()
+    found = None
+    if connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, InlineConnection)
+        found = driver.sqlite_connection
+    session.info[_SQLITE_CONNECTION] = found
+    return found
+
+
+_SQLITE_CONNECTION = "assistantd.sqlite_connection"
+_UNKNOWN = object()
 
 
 def _sqlite_params(statement: Statement, params: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -9,10 +9,12 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Statement, execute, fetch, fetch_inline
+from assistantd.store.tables import Run
 
 
 @dataclass(slots=True)
@@ -31,6 +33,9 @@ class RunRecord:
     lease_expires_at: float | None
     expires_at: int | None
 
+
+# A run's row, as the ORM holds it or as these statements read it.
+RunRow = Run | RunRecord
 
 _RUN_COLUMNS = (
     "tenant",
@@ -69,6 +74,22 @@ _REPLACE = {
         f"UPDATE {table} SET data = :data WHERE id = :id AND tenant = :tenant",
         json_params=("data",),
     )
+    for table in ("messages", "run_steps")
+}
+_REPLACE_STEP = Statement(
+    "UPDATE run_steps SET data = :data, engine = :engine WHERE id = :id AND tenant = :tenant",
+    json_params=("data", "engine"),
+)
+_RUN_OBJECTS = {
+    table: Statement(
+        f"SELECT data FROM {table} WHERE tenant = :tenant AND run_id = :run_id ORDER BY seq",
+        json_columns=("data",),
+        result_columns=("data",),
+    )
+    for table in ("messages", "run_steps")
+}
+_DELETE = {
+    table: Statement(f"DELETE FROM {table} WHERE id = :id AND tenant = :tenant")
     for table in ("messages", "run_steps")
 }
 _THREAD_MESSAGES = Statement(
@@ -134,6 +155,24 @@ async def replace(session: AsyncSession, table: str, tenant: str, data: dict[str
     await execute(session, _REPLACE[table], {"id": data["id"], "tenant": tenant, "data": data})
 
 
+async def replace_step(
+    session: AsyncSession, tenant: str, data: dict[str, Any], engine: dict[str, Any]
+) -> None:
+    """Store a tool-call step's new version with the calls as the model saw them."""
+    params = {"id": data["id"], "tenant": tenant, "data": data, "engine": engine}
+    await execute(session, _REPLACE_STEP, params)
+
+
+async def run_objects(session: AsyncSession, table: str, tenant: str, run_id: str) -> list[dict]:
+    """The run's messages or steps (``table``), oldest first."""
+    rows = await fetch(session, _RUN_OBJECTS[table], {"tenant": tenant, "run_id": run_id})
+    return [data for (data,) in rows]
+
+
+async def delete(session: AsyncSession, table: str, tenant: str, object_id: str) -> None:
+    await execute(session, _DELETE[table], {"id": object_id, "tenant": tenant})
+
+
 async def thread_history(
     db: Database, tenant: str, thread_id: str
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, int | None, dict[str, Any]]]]:
@@ -144,7 +183,7 @@ async def thread_history(
     messages = steps = None
     if connection is not None:
         # Locked for a moment (e.g. WAL recovery): ask the pool instead.
-        with contextlib.suppress(sqlite3.OperationalError):
+        with contextlib.suppress(sqlite3.OperationalError, OperationalError):
             messages, steps = _inline_history(connection, params)
     if messages is None or steps is None:
         async with db.read() as session:
