@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from assistantd import tokens
 from assistantd.scripted_model.options import ScriptedModelOptions
 from assistantd.scripted_model.script import Step
 from assistantd.scripted_model.server import uvicorn_config
@@ -34,6 +35,9 @@ STARTUP_TIMEOUT_SECONDS = 20.0
 @contextmanager
 def running_scripted_model(**options: Any) -> Iterator[str]:
     """Serve in a daemon thread of this process; yields the ``/v1`` base URL."""
+    # As the command does: else the first request loads the vocabulary (usage counting) and
+    # takes seconds, longer than the short timeouts tests give their clients.
+    tokens.preload()
     sock = _bound_socket()
     server = uvicorn.Server(uvicorn_config(ScriptedModelOptions(**options)))
     thread = threading.Thread(
