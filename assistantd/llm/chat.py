@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -40,12 +40,13 @@ class Usage:
     total_tokens: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ChatChunk:
     """What arrived in one streamed event. The last chunk carries ``usage``."""
 
     text: str | None = None
-    tool_calls: list[ToolCallDelta] = field(default_factory=list)
+    # A tuple when empty (most chunks: one per token, so no new list each).
+    tool_calls: Sequence[ToolCallDelta] = ()
     finish_reason: str | None = None
     usage: Usage | None = None
 

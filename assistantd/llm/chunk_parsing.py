@@ -9,18 +9,17 @@ from assistantd.llm.chat import ChatChunk, ToolCallDelta, Usage
 
 def chunk_from_event(payload: dict[str, Any]) -> ChatChunk | None:
     """The ChatChunk of one ``chat.completion.chunk``, or None when it carries nothing."""
-    choices = payload.get("choices") or []
-    choice = choices[0] if choices else {}
+    choices = payload.get("choices")
+    choice = (choices[0] or {}) if choices else {}
     delta = choice.get("delta") or {}
-    chunk = ChatChunk(
-        text=delta.get("content") or None,
-        tool_calls=[_tool_call_delta(raw) for raw in delta.get("tool_calls") or ()],
-        finish_reason=choice.get("finish_reason"),
-        usage=usage_from(payload.get("usage")),
-    )
-    if chunk.text or chunk.tool_calls or chunk.finish_reason or chunk.usage:
-        return chunk
-    return None
+    raw_calls = delta.get("tool_calls")
+    text = delta.get("content") or None
+    finish_reason = choice.get("finish_reason")
+    usage = usage_from(payload["usage"]) if "usage" in payload else None
+    if not (text or raw_calls or finish_reason or usage):
+        return None  # e.g. the role chunk, or a keep-alive
+    calls = [_tool_call_delta(raw) for raw in raw_calls] if raw_calls else ()
+    return ChatChunk(text, calls, finish_reason, usage)
 
 
 def chunk_from_completion(payload: dict[str, Any]) -> ChatChunk:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-
-import httpx
+from collections.abc import Mapping
 
 from assistantd.llm.errors import UpstreamError
 
@@ -29,18 +28,20 @@ class RetryableFailure(Exception):
         self.delay_seconds = delay_seconds  # what the server asked for; None = our backoff
 
 
-def failure_from_response(response: httpx.Response) -> Exception:
-    """The exception for an error status: a RetryableFailure for 429 and 5xx, else UpstreamError."""
-    status = response.status_code
-    message = _error_message(response)
+def failure_from_response(
+    status: int, headers: Mapping[str, str], text: str, reason: str = ""
+) -> Exception:
+    """The exception for an error status (``headers`` looked up case-insensitively, ``text``
+    the body): a RetryableFailure for 429 and 5xx, else UpstreamError."""
+    message = _error_message(text, reason)
     if status == 429:
         error = UpstreamError("rate_limit_exceeded", f"upstream rate limit (429): {message}")
-        return RetryableFailure(error, retry_after_seconds(response.headers))
+        return RetryableFailure(error, retry_after_seconds(headers))
     if status >= 500:
         return RetryableFailure(
             UpstreamError("server_error", f"upstream error {status}: {message}")
         )
-    if is_context_length_error(message, response.text):
+    if is_context_length_error(message, text):
         return UpstreamError("invalid_prompt", f"the prompt exceeds the model's context: {message}")
     return UpstreamError("server_error", f"upstream rejected the request ({status}): {message}")
 
@@ -59,8 +60,9 @@ def is_context_length_error(*texts: str) -> bool:
     return any(marker in lowered for marker in _CONTEXT_MARKERS)
 
 
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), capped."""
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), capped; ``headers``
+    looks names up case-insensitively (aiohttp's and httpx's headers both do)."""
     value: float | None = None
     if (ms := headers.get("retry-after-ms")) is not None:
         value = _as_float(ms, scale=0.001)
@@ -86,14 +88,14 @@ def _from_date(raw: str) -> float | None:
     return when.timestamp() - time.time()
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(text: str, reason: str) -> str:
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
-        return response.text[:500] or response.reason_phrase
+        return text[:500] or reason
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"])
     if isinstance(error, str):
         return error
-    return response.text[:500]
+    return text[:500]
