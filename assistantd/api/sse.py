@@ -11,8 +11,9 @@ keep per-token frames small. The stream closes with ``event: done`` / ``data: [D
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 MEDIA_TYPE = "text/event-stream"
 # Proxies must neither buffer nor cache the stream (``X-Accel-Buffering`` is nginx's switch).
@@ -22,24 +23,28 @@ DONE = b"event: done\ndata: [DONE]\n\n"
 # A comment line: ignored by every SSE parser, it keeps idle connections open through proxies.
 KEEPALIVE = b": keep-alive\n\n"
 
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 # Characters JSON leaves raw that ``str.splitlines`` (and so httpx's line reader, used by many
-# SSE clients) takes for line breaks: they would cut a ``data:`` line in two.
-_LINE_BREAKERS = ("\x85", "\u2028", "\u2029")
+# SSE clients) takes for line breaks: they would cut a ``data:`` line in two. As UTF-8 bytes
+# (orjson writes UTF-8, compact), with their JSON escapes.
+_LINE_BREAKERS = (
+    ("\x85".encode(), b"\\u0085"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
 
 
 def frame(event: str, data: dict[str, Any], seq: int | None = None) -> bytes:
     """One event; ``seq`` becomes its ``id:`` (what a reconnecting client sends back as
     ``Last-Event-ID``)."""
     head = f"id: {seq}\nevent: {event}\ndata: " if seq is not None else f"event: {event}\ndata: "
-    return (head + one_line_json(data) + "\n\n").encode()
+    return b"".join((head.encode(), one_line_json(data), b"\n\n"))
 
 
-def one_line_json(data: dict[str, Any]) -> str:
-    text = _encode_json(data)
-    for breaker in _LINE_BREAKERS:
+def one_line_json(data: dict[str, Any]) -> bytes:
+    text = orjson.dumps(data)
+    for breaker, escaped in _LINE_BREAKERS:
         if breaker in text:
-            text = text.replace(breaker, f"\\u{ord(breaker):04x}")
+            text = text.replace(breaker, escaped)
     return text
 
 

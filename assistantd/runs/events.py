@@ -13,7 +13,7 @@ or resumed); a multi-process deployment can swap in one on PostgreSQL LISTEN/NOT
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,9 +40,39 @@ class RunEvent:
     frame: bytes | None = None
 
 
+class Subscription(Protocol):
+    """One consumer's place in a run's events: it takes what has come since it last took, and
+    waits for more without a timer or a queue per event (a token's event wakes each waiting
+    consumer once, whatever it does next)."""
+
+    def take(self) -> list[RunEvent]:
+        """Every event published since the last ``take`` (or after ``after_seq``), at once."""
+        ...
+
+    def ended(self) -> bool:
+        """Whether the run's newest event is terminal (joined after the end: nothing more will
+        come)."""
+        ...
+
+    async def wait(self) -> None:
+        """Until an event arrives, or ``wake`` is called; returns at once if one is waiting."""
+        ...
+
+    def wake(self) -> None:
+        """End a ``wait`` early (a client went away, a keep-alive is due)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class RunEvents(Protocol):
     def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
         """Record and deliver one event; never blocks."""
+        ...
+
+    def open(self, run_id: str, after_seq: int = 0) -> Subscription:
+        """A subscription to the run's events with ``seq > after_seq``: those already
+        published, then live ones. Close it when done."""
         ...
 
     def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[RunEvent]:
@@ -51,38 +81,74 @@ class RunEvents(Protocol):
         ``thread.run.requires_action`` simply stops iterating."""
         ...
 
-    def batches(
-        self, run_id: str, after_seq: int = 0, idle_seconds: float | None = None
-    ) -> AsyncIterator[list[RunEvent]]:
-        """Like ``subscribe``, but every event already waiting comes at once (a consumer that
-        fell behind catches up in one write), and an empty list comes after ``idle_seconds``
-        without events (time for a keep-alive)."""
-        ...
-
     def last_seq(self, run_id: str) -> int:
         """The newest event's sequence number; 0 when none is held for the run."""
         ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Channel:
     history: list[RunEvent] = field(default_factory=list)
-    waiters: set[asyncio.Event] = field(default_factory=set)
+    subscribers: set[_Subscription] = field(default_factory=set)
     expiry: asyncio.TimerHandle | None = None
 
 
+class _Subscription:
+    __slots__ = ("_channel", "_position", "_release", "_waiter")
+
+    def __init__(self, channel: _Channel, after_seq: int, release: Callable[[], None]) -> None:
+        self._channel = channel
+        self._position = after_seq
+        self._waiter: asyncio.Future[None] | None = None
+        self._release = release
+        channel.subscribers.add(self)
+
+    def take(self) -> list[RunEvent]:
+        history = self._channel.history
+        if self._position >= len(history):
+            return []
+        batch = history[self._position :]
+        self._position = len(history)
+        return batch
+
+    def ended(self) -> bool:
+        history = self._channel.history
+        return bool(history) and history[-1].event in TERMINAL_EVENTS
+
+    async def wait(self) -> None:
+        if self._position < len(self._channel.history):
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def close(self) -> None:
+        self.wake()
+        if self in self._channel.subscribers:
+            self._channel.subscribers.discard(self)
+            self._release()
+
+
 class InProcessRunEvents:
-    """Events held in memory, per run, and handed to subscribers through asyncio events."""
+    """Events held in memory, per run, and handed to subscribers by waking their waits."""
 
     def __init__(self, retain_seconds: float = RETAIN_SECONDS) -> None:
         self._channels: dict[str, _Channel] = {}
         self._retain_seconds = retain_seconds
 
     def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
-        channel = self._channels.setdefault(run_id, _Channel())
+        channel = self._channels.get(run_id)
+        if channel is None:
+            channel = self._channels[run_id] = _Channel()
         channel.history.append(RunEvent(len(channel.history) + 1, event, data))
-        for waiter in channel.waiters:
-            waiter.set()
+        for subscriber in channel.subscribers:
+            subscriber.wake()
         if channel.expiry is not None:
             channel.expiry.cancel()
             channel.expiry = None
@@ -90,61 +156,43 @@ class InProcessRunEvents:
             loop = asyncio.get_running_loop()
             channel.expiry = loop.call_later(self._retain_seconds, self._drop, run_id)
 
+    def open(self, run_id: str, after_seq: int = 0) -> Subscription:
+        channel = self._channels.get(run_id)
+        if channel is None:
+            channel = self._channels[run_id] = _Channel()
+        return _Subscription(channel, after_seq, lambda: self._released(run_id, channel))
+
     async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[RunEvent]:
-        channel = self._channels.setdefault(run_id, _Channel())
-        waiter = asyncio.Event()
-        channel.waiters.add(waiter)
-        position = after_seq
+        subscription = self.open(run_id, after_seq)
         try:
             while True:
-                while position < len(channel.history):
-                    event = channel.history[position]
-                    position += 1
+                for event in subscription.take():
                     yield event
                     if event.event in TERMINAL_EVENTS:
                         return
-                waiter.clear()
-                await waiter.wait()
+                await subscription.wait()
         finally:
-            channel.waiters.discard(waiter)
-
-    async def batches(
-        self, run_id: str, after_seq: int = 0, idle_seconds: float | None = None
-    ) -> AsyncIterator[list[RunEvent]]:
-        channel = self._channels.setdefault(run_id, _Channel())
-        waiter = asyncio.Event()
-        channel.waiters.add(waiter)
-        position = after_seq
-        try:
-            while True:
-                if position < len(channel.history):
-                    batch = channel.history[position:]
-                    position += len(batch)
-                    for end, event in enumerate(batch, 1):
-                        if event.event in TERMINAL_EVENTS:
-                            yield batch[:end]
-                            return
-                    yield batch
-                    continue
-                if channel.history and channel.history[-1].event in TERMINAL_EVENTS:
-                    return  # joined after the end: nothing more will come
-                waiter.clear()
-                try:
-                    async with asyncio.timeout(idle_seconds):
-                        await waiter.wait()
-                except TimeoutError:
-                    yield []
-        finally:
-            channel.waiters.discard(waiter)
-            if not channel.history and not channel.waiters:
-                # Nothing was ever published for the run here: hold no empty channel for it.
-                self._channels.pop(run_id, None)
+            subscription.close()
 
     def last_seq(self, run_id: str) -> int:
         channel = self._channels.get(run_id)
         return len(channel.history) if channel else 0
 
+    def subscribers(self, run_id: str) -> int:
+        """How many subscriptions to the run are open (streams being served)."""
+        channel = self._channels.get(run_id)
+        return len(channel.subscribers) if channel else 0
+
+    def _released(self, run_id: str, channel: _Channel) -> None:
+        if (
+            not channel.history
+            and not channel.subscribers
+            and self._channels.get(run_id) is channel
+        ):
+            # Nothing was ever published for the run here: hold no empty channel for it.
+            del self._channels[run_id]
+
     def _drop(self, run_id: str) -> None:
         channel = self._channels.get(run_id)
-        if channel is not None and not channel.waiters:
+        if channel is not None and not channel.subscribers:
             del self._channels[run_id]
