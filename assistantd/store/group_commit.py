@@ -41,6 +41,7 @@ class GroupCommit:
         self._transaction: AsyncSessionTransaction | None = None
         self._committed: asyncio.Future[None] | None = None
         self._writers = 0  # writers in the open batch
+        self._batch_info: dict[str, object] = {}
 
     @asynccontextmanager
     async def write(self, orm: bool = True) -> AsyncIterator[AsyncSession]:
@@ -56,7 +57,7 @@ class GroupCommit:
         try:
             session, committed = await self._batch()
             try:
-                savepoint = session.begin_nested() if orm else _plain_savepoint(session)
+                savepoint = _orm_savepoint(session) if orm else _plain_savepoint(session)
                 async with savepoint:
                     yield session
             finally:
@@ -64,6 +65,7 @@ class GroupCommit:
                 # (Core updates bypass them), nor from what it left in ``session.info``.
                 session.expunge_all()
                 session.info.clear()
+                session.info.update(self._batch_info)  # the batch's own: its connection
                 self._writers += 1
                 if self._waiting == 0 or self._writers >= self._max_batch:
                     await asyncio.shield(self._commit())
@@ -82,6 +84,8 @@ class GroupCommit:
             self._session = session
             self._committed = asyncio.get_running_loop().create_future()
             self._writers = 0
+            await sqlite_connection(session)  # looked up once a batch (cached in its info)
+            self._batch_info = dict(session.info)
         return self._session, self._committed
 
     async def _commit(self) -> None:
@@ -97,6 +101,15 @@ class GroupCommit:
             committed.set_result(None)
         finally:
             await session.close()
+
+
+@asynccontextmanager
+async def _orm_savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    async with session.begin_nested():
+        # SQLAlchemy emits SAVEPOINT lazily, on the nested transaction's first use of the
+        # connection; statements on the cached driver connection would not make it do so.
+        await session.connection()
+        yield
 
 
 @asynccontextmanager
