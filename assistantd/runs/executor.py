@@ -195,25 +195,28 @@ class Executor:
         server_types = {
             name: tool["type"] for name, tool in self._prompt_server_tools(state).items()
         }
-        async with aclosing(route.stream_chat(request)) as chunks:
-            async for chunk in chunks:
-                if chunk.text:
-                    if turn.message is None:
-                        await self._shielded(turn, self._open_message(state, turn))
-                    self._events.publish(
-                        state.id, "thread.message.delta", turn.message_delta(chunk.text)
-                    )
-                    turn.text.append(chunk.text)
-                for delta in chunk.tool_calls:
-                    if turn.tool_step is None:
-                        await self._shielded(turn, self._open_tool_step(state, turn))
-                    payload = turn.add_call_delta(delta, server_types)
-                    if payload is not None:
-                        self._events.publish(state.id, "thread.run.step.delta", payload)
-                if chunk.finish_reason:
-                    turn.finish_reason = chunk.finish_reason
-                if chunk.usage is not None:
-                    turn.usage = chunk.usage
+        try:
+            async with aclosing(route.stream_chat(request)) as chunks:
+                async for chunk in chunks:
+                    if chunk.text:
+                        if turn.message is None:
+                            self._open_message(state, turn)
+                        self._events.publish(
+                            state.id, "thread.message.delta", turn.message_delta(chunk.text)
+                        )
+                        turn.text.append(chunk.text)
+                    for delta in chunk.tool_calls:
+                        if turn.tool_step is None:
+                            await self._shielded(turn, self._open_tool_step(state, turn))
+                        payload = turn.add_call_delta(delta, server_types)
+                        if payload is not None:
+                            self._events.publish(state.id, "thread.run.step.delta", payload)
+                    if chunk.finish_reason:
+                        turn.finish_reason = chunk.finish_reason
+                    if chunk.usage is not None:
+                        turn.usage = chunk.usage
+        finally:
+            await self._written(turn)  # the message's rows are in before anything follows
 
     def _prompt_server_tools(self, state: RunState) -> dict[str, dict[str, Any]]:
         names: dict[str, dict[str, Any]] = {}
@@ -225,11 +228,21 @@ class Executor:
 
     async def _shielded(self, turn: Turn, write: Coroutine[Any, Any, None]) -> None:
         """A write that a cancellation must not interrupt halfway (it waits for it instead)."""
+        await self._written(turn)  # a tool step's position is the message's seq
         turn.pending_write = asyncio.ensure_future(write)
         await asyncio.shield(turn.pending_write)
         turn.pending_write = None
 
-    async def _open_message(self, state: RunState, turn: Turn) -> None:
+    async def _written(self, turn: Turn) -> None:
+        """Wait for the write the stream started, if any (its error is the turn's)."""
+        if turn.pending_write is not None:
+            await asyncio.shield(turn.pending_write)
+            turn.pending_write = None
+
+    def _open_message(self, state: RunState, turn: Turn) -> None:
+        """Open the turn's message at its first text: its events go out at once, so the first
+        delta follows them without waiting for the database, and its rows are inserted right
+        after that delta is sent (``turn.pending_write``, awaited before the next write)."""
         at = now()
         message = records.new_message(state.data, at)
         step = records.new_step(
@@ -237,9 +250,6 @@ class Executor:
             {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
             at,
         )
-        async with self._db.write(orm=False) as session:
-            turn.message_seq = await run_rows.insert_message(session, state.tenant, message)
-            await run_rows.insert_step(session, state.tenant, step)
         turn.message, turn.message_step = message, step
         self._publish(
             state.id,
@@ -250,6 +260,16 @@ class Executor:
                 ("thread.message.in_progress", message),
             ],
         )
+        turn.pending_write = asyncio.ensure_future(self._insert_message(state, turn))
+
+    async def _insert_message(self, state: RunState, turn: Turn) -> None:
+        assert turn.message is not None and turn.message_step is not None
+        # One loop turn first: the streams woken by the events above send them and the first
+        # delta before this write takes the loop.
+        await asyncio.sleep(0)
+        async with self._db.write(orm=False) as session:
+            turn.message_seq = await run_rows.insert_message(session, state.tenant, turn.message)
+            await run_rows.insert_step(session, state.tenant, turn.message_step)
 
     async def _open_tool_step(self, state: RunState, turn: Turn) -> None:
         step = records.new_step(state.data, {"type": "tool_calls", "tool_calls": []}, now())
