@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -147,27 +148,55 @@ async def _read_stream(
     """``into``: a Stream the caller watches while it fills (the ramped scenario)."""
     result = into or Stream()
     result.started = time.perf_counter()
-    reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    transport, _ = await loop.create_connection(
+        lambda: _Reader(request, marker, end, result, done), host, port
+    )
     try:
-        writer.write(request)
-        tail = b""
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                break
-            now = time.perf_counter()
-            window = tail + data
-            count = window.count(marker) - tail.count(marker)
-            if count:
-                result.first_token = result.first_token or now
-                result.tokens.extend([now] * count)
-            if end in window:
-                result.ok = True
-                break
-            tail = window[-64:]
+        await done
     finally:
-        writer.close()
+        transport.close()
     return result
+
+
+class _Reader(asyncio.Protocol):
+    """Times each read that holds ``marker`` in the read's callback itself: no task wakes up per
+    token (several frames in one read count as arriving together)."""
+
+    def __init__(
+        self, request: bytes, marker: bytes, end: bytes, result: Stream, done: asyncio.Future[None]
+    ) -> None:
+        self._request, self._marker, self._end = request, marker, end
+        self._result, self._done = result, done
+        self._tail = b""
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.write(self._request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        window = self._tail + data
+        count = window.count(self._marker) - self._tail.count(self._marker)
+        if count:
+            self._result.first_token = self._result.first_token or now
+            self._result.tokens.extend([now] * count)
+        if self._end in window:
+            self._result.ok = True
+            self._finish()
+        self._tail = window[-64:]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
+        if self._transport is not None:
+            self._transport.close()
 
 
 async def join_stream(url: str) -> Stream:
