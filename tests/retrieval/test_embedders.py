@@ -15,7 +15,7 @@ from assistantd import tokens
 from assistantd.config import Settings
 from assistantd.retrieval import EmbeddingError, chunk_text, embed_chunks, make_embedder
 from assistantd.retrieval.chunking import ChunkingStrategy
-from assistantd.retrieval.local_embedder import LocalEmbedder
+from assistantd.retrieval.local_embedder import LocalEmbedder, _batches
 from assistantd.retrieval.openai_embedder import OpenAIEmbedder
 
 
@@ -75,6 +75,48 @@ async def test_chunk_vectors_share_piece_embeddings(local_embedder: LocalEmbedde
     assert vectors.shape == (len(chunks), 384)
     # Averaging the pieces approximates embedding each chunk whole.
     assert np.min(np.sum(vectors * direct, axis=1)) > 0.9
+
+
+def test_batches_hold_windows_of_one_length_within_the_budget() -> None:
+    lengths = [128, 50, 128, 128, 50, 7, 300]
+    groups = _batches(lengths, budget=256)
+    assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+    for group in groups:
+        assert len({lengths[i] for i in group}) == 1
+        assert len(group) == 1 or sum(lengths[i] for i in group) <= 256
+    # Longest first; a window longer than the budget still gets a batch of its own.
+    assert groups == [[6], [0, 2], [3], [1, 4], [5]]
+
+
+async def test_a_texts_vector_does_not_depend_on_its_batch_mates(
+    torch_embedder: LocalEmbedder,
+) -> None:
+    # Short windows and small batches, so texts of different lengths share batches and the
+    # longer ones span several windows and batches.
+    embedder = LocalEmbedder(runtime="torch", window=12, batch_pieces=40)
+    texts = [
+        "The cat sat on the mat.",
+        "Quarterly revenue grew by ten percent, driven by the new subscription tiers "
+        "and lower churn among small business customers in the second half.",
+        "",
+        "Part number QX-7781 is the replacement hinge for the garden gate.",
+    ]
+    together = await embedder.embed(texts)
+    alone = np.concatenate([await embedder.embed([text]) for text in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    # One window each at the default size: the windowed vector of a text is the average of
+    # its parts, close to, but not the same as, the vector of the whole text.
+    whole = await torch_embedder.embed(texts)
+    assert np.min(np.sum(together * whole, axis=1)) > 0.8
+
+
+async def test_concurrent_callers_get_their_own_vectors(local_embedder: LocalEmbedder) -> None:
+    first = [f"Step {i}: open valve {i} and wait for the pressure to settle." for i in range(9)]
+    second = ["A different document about growing tomatoes in a greenhouse. " * 30]
+    expected = [await local_embedder.embed(first), await local_embedder.embed(second)]
+    got = await asyncio.gather(local_embedder.embed(first), local_embedder.embed(second))
+    for vectors, reference in zip(got, expected, strict=True):
+        assert np.allclose(vectors, reference, atol=1e-6)
 
 
 class _EmbeddingsHandler(BaseHTTPRequestHandler):
