@@ -19,7 +19,9 @@ over the same ingestion rounds, with their retrieval quality on the same questio
   ``identifier`` quotes only its error code; ``paraphrase`` describes the device and the
   symptom in the paraphrase wording; ``model+paraphrase`` gives the model number and the
   paraphrased symptom. A question is answered when a chunk of its article is retrieved
-  (200/100-token chunks); recall@5 and MRR are over files among the top 20 chunks.
+  (200/100-token chunks; the --baseline comparison also with ``auto`` 800/400 chunks, where an
+  article is one chunk of several model windows); recall@5 and MRR are over files among the
+  top 20 chunks.
   Keyword-only, dense-only and hybrid rank the same index in the same run. (The fusion in
   ranking.py was chosen on a different draw, ``support_kb(120, seed=99)``, and checked on the
   old 24-product corpus; the same templates, so only a weak hold-out.)
@@ -27,7 +29,7 @@ over the same ingestion rounds, with their retrieval quality on the same questio
   each), chunks/s, for each local runtime taking turns on the same documents, and the runtimes'
   cosine agreement with the fp32 torch model on a sample of chunks. The machine is shared, so
   wall-clock rates swing with other load; chunks per CPU-second of this process (all threads)
-  is the steadier figure (onnxruntime's spinning threads count against it).
+  is the steadier figure.
 * Search: p50/p95 of ``SqliteChunkIndex.search`` over 10k (and 100k without --quick) chunks with
   synthetic unit vectors and synthetic text; query embedding is timed separately.
 """
@@ -57,6 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 KB = Path(__file__).parent / "corpus" / "support_kb.json"
 STRATEGY = ChunkingStrategy(200, 100)
 KINDS = ("identifier", "paraphrase", "model+paraphrase")
+# Chunkings the --baseline comparison scores quality with.
+QUALITY_CHUNKING = {"200/100": STRATEGY, "auto 800/400": ChunkingStrategy()}
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,17 @@ def support_kb(count: int, seed: int = 5) -> list[Article]:
     return articles
 
 
-async def quality(embedder: LocalEmbedder, workdir: Path, articles: list[Article]) -> list[list]:
-    index = SqliteChunkIndex(workdir / f"quality-{embedder.runtime_name}.sqlite3")
+async def quality(
+    embedder: LocalEmbedder,
+    workdir: Path,
+    articles: list[Article],
+    strategy: ChunkingStrategy = STRATEGY,
+) -> list[list]:
+    name = f"quality-{embedder.runtime_name}-{strategy.max_chunk_size_tokens}.sqlite3"
+    index = SqliteChunkIndex(workdir / name)
     for article in articles:
         data = article.text.encode()
-        await ingest_file(index, embedder, "vs", article.file_id, data, "a.md", None, STRATEGY)
+        await ingest_file(index, embedder, "vs", article.file_id, data, "a.md", None, strategy)
     asked = [(kind, a.questions[kind], a.file_id) for a in articles for kind in KINDS]
     vectors = await embedder.embed([q for _, q, _ in asked])
     ranks: dict[tuple[str, str], list[int | None]] = {}
@@ -285,8 +295,11 @@ async def child(task: str, quick: bool) -> None:
     articles = support_kb(45 if quick else 300)
     with tempfile.TemporaryDirectory() as tmp:
         if task == "quality":
-            rows = await quality(embedder, Path(tmp), articles)
-            print(json.dumps({"runtime": embedder.runtime_name, "quality": rows}))
+            found = {
+                label: await quality(embedder, Path(tmp), articles, strategy)
+                for label, strategy in QUALITY_CHUNKING.items()
+            }
+            print(json.dumps({"runtime": embedder.runtime_name, "quality": found}))
             return
         texts = ingestion_texts(articles, quick)
         # Untimed warm-up: the o200k vocabulary load (~0.6 s) and onnxruntime's first runs.
@@ -311,14 +324,13 @@ def compare(baseline: Path, quick: bool) -> None:
     for _ in range(3 if quick else 5):
         for name, checkout in builds.items():
             runs[name].append(run_child(checkout, "ingest", quick))
-    rows, kept = [], ("dense (none)", "hybrid (none)", "hybrid (auto)")
+    rows, quality_rows, kept = [], [], ("dense (none)", "hybrid (none)", "hybrid (auto)")
     for name, checkout in builds.items():
         found = run_child(checkout, "quality", quick)
         chunks = runs[name][0]["chunks"]
         best = min(r["seconds"] for r in runs[name])
         median = statistics.median(r["seconds"] for r in runs[name])
         cpu = statistics.median(r["cpu"] for r in runs[name])
-        scores = {row[1]: row[-1] for row in found["quality"]}
         rows.append(
             [
                 name,
@@ -327,11 +339,17 @@ def compare(baseline: Path, quick: bool) -> None:
                 f"{chunks / best:.1f}",
                 f"{chunks / median:.1f}",
                 f"{chunks / cpu:.1f}",
-                *(scores[k] for k in kept),
             ]
         )
+        for chunking, found_rows in found["quality"].items():
+            scores = {row[1]: row[-1] for row in found_rows}
+            quality_rows.append([name, chunking, *(scores[k] for k in kept)])
+    samples = len(runs["this"])
+    print(f"ingestion: {samples} rounds, the builds taking turns; chunks/CPU-s from the median\n")
     headers = ["build", "runtime", "chunks", "chunks/s best", "chunks/s median", "chunks/CPU-s"]
-    print(table([*headers, *(f"{k} R@5 / MRR" for k in kept)], rows))
+    print(table(headers, rows))
+    print("\nretrieval quality, all questions (recall@5 / MRR)\n")
+    print(table(["build", "chunking", *kept], quality_rows))
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
