@@ -23,12 +23,10 @@ from starlette.types import Receive, Scope, Send
 
 from assistantd.api import sse
 from assistantd.objects import steps
-from assistantd.runs.events import TERMINAL_EVENTS, RunEvent, RunEvents, Subscription
+from assistantd.runs.events import CLOSING_EVENTS, Held, RunEvents, Subscription
 
 log = logging.getLogger(__name__)
 
-# The events after which a stream closes.
-CLOSING_EVENTS = TERMINAL_EVENTS | {"thread.run.requires_action"}
 # Idle seconds before a keep-alive comment (below common proxy idle timeouts of 30–60 s).
 KEEPALIVE_SECONDS = 15.0
 
@@ -126,12 +124,15 @@ class RunFrames:
             # The run ended before a closing event could be held (not expected).
             await send({"type": "http.response.body", "body": sse.DONE, "more_body": True})
 
-    def _encode(self, batch: list[RunEvent]) -> tuple[bytes, bool]:
+    def _encode(self, batch: list[Held]) -> tuple[bytes, bool]:
         """The batch's frames, up to and with a closing event (then ``done``); an error frame
         instead if encoding fails (the stream's own failure: the run itself goes on)."""
         try:
             frames = []
             for event in batch:
+                if isinstance(event, bytes):  # held as its frame, the same for every subscriber
+                    frames.append(event)
+                    continue
                 if event.frame is None:
                     data = visible(event.data, self._include)
                     event.frame = sse.frame(event.event, data, event.seq)

@@ -17,6 +17,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
+from assistantd.api import sse
+
 # Run statuses after which a run publishes nothing more (until it is resumed by a submit).
 TERMINAL_EVENTS = frozenset(
     {
@@ -27,6 +31,8 @@ TERMINAL_EVENTS = frozenset(
         "thread.run.expired",
     }
 )
+# The events after which a stream closes (a submit_tool_outputs stream continues the run).
+CLOSING_EVENTS = TERMINAL_EVENTS | {"thread.run.requires_action"}
 # How long a finished run's events stay available to late subscribers.
 RETAIN_SECONDS = 60.0
 
@@ -36,8 +42,33 @@ class RunEvent:
     seq: int  # 1, 2, 3… per run, in publishing order
     event: str  # e.g. "thread.message.delta"
     data: dict[str, Any]  # the wire payload
-    # Its SSE frame, encoded by the first stream that sends it and reused by every other one.
+    # Its SSE frame, encoded by the first stream that sends it (as its run's ``include[]``
+    # shows it) and reused by every other one.
     frame: bytes | None = None
+
+
+# What a run's history holds: an event, or its SSE frame alone when that is the same for every
+# subscriber and closes no stream (see ``publish``).
+Held = RunEvent | bytes
+
+
+def _same_for_every_include(data: dict[str, Any]) -> bool:
+    """Whether the payload is sent the same whatever the run's ``include[]``: all but a tool
+    step with file_search calls, whose results' contents only ``include[]`` shows (the rule of
+    ``objects.steps.for_wire``, which the stream applies to the others)."""
+    if data.get("object") != "thread.run.step" or data.get("type") != "tool_calls":
+        return True
+    calls = data["step_details"]["tool_calls"]
+    return not any(call.get("type") == "file_search" for call in calls)
+
+
+def as_event(held: Held) -> RunEvent:
+    """A held delta as a RunEvent again (its seq, name and payload read back from its frame)."""
+    if isinstance(held, RunEvent):
+        return held
+    head, data = held.split(b"\ndata: ", 1)
+    seq, event = head.split(b"\n", 1)
+    return RunEvent(int(seq[4:]), event[7:].decode(), orjson.loads(data), held)
 
 
 class Subscription(Protocol):
@@ -45,8 +76,9 @@ class Subscription(Protocol):
     waits for more without a timer or a queue per event (a token's event wakes each waiting
     consumer once, whatever it does next)."""
 
-    def take(self) -> list[RunEvent]:
-        """Every event published since the last ``take`` (or after ``after_seq``), at once."""
+    def take(self) -> list[Held]:
+        """Every event published since the last ``take`` (or after ``after_seq``), at once;
+        those that look the same to every subscriber as their SSE frame (``bytes``)."""
         ...
 
     def ended(self) -> bool:
@@ -88,7 +120,7 @@ class RunEvents(Protocol):
 
 @dataclass(slots=True)
 class _Channel:
-    history: list[RunEvent] = field(default_factory=list)
+    history: list[Held] = field(default_factory=list)
     subscribers: set[_Subscription] = field(default_factory=set)
     expiry: asyncio.TimerHandle | None = None
 
@@ -103,7 +135,7 @@ class _Subscription:
         self._release = release
         channel.subscribers.add(self)
 
-    def take(self) -> list[RunEvent]:
+    def take(self) -> list[Held]:
         history = self._channel.history
         if self._position >= len(history):
             return []
@@ -113,7 +145,8 @@ class _Subscription:
 
     def ended(self) -> bool:
         history = self._channel.history
-        return bool(history) and history[-1].event in TERMINAL_EVENTS
+        last = history[-1] if history else None
+        return isinstance(last, RunEvent) and last.event in TERMINAL_EVENTS
 
     async def wait(self) -> None:
         if self._position < len(self._channel.history):
@@ -146,7 +179,16 @@ class InProcessRunEvents:
         channel = self._channels.get(run_id)
         if channel is None:
             channel = self._channels[run_id] = _Channel()
-        channel.history.append(RunEvent(len(channel.history) + 1, event, data))
+        seq = len(channel.history) + 1
+        if event not in CLOSING_EVENTS and _same_for_every_include(data):
+            # A run's history holds every event (a delta per token) until a while after the run
+            # ends: as its frame, bytes, which the garbage collector does not track (not a
+            # RunEvent and its payload's nested containers), so that its full passes, which
+            # walk every tracked object, do not grow with the events held (with hundreds of
+            # streams they took hundreds of milliseconds, and every stream stalls meanwhile).
+            channel.history.append(sse.frame(event, data, seq))
+        else:
+            channel.history.append(RunEvent(seq, event, data))
         for subscriber in channel.subscribers:
             subscriber.wake()
         if channel.expiry is not None:
@@ -166,7 +208,8 @@ class InProcessRunEvents:
         subscription = self.open(run_id, after_seq)
         try:
             while True:
-                for event in subscription.take():
+                for held in subscription.take():
+                    event = as_event(held)
                     yield event
                     if event.event in TERMINAL_EVENTS:
                         return

@@ -183,3 +183,19 @@ def test_a_client_that_goes_away_gives_its_subscription_back(served: Served) -> 
     _wait_until(lambda: served.subscribers() == 0)
     served.publish("thread.run.completed")
     assert served.subscribers() == 0
+
+
+async def test_subscribe_gives_events_back_whole_however_they_are_held() -> None:
+    events = InProcessRunEvents()
+    step = {"object": "thread.run.step", "type": "tool_calls", "step_details": {"tool_calls": []}}
+    searched = {**step, "step_details": {"tool_calls": [{"type": "file_search"}]}}
+    published = [
+        ("thread.run.step.created", step),  # held as its frame
+        ("thread.run.step.completed", searched),  # held whole: include[] changes its frame
+        ("thread.message.delta", {"delta": {"value": "é\u2028"}}),
+        ("thread.run.completed", {"object": "thread.run"}),
+    ]
+    for name, data in published:
+        events.publish(RUN, name, data)
+    received = [(e.seq, e.event, e.data) async for e in events.subscribe(RUN)]
+    assert received == [(seq, name, data) for seq, (name, data) in enumerate(published, 1)]
