@@ -23,6 +23,15 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The ``data`` of every event that ``chunk`` completes, in order."""
+        if (
+            not self._tail
+            and not self._data
+            and chunk.startswith(b"data: ")
+            and chunk.find(b"\n") == len(chunk) - 2
+            and chunk.endswith(b"\n\n")
+            and b"\r" not in chunk
+        ):
+            return [chunk[6:-2]]  # the common read: exactly one whole one-line event
         buffer = self._tail + chunk if self._tail else chunk
         held = b""
         if b"\r" in buffer:

@@ -55,3 +55,9 @@ def test_a_blank_line_without_data_is_no_event() -> None:
 
 def test_data_field_with_no_value_is_an_empty_line() -> None:
     assert _decode([b"data\ndata: x\n\n"]) == [b"\nx"]
+
+
+def test_one_whole_event_per_read_as_servers_mostly_send_them() -> None:
+    reads = [b'data: {"a": 1}\n\n', b"data: x\n\n", b"data: y\n", b"\n", b"data: [DONE]\n\n"]
+    assert _decode(reads) == [b'{"a": 1}', b"x", b"y", b"[DONE]"]
+    assert _decode([b"data: a\ndata: b\n\n"]) == [b"a\nb"]  # two lines: not one-line
