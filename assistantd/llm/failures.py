@@ -31,8 +31,8 @@ class RetryableFailure(Exception):
 def failure_from_response(
     status: int, headers: Mapping[str, str], text: str, reason: str = ""
 ) -> Exception:
-    """The exception for an error status (``headers`` by lower-case name, ``text`` the body):
-    a RetryableFailure for 429 and 5xx, else UpstreamError."""
+    """The exception for an error status (``headers`` looked up case-insensitively, ``text``
+    the body): a RetryableFailure for 429 and 5xx, else UpstreamError."""
     message = _error_message(text, reason)
     if status == 429:
         error = UpstreamError("rate_limit_exceeded", f"upstream rate limit (429): {message}")
@@ -62,7 +62,7 @@ def is_context_length_error(*texts: str) -> bool:
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), capped; ``headers``
-    by lower-case name (as ``http_client`` gives them; httpx's headers look up any case)."""
+    looks names up case-insensitively (aiohttp's and httpx's headers both do)."""
     value: float | None = None
     if (ms := headers.get("retry-after-ms")) is not None:
         value = _as_float(ms, scale=0.001)

@@ -1,10 +1,9 @@
 """A backend for any OpenAI-compatible ``/chat/completions`` endpoint, streamed over SSE.
 
-The HTTP client is ``http_client.HTTPClient`` (pooled connections, responses parsed by
-httptools, the body handed over as it arrives), and the event stream is decoded from each read's
-bytes by ``SSEDecoder`` and parsed by orjson: per streamed token this costs a fraction of what
-httpx, httpcore, h11 and httpx-sse did through their layers of generators, or aiohttp's stream
-reader.
+The HTTP client is aiohttp (its response parser is compiled; its pool keeps idle connections
+per host, with no scan of them all per request), and the event stream is decoded from each
+network read's bytes by ``SSEDecoder`` and parsed by orjson: per streamed token this costs a
+fraction of what httpx, httpcore, h11 and httpx-sse did through their layers of generators.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
+import aiohttp
 import orjson
 
 from assistantd import tokens
@@ -25,7 +25,6 @@ from assistantd.llm.chat import ChatChunk, ChatRequest, Usage
 from assistantd.llm.chunk_parsing import chunk_from_completion, chunk_from_event
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.failures import RetryableFailure, failure_from_payload, failure_from_response
-from assistantd.llm.http_client import HTTPClient, Response, TransportError
 from assistantd.llm.sse_decoder import SSEDecoder
 
 log = logging.getLogger(__name__)
@@ -51,20 +50,34 @@ class OpenAICompatibleBackend:
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._max_retries = max_retries
         self._backoff_seconds = backoff_seconds
-        # ``read_timeout`` bounds the silence between two reads (the wait for the response head
-        # included), not the whole stream; ``connect_timeout`` includes waiting for a pooled
-        # connection when all are in use.
-        self._http = HTTPClient(
-            self.base_url,
-            headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
-            max_connections=max_connections,
-            connect_timeout=connect_timeout_seconds,
-            read_timeout=timeout_seconds,
-            # As httpx did by default: <scheme>_proxy / all_proxy unless no_proxy says not.
-            proxy=proxy_from_environment(self.base_url),
+        self._max_connections = max_connections
+        # ``sock_read`` bounds the silence between two reads (the wait for the response head
+        # included), not the whole stream; ``connect`` includes waiting for a pooled connection.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=connect_timeout_seconds,
+            sock_read=timeout_seconds,
+            sock_connect=connect_timeout_seconds,
         )
+        self._session: aiohttp.ClientSession | None = None
+        self._proxy = proxy_from_environment(self.base_url)
+
+    def _http(self) -> aiohttp.ClientSession:
+        # Made on first use: an aiohttp session belongs to the event loop it was made in.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                headers=self._headers,
+                timeout=self._timeout,
+                proxy=self._proxy,
+                # Not trust_env: it reads ~/.netrc in a worker thread on every request (a
+                # thread hop before each model call); the proxy is looked up once, above.
+                trust_env=False,
+            )
+        return self._session
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Yield chunks as they arrive. Retries only until the first chunk has been yielded."""
@@ -91,17 +104,12 @@ class OpenAICompatibleBackend:
 
     async def list_models(self) -> list[str]:
         try:
-            response = await self._http.request("GET", "/models")
-            try:
-                body = await response.read()
-            finally:
-                response.release()
-            if response.status >= 400:
-                raise ValueError(f"status {response.status}")
-            listing = orjson.loads(body)
+            async with self._http().get(f"{self.base_url}/models") as response:
+                response.raise_for_status()
+                listing = orjson.loads(await response.read())
             return [str(entry["id"]) for entry in listing.get("data", [])]
         except (
-            TransportError,
+            aiohttp.ClientError,
             TimeoutError,
             ValueError,
             KeyError,
@@ -113,27 +121,27 @@ class OpenAICompatibleBackend:
             ) from exc
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _one_attempt(self, request: ChatRequest, body: bytes) -> AsyncIterator[ChatChunk]:
         collected = _Collected()
+        url = f"{self.base_url}/chat/completions"
         try:
-            response = await self._http.request("POST", "/chat/completions", body, _JSON)
-            try:
+            async with self._http().post(url, data=body, headers=_JSON) as response:
                 if response.status >= 400:
                     text = (await response.read()).decode("utf-8", "replace")
                     raise failure_from_response(
-                        response.status, response.headers, text, response.reason
+                        response.status, response.headers, text, response.reason or ""
                     )
                 async with aclosing(_chunks(response)) as chunks:
                     async for chunk in chunks:
                         collected.add(chunk)
                         yield chunk
-            finally:
-                response.release()
-        except TimeoutError as exc:  # a read timeout, or no connection in time
+        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise _transport_failure("timed out waiting for the model", exc) from exc
-        except TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise _transport_failure("the connection to the model failed", exc) from exc
         if collected.usage is None:
             # Some servers ignore stream_options.include_usage; the run still needs a usage.
@@ -150,18 +158,19 @@ def proxy_from_environment(url: str) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
-async def _chunks(response: Response) -> AsyncIterator[ChatChunk]:
+async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[ChatChunk]:
     if not response.headers.get("content-type", "").startswith("text/event-stream"):
         yield chunk_from_completion(_json(await response.read()))
         return
     finished = False
     decoder = SSEDecoder()
+    content = response.content
     while True:
-        received = await response.read_some()
+        received = await content.readany()
         # At the end of the body, an event left without its closing blank line still counts.
         for data in decoder.feed(received) if received else decoder.close():
             if data == _DONE:
-                await _drain(response)
+                await _drain(content)
                 return
             if not data:
                 continue
@@ -178,15 +187,15 @@ async def _chunks(response: Response) -> AsyncIterator[ChatChunk]:
         raise RetryableFailure(UpstreamError("server_error", "the model's stream ended early"))
 
 
-async def _drain(response: Response) -> None:
+async def _drain(content: aiohttp.StreamReader) -> None:
     """Read the body to its end (after ``[DONE]``, normally only the chunked terminator), so
     that the connection goes back to the pool: a response left unread is closed, and a new TCP
     connection per model call costs more than the rest of the call's client side."""
     try:
         async with asyncio.timeout(DRAIN_SECONDS):
-            while await response.read_some():
+            while await content.readany():
                 pass
-    except (TimeoutError, TransportError):
+    except TimeoutError:
         pass  # a server that keeps the stream open after [DONE]: close the connection instead
 
 
