@@ -2,8 +2,9 @@
 sustains with smooth token delivery.
 
 Three processes: the scripted model (``--token-delay-ms`` between tokens), ``assistantd serve``
-(SQLite, or ``--postgres URL``) and this client, which reads SSE over raw asyncio sockets (no SDK,
-no httpx) so that it stays cheaper than the server it measures.
+(SQLite, or ``--postgres URL``) and this client, which reads SSE with a bare asyncio Protocol that
+times each read as it arrives (no SDK, no httpx, no task woken per token) so that it stays far
+cheaper than the server it measures.
 
 * **Added TTFT** = (POST ``/v1/threads/runs`` with ``stream: true`` → first
   ``thread.message.delta`` frame) − (POST ``/v1/chat/completions`` straight to the model → first
@@ -20,6 +21,12 @@ no httpx) so that it stays cheaper than the server it measures.
 Run: ``python bench/bench_streaming.py [--quick] [--postgres URL | --baseline DIR]``;
 ``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit)
 against the same model process, one build after the other, and prints both.
+
+Measured (2-core machine, SQLite, full run, this build vs the streaming path before its rework
+side by side, same model and client): added TTFT p50 at 1 stream 7.1 ms (was 11.7), at 200 at
+once 519 ms (was 1550); ramped: 500 streams hold (p99 gap 61 ms, 9,900 tokens/s; 750 break,
+server at 93%), where before 100 broke (p99 212 ms); CPU per 1,000 tokens at 500 streams:
+server 72 ms, model 32 ms, client 14 ms (before, at 100 streams: server 358 ms).
 """
 
 from __future__ import annotations
