@@ -22,11 +22,12 @@ Run: ``python bench/bench_streaming.py [--quick] [--postgres URL | --baseline DI
 ``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit)
 against the same model process, one build after the other, and prints both.
 
-Measured (2-core machine, SQLite, full run, this build vs the streaming path before its rework
-side by side, same model and client): added TTFT p50 at 1 stream 7.1 ms (was 11.7), at 200 at
-once 519 ms (was 1550); ramped: 500 streams hold (p99 gap 61 ms, 9,900 tokens/s; 750 break,
-server at 93%), where before 100 broke (p99 212 ms); CPU per 1,000 tokens at 500 streams:
-server 72 ms, model 32 ms, client 14 ms (before, at 100 streams: server 358 ms).
+Measured (2-core machine, SQLite, full run, idle machine, the build with aiohttp upstream): added
+TTFT p50 at 1 stream 7.7 ms (p99 18.3); ramped: 300 streams hold (p99 gap 57 ms), 500 at the edge
+(p99 108 ms in the full run, 60 and 105 ms in two quick runs; server 85–99% of a core, ~9.7k
+tokens/s). The helper's side-by-side run against the streaming path before its rework: added TTFT
+7.1 vs 11.7 ms; ramped 100 streams broke before (p99 212 ms); server CPU per 1,000 tokens 358 ms
+at 100 streams before, ~72 ms at 500 with the (since reverted) hand-written HTTP client.
 """
 
 from __future__ import annotations
