@@ -478,9 +478,11 @@ def _has_tool_step(client: openai.OpenAI, thread_id: str, run_id: str) -> bool:
 # --- streaming ---------------------------------------------------------------------------------
 
 
-def test_streamed_answer_carries_the_citation_in_a_delta(
+def _cited_refunds_run(
     client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload
-) -> None:
+) -> tuple[str, str, str]:
+    """An indexed refunds file, an assistant searching it and a thread asking about refunds,
+    with the model scripted to search and then cite the file; returns their ids."""
     refunds = upload("refunds.txt", REFUNDS)
     store_id = indexed_store(client, refunds)
     assistant = client.beta.assistants.create(
@@ -490,8 +492,15 @@ def test_streamed_answer_carries_the_citation_in_a_delta(
     )
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Refunds?"}])
     search_then_answer(scripted, model, ["refund days"], "Within 14 days 【0:0†refunds.txt】.")
+    return refunds, assistant.id, thread.id
 
-    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+
+def test_streamed_answer_carries_the_citation_in_a_delta(
+    client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload
+) -> None:
+    refunds, assistant_id, thread_id = _cited_refunds_run(client, scripted, model, upload)
+
+    with client.beta.threads.runs.stream(thread_id=thread_id, assistant_id=assistant_id) as stream:
         events = list(stream)
         [message] = stream.get_final_messages()
     deltas = [
@@ -514,18 +523,10 @@ def test_streamed_answer_carries_the_citation_in_a_delta(
 def test_streamed_steps_show_result_contents_only_when_included(
     client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload, include: list[str]
 ) -> None:
-    refunds = upload("refunds.txt", REFUNDS)
-    store_id = indexed_store(client, refunds)
-    assistant = client.beta.assistants.create(
-        model=model,
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store_id]}},
-    )
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Refunds?"}])
-    search_then_answer(scripted, model, ["refund days"], "Within 14 days 【0:0†refunds.txt】.")
+    _, assistant_id, thread_id = _cited_refunds_run(client, scripted, model, upload)
 
     with client.beta.threads.runs.stream(
-        thread_id=thread.id, assistant_id=assistant.id, include=include
+        thread_id=thread_id, assistant_id=assistant_id, include=include
     ) as stream:
         events = list(stream)
     [completed] = [
