@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistantd.store import documents
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Statement, execute, fetch, fetch_inline
-from assistantd.store.tables import Run
+from assistantd.store.tables import Message, Run, RunStep
 
 
 @dataclass(slots=True)
@@ -57,17 +58,6 @@ _SAVE_RUN = Statement(
     "UPDATE runs SET status = :status, data = :data, engine = :engine, claimed_by = :claimed_by,"
     " lease_expires_at = :lease_expires_at, expires_at = :expires_at WHERE id = :id",
     json_params=("data", "engine"),
-)
-_INSERT_MESSAGE = Statement(
-    "INSERT INTO messages (id, tenant, created_at, thread_id, run_id, data)"
-    " VALUES (:id, :tenant, :created_at, :thread_id, :run_id, :data) RETURNING seq",
-    json_params=("data",),
-    result_columns=("seq",),
-)
-_INSERT_STEP = Statement(
-    "INSERT INTO run_steps (id, tenant, created_at, thread_id, run_id, message_seq, engine, data)"
-    " VALUES (:id, :tenant, :created_at, :thread_id, :run_id, :message_seq, :engine, :data)",
-    json_params=("engine", "data"),
 )
 _REPLACE = {
     table: Statement(
@@ -117,16 +107,16 @@ async def save_run(session: AsyncSession, run: RunRecord) -> None:
 
 async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any]) -> int:
     """Insert an assistant message; returns its seq (its place in the thread)."""
-    params = {
-        "id": data["id"],
-        "tenant": tenant,
-        "created_at": data["created_at"],
-        "thread_id": data["thread_id"],
-        "run_id": data["run_id"],
-        "data": data,
-    }
-    rows = await fetch(session, _INSERT_MESSAGE, params)
-    return rows[0][0]
+    return await documents.add(
+        session,
+        Message,
+        id=data["id"],
+        tenant=tenant,
+        created_at=data["created_at"],
+        thread_id=data["thread_id"],
+        run_id=data["run_id"],
+        data=data,
+    )
 
 
 async def insert_step(
@@ -137,17 +127,18 @@ async def insert_step(
     message_seq: int | None = None,
     engine: dict[str, Any] | None = None,
 ) -> None:
-    params = {
-        "id": data["id"],
-        "tenant": tenant,
-        "created_at": data["created_at"],
-        "thread_id": data["thread_id"],
-        "run_id": data["run_id"],
-        "message_seq": message_seq,
-        "engine": engine,
-        "data": data,
-    }
-    await execute(session, _INSERT_STEP, params)
+    await documents.add(
+        session,
+        RunStep,
+        id=data["id"],
+        tenant=tenant,
+        created_at=data["created_at"],
+        thread_id=data["thread_id"],
+        run_id=data["run_id"],
+        message_seq=message_seq,
+        engine=engine,
+        data=data,
+    )
 
 
 async def replace(session: AsyncSession, table: str, tenant: str, data: dict[str, Any]) -> None:
