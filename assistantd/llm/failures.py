@@ -25,7 +25,7 @@ class RetryableFailure(Exception):
     def __init__(self, error: UpstreamError, delay_seconds: float | None = None) -> None:
         super().__init__(error.message)
         self.error = error
-        self.delay_seconds = delay_seconds  # what the server asked for; None = our backoff
+        self.delay_seconds = delay_seconds  # what the server asked for, or 0; None = our backoff
 
 
 def failure_from_response(

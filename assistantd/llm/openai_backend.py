@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 1000
 # How long to wait for the end of a stream's body after ``[DONE]`` before closing it instead.
 DRAIN_SECONDS = 1.0
+# How long an idle connection stays pooled: under the 5 s after which uvicorn (vLLM, and the
+# scripted model) closes one, so a request is rarely written to a connection being closed.
+KEEPALIVE_SECONDS = 4.0
 _JSON = {"Content-Type": "application/json"}
 _DONE = b"[DONE]"
 
@@ -69,7 +72,9 @@ class OpenAICompatibleBackend:
         # Made on first use: an aiohttp session belongs to the event loop it was made in.
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, keepalive_timeout=KEEPALIVE_SECONDS
+                ),
                 headers=self._headers,
                 timeout=self._timeout,
                 proxy=self._proxy,
@@ -128,8 +133,10 @@ class OpenAICompatibleBackend:
     async def _one_attempt(self, request: ChatRequest, body: bytes) -> AsyncIterator[ChatChunk]:
         collected = _Collected()
         url = f"{self.base_url}/chat/completions"
+        answered = False
         try:
             async with self._http().post(url, data=body, headers=_JSON) as response:
+                answered = True
                 if response.status >= 400:
                     text = (await response.read()).decode("utf-8", "replace")
                     raise failure_from_response(
@@ -141,6 +148,13 @@ class OpenAICompatibleBackend:
                         yield chunk
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise _transport_failure("timed out waiting for the model", exc) from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            failure = _transport_failure("the connection to the model failed", exc)
+            if not answered and not isinstance(exc, aiohttp.ClientConnectorError):
+                # A pooled connection the server closed as the request went out: the request
+                # never reached it, so a fresh connection may try again at once.
+                failure.delay_seconds = 0.0
+            raise failure from exc
         except aiohttp.ClientError as exc:
             raise _transport_failure("the connection to the model failed", exc) from exc
         if collected.usage is None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import urlsplit
+
 import pytest
 
 from assistantd.llm import OpenAICompatibleBackend, UpstreamError
@@ -82,6 +85,47 @@ async def test_drop_before_any_text_is_retried(
 ) -> None:
     await scripted.script(model, {"text": "lost", "drop_after_chunks": 0}, {"text": "second"})
     assert "".join((await assemble(backend, ask(model))).texts) == "second"
+
+
+async def test_a_request_lost_on_a_closing_connection_is_sent_again_at_once(
+    scripted_url: str, scripted: ScriptedModelClient, model: str
+) -> None:
+    """A server closes an idle pooled connection as a request goes out on it (uvicorn does
+    after 5 s): the request never arrived, so it goes again on a fresh connection, without
+    waiting out the backoff (an hour here)."""
+    await scripted.script(model, {"text": "arrived"})
+    upstream = urlsplit(scripted_url)
+    connections = 0
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections == 1:
+            await reader.read(1)  # the request starts to arrive, and the connection closes
+            writer.close()
+            return
+        model_reader, model_writer = await asyncio.open_connection(upstream.hostname, upstream.port)
+        await asyncio.gather(_pipe(reader, model_writer), _pipe(model_reader, writer))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = OpenAICompatibleBackend(
+        f"http://127.0.0.1:{port}{upstream.path}", max_retries=1, backoff_seconds=3600
+    )
+    try:
+        assembled = await asyncio.wait_for(assemble(backend, ask(model)), timeout=30)
+    finally:
+        await backend.aclose()
+        server.close()
+    assert "".join(assembled.texts) == "arrived"
+    assert connections == 2
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
 
 
 async def test_context_length_error_is_invalid_prompt(
