@@ -104,12 +104,12 @@ async def get_run(request: Request) -> Response:
     Errors still leave through the app's handlers, in the OpenAI shape."""
     tenant = await authenticate(request)
     thread_id, run_id = request.path_params["thread_id"], request.path_params["run_id"]
-    raw = await run_json(request.app.state.db, tenant, thread_id, run_id)
-    if raw is None:
+    found = await run_json(request.app.state.db, tenant, thread_id, run_id)
+    if found is None:
         raise NotFound.object(runs.KIND, run_id)
+    raw, status = found
     engine: RunEngine = request.app.state.run_engine
-    engine.polls.polled(run_id)
-    poll_ms = str(engine.poll_after_ms())
+    poll_ms = str(engine.poll_after_ms(status))
     return Response(raw, media_type="application/json", headers={"openai-poll-after-ms": poll_ms})
 
 

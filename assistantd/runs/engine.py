@@ -84,11 +84,14 @@ class RunEngine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    def poll_after_ms(self) -> int:
+    def poll_after_ms(self, status: str | None = None) -> int:
         """How long clients should wait between polls: the configured interval, or longer when
-        so many runs are polled or in flight that polling at that rate would exceed the poll
-        budget (see ``poll_pacing``)."""
-        return self.polls.interval_ms(len(self._cancels) + self.queue.pending())
+        so many clients poll or runs are in flight that polling at that rate would exceed the
+        poll budget (see ``poll_pacing``). ``status``: the run's, when a client polled it."""
+        in_flight = len(self._cancels) + self.queue.pending()
+        if status is None:
+            return self.polls.interval_ms(in_flight)
+        return self.polls.polled(status, in_flight)
 
     # --- what the API tells the engine ------------------------------------------------------
 

@@ -6,7 +6,7 @@ in-process, and writers that queue up share one transaction and one COMMIT (``Gr
 each in its own savepoint, each answered only once committed); reads use their own pool and,
 in WAL mode, never wait for the writer. PostgreSQL uses one pool for both, a transaction each.
 
-``read_value`` is the hot read path (the SDK polls a run every few tens of milliseconds): one
+``read_row`` is the hot read path (the SDK polls a run every few tens of milliseconds): one
 hand-written statement, no ORM session. On SQLite it runs on the event loop's own thread: a read
 by an indexed key takes tens of microseconds, less than a hop to aiosqlite's thread costs.
 """
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from assistantd.store.driver_sql import numbered_parameters
 from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
 from assistantd.store.migrate import upgrade_to_head
@@ -70,17 +71,25 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
-    async def read_value(self, sql: str, params: Mapping[str, Any]) -> Any:
-        """The first column of the first row of ``sql`` (``:name`` parameters), or None."""
+    async def read_row(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of ``sql`` (``:name`` parameters), or None."""
         if self.is_sqlite:
             try:
                 row = self._inline_connection().execute(sql, params).fetchone()
             except sqlite3.OperationalError:
-                row = None  # locked for a moment (e.g. WAL recovery): ask the pool instead
+                pass  # locked for a moment (e.g. WAL recovery): ask the pool instead
             else:
-                return None if row is None else row[0]
+                return None if row is None else tuple(row)
         async with self._reader.connect() as connection:
-            return (await connection.execute(text(sql), dict(params))).scalar()
+            if self.is_sqlite:
+                row = (await connection.execute(text(sql), dict(params))).first()
+            else:
+                # asyncpg itself, outside a transaction: one round trip, where SQLAlchemy's
+                # adapter would wrap the read in BEGIN … ROLLBACK (and cost 3× the CPU).
+                driver = (await connection.get_raw_connection()).driver_connection
+                numbered, names = numbered_parameters(sql)
+                row = await driver.fetchrow(numbered, *(params[name] for name in names))
+            return None if row is None else tuple(row)
 
     def inline_reader(self) -> sqlite3.Connection | None:
         """On SQLite, a read-only autocommit connection used on the event loop's thread (reads

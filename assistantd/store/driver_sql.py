@@ -15,10 +15,11 @@ directly there); JSON columns are typed so both paths take and give dicts.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import orjson
@@ -86,6 +87,23 @@ def fetch_inline(
     except sqlite3.Error as error:
         raise DBAPIError.instance(statement.sql, dict(params), error, sqlite3.Error) from error
     return _decoded(statement, rows)
+
+
+@cache
+def numbered_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with its ``:name`` parameters as asyncpg's ``$1, $2 …``, and the names in that
+    order (a name used twice is one parameter; ``::`` casts are left alone)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED_PARAMETER.sub(number, sql), tuple(names)
+
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def encode_json(value: Any) -> str | None:

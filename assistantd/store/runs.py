@@ -11,15 +11,18 @@ from assistantd.store.tables import ACTIVE_RUN_STATUSES, Run
 # CAST: SQLite stores the text as written; PostgreSQL's JSONB prints itself. Either way the
 # server sends the stored JSON as it is, without decoding and encoding it again.
 _RUN_JSON = (
-    "SELECT CAST(data AS TEXT) FROM runs "
+    "SELECT CAST(data AS TEXT), status FROM runs "
     "WHERE id = :run_id AND tenant = :tenant AND thread_id = :thread_id"
 )
 
 
-async def run_json(db: Database, tenant: str, thread_id: str, run_id: str) -> str | None:
-    """The run's wire object as stored JSON text (the polling path), or None."""
+async def run_json(
+    db: Database, tenant: str, thread_id: str, run_id: str
+) -> tuple[str, str] | None:
+    """The run's wire object as stored JSON text, and its status (the polling path), or None."""
     params = {"run_id": run_id, "tenant": tenant, "thread_id": thread_id}
-    return await db.read_value(_RUN_JSON, params)
+    row = await db.read_row(_RUN_JSON, params)
+    return None if row is None else (row[0], row[1])
 
 
 async def active_run_id(session: AsyncSession, tenant: str, thread_id: str) -> str | None:
