@@ -200,7 +200,7 @@ class Executor:
                 async for chunk in chunks:
                     if chunk.text:
                         if turn.message is None:
-                            self._open_message(state, turn)
+                            await self._shielded(turn, self._open_message(state, turn))
                         self._events.publish(
                             state.id, "thread.message.delta", turn.message_delta(chunk.text)
                         )
@@ -239,10 +239,9 @@ class Executor:
             await asyncio.shield(turn.pending_write)
             turn.pending_write = None
 
-    def _open_message(self, state: RunState, turn: Turn) -> None:
-        """Open the turn's message at its first text: its events go out at once, so the first
-        delta follows them without waiting for the database, and its rows are inserted right
-        after that delta is sent (``turn.pending_write``, awaited before the next write)."""
+    async def _open_message(self, state: RunState, turn: Turn) -> None:
+        """Open the turn's message at its first text: its rows first, then its events, so a
+        client that fetches the message as soon as it hears of it finds it."""
         at = now()
         message = records.new_message(state.data, at)
         step = records.new_step(
@@ -250,6 +249,9 @@ class Executor:
             {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
             at,
         )
+        async with self._db.write(orm=False) as session:
+            turn.message_seq = await run_rows.insert_message(session, state.tenant, message)
+            await run_rows.insert_step(session, state.tenant, step)
         turn.message, turn.message_step = message, step
         self._publish(
             state.id,
@@ -260,16 +262,6 @@ class Executor:
                 ("thread.message.in_progress", message),
             ],
         )
-        turn.pending_write = asyncio.ensure_future(self._insert_message(state, turn))
-
-    async def _insert_message(self, state: RunState, turn: Turn) -> None:
-        assert turn.message is not None and turn.message_step is not None
-        # One loop turn first: the streams woken by the events above send them and the first
-        # delta before this write takes the loop.
-        await asyncio.sleep(0)
-        async with self._db.write(orm=False) as session:
-            turn.message_seq = await run_rows.insert_message(session, state.tenant, turn.message)
-            await run_rows.insert_step(session, state.tenant, turn.message_step)
 
     async def _open_tool_step(self, state: RunState, turn: Turn) -> None:
         step = records.new_step(state.data, {"type": "tool_calls", "tool_calls": []}, now())

@@ -127,6 +127,31 @@ def test_text_deltas_concatenate_to_the_stored_message(
     assert "".join(pieces) == reply == _stored_text(client, thread.id, run.id)
 
 
+def test_a_message_and_its_step_can_be_fetched_as_soon_as_they_are_announced(
+    client: openai.OpenAI, scripted: Scripted, model: str, assistant: Any, thread: Any
+) -> None:
+    """A handler that looks the new message up when the stream announces it finds it."""
+    scripted.script(model, {"chunks": ["Fetched ", "at once."], "chunk_delay_ms": 300})
+    seen: list[tuple[str, str]] = []
+
+    class LooksUp(AssistantEventHandler):
+        def on_message_created(self, message: Message) -> None:
+            found = client.beta.threads.messages.retrieve(message.id, thread_id=thread.id)
+            seen.append(("message", found.status))
+
+        def on_run_step_created(self, run_step: RunStep) -> None:
+            found = client.beta.threads.runs.steps.retrieve(
+                run_step.id, thread_id=thread.id, run_id=run_step.run_id
+            )
+            seen.append(("step", found.status))
+
+    with client.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=assistant.id, event_handler=LooksUp()
+    ) as stream:
+        stream.until_done()
+    assert seen == [("step", "in_progress"), ("message", "in_progress")]
+
+
 def test_create_and_run_stream_opens_with_the_thread(
     client: openai.OpenAI, scripted: Scripted, model: str, assistant: Any
 ) -> None:
