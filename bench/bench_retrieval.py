@@ -22,9 +22,10 @@ over the same ingestion rounds, with their retrieval quality on the same questio
   (200/100-token chunks; the --baseline comparison also with ``auto`` 800/400 chunks, where an
   article is one chunk of several model windows); recall@5 and MRR are over files among the
   top 20 chunks.
-  Keyword-only, dense-only and hybrid rank the same index in the same run. (The fusion in
-  ranking.py was chosen on a different draw, ``support_kb(120, seed=99)``, and checked on the
-  old 24-product corpus; the same templates, so only a weak hold-out.)
+  Keyword-only, dense-only and hybrid rank the same index in the same run; the last row asks
+  the same questions as ``rewrite_query: true`` searches them (``retrieval/query_rewrite.py``).
+  (The fusion in ranking.py was chosen on a different draw, ``support_kb(120, seed=99)``, and
+  checked on the old 24-product corpus; the same templates, so only a weak hold-out.)
 * Ingestion: parse + chunk (800/400) + embed + index of long text documents (40 articles
   each), chunks/s, for each local runtime taking turns on the same documents, and the runtimes'
   cosine agreement with the fp32 torch model on a sample of chunks. The machine is shared, so
@@ -54,6 +55,11 @@ import numpy as np
 from assistantd.retrieval import ChunkingStrategy, SqliteChunkIndex, chunk_text, ingest_file
 from assistantd.retrieval.chunking import Chunk
 from assistantd.retrieval.local_embedder import LocalEmbedder
+
+try:
+    from assistantd.retrieval.query_rewrite import rewrite_query
+except ImportError:  # an older checkout, under --baseline: it has no rewrite_query
+    rewrite_query = None
 
 ROOT = Path(__file__).resolve().parent.parent
 KB = Path(__file__).parent / "corpus" / "support_kb.json"
@@ -108,6 +114,20 @@ def support_kb(count: int, seed: int = 5) -> list[Article]:
     return articles
 
 
+# (mode, ranker, rewrite_query): the single methods, then hybrid with each ranker.
+METHODS = [
+    ("keyword", "none", False),
+    ("dense", "none", False),
+    ("hybrid", "none", False),
+    ("hybrid", "auto", False),
+    ("hybrid", "auto", True),
+]
+
+
+def _method_name(mode: str, ranker: str, rewrite: bool) -> str:
+    return f"{mode} ({ranker}{', rewrite_query' if rewrite else ''})"
+
+
 async def quality(
     embedder: LocalEmbedder,
     workdir: Path,
@@ -120,20 +140,25 @@ async def quality(
         data = article.text.encode()
         await ingest_file(index, embedder, "vs", article.file_id, data, "a.md", None, strategy)
     asked = [(kind, a.questions[kind], a.file_id) for a in articles for kind in KINDS]
-    vectors = await embedder.embed([q for _, q, _ in asked])
+    questions = {False: [q for _, q, _ in asked]}
+    if rewrite_query is not None:
+        questions[True] = [rewrite_query(q) for q in questions[False]]
+    vectors = {rewrite: await embedder.embed(qs) for rewrite, qs in questions.items()}
+    methods = [method for method in METHODS if method[2] in questions]
     ranks: dict[tuple[str, str], list[int | None]] = {}
-    methods = [("keyword", "none"), ("dense", "none"), ("hybrid", "none"), ("hybrid", "auto")]
-    for mode, ranker in methods:
-        for (kind, question, expected), vector in zip(asked, vectors, strict=True):
+    for mode, ranker, rewrite in methods:
+        method = _method_name(mode, ranker, rewrite)
+        searched = zip(asked, questions[rewrite], vectors[rewrite], strict=True)
+        for (kind, _, expected), question, vector in searched:
             hits = await index.search(["vs"], [question], vector, 20, 0.0, None, ranker, mode=mode)
             files = list(dict.fromkeys(h.file_id for h in hits))
             rank = files.index(expected) + 1 if expected in files else None
-            ranks.setdefault((f"{mode} ({ranker})", kind), []).append(rank)
-            ranks.setdefault((f"{mode} ({ranker})", "all"), []).append(rank)
+            ranks.setdefault((method, kind), []).append(rank)
+            ranks.setdefault((method, "all"), []).append(rank)
     await index.close()
     rows = []
-    for mode, ranker in methods:
-        method = f"{mode} ({ranker})"
+    for mode, ranker, rewrite in methods:
+        method = _method_name(mode, ranker, rewrite)
         row = [embedder.runtime_name, method]
         for kind in (*KINDS, "all"):
             found = ranks[method, kind]

@@ -14,6 +14,7 @@ from assistantd.errors import APIError, InvalidRequest
 from assistantd.objects import files, vector_store_files, vector_stores
 from assistantd.retrieval.embedder import EmbeddingError
 from assistantd.retrieval.index import SearchHit
+from assistantd.retrieval.query_rewrite import searched_queries
 from assistantd.retrieval.search import search
 from assistantd.wire.vector_stores import CreateVectorStore, ModifyVectorStore, SearchVectorStore
 
@@ -70,12 +71,13 @@ async def search_vector_store(
     if store["status"] == "expired":
         raise InvalidRequest(f"Vector store {vector_store_id} has expired.", "vector_store_id")
     options = body.ranking_options
+    queries = searched_queries(body.query, body.rewrite_query)
     try:
         hits = await search(
             ingestion.index,
             ingestion.embedder,
             [vector_store_id],
-            body.query,
+            queries,
             max_num_results=body.max_num_results,
             score_threshold=options.score_threshold if options else 0.0,
             filters=body.filters,
@@ -85,7 +87,6 @@ async def search_vector_store(
         raise APIError(f"The query could not be embedded: {error}") from error
     async with db.read() as session:
         known = await files.get_many(session, tenant, [hit.file_id for hit in hits])
-    queries = [body.query] if isinstance(body.query, str) else list(body.query)
     return {
         "object": "vector_store.search_results.page",
         "search_query": queries,

@@ -87,6 +87,11 @@ def test_upload_and_poll_then_content_and_search(client: openai.OpenAI) -> None:
         store.id, query=["clipper sails", "vessel"], max_num_results=1
     )
     assert len(one.data) == 1 and "clipper" in one.data[0].content[0].text
+    rewritten = client.vector_stores.search(
+        store.id, query="Could you tell me which animal is the tallest?", rewrite_query=True
+    )
+    assert rewritten.search_query == ["animal tallest"]
+    assert rewritten.data[0].file_id == animals.id
 
 
 def test_search_filters_on_attributes(client: openai.OpenAI, upload: Upload) -> None:
