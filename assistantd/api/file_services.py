@@ -10,11 +10,13 @@ from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.store.blobs import BlobStore
 
 
-def blob_store(request: Request) -> BlobStore:
+# async: FastAPI runs a plain function dependency in its threadpool (a hop per request, and
+# create run is a hot path).
+async def blob_store(request: Request) -> BlobStore:
     return request.app.state.blobs
 
 
-def ingestion_worker(request: Request) -> IngestionWorker:
+async def ingestion_worker(request: Request) -> IngestionWorker:
     return request.app.state.ingestion
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
-from assistantd.api.file_services import Ingestion
+from assistantd.api.file_services import Blobs, Ingestion
 from assistantd.api.pagination import ListParams
 from assistantd.objects import messages
 from assistantd.tools.file_search.thread_store import pending_ingestion
@@ -19,10 +19,15 @@ router = APIRouter(prefix="/threads/{thread_id}/messages")
 
 @router.post("")
 async def create_message(
-    thread_id: str, body: CreateMessage, tenant: Tenant, db: Db, ingestion: Ingestion
+    thread_id: str,
+    body: CreateMessage,
+    tenant: Tenant,
+    db: Db,
+    blobs: Blobs,
+    ingestion: Ingestion,
 ) -> dict[str, Any]:
     async with db.write() as session:
-        message = await messages.create(session, tenant, thread_id, body)
+        message = await messages.create(session, tenant, thread_id, body, blobs)
         jobs = pending_ingestion(session)
     for job in jobs:  # file_search attachments, indexed in the thread's store
         ingestion.enqueue(*job)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from assistantd.api import run_events
 from assistantd.api.auth import Tenant, authenticate
 from assistantd.api.database import Db
+from assistantd.api.file_services import Blobs
 from assistantd.api.pagination import ListParams
 from assistantd.api.streaming import event_stream, run_frames
 from assistantd.errors import NotFound
@@ -50,7 +51,7 @@ RunAnswer = dict[str, Any] | StreamingResponse
 
 @router.post("/runs", response_model=None)
 async def create_thread_and_run(
-    body: CreateThreadAndRun, tenant: Tenant, db: Db, engine: Engine
+    body: CreateThreadAndRun, tenant: Tenant, db: Db, blobs: Blobs, engine: Engine
 ) -> RunAnswer:
     async with db.write() as session:
         thread, run = await runs.create_with_thread(
@@ -59,6 +60,7 @@ async def create_thread_and_run(
             body,
             lease=engine.lease,
             expiry_seconds=engine.settings.run_expiry_seconds,
+            blobs=blobs,
         )
     # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
     engine.events.publish(run["id"], "thread.created", thread)
@@ -68,7 +70,13 @@ async def create_thread_and_run(
 
 @router.post("/{thread_id}/runs", response_model=None)
 async def create_run(
-    thread_id: str, body: CreateRun, tenant: Tenant, db: Db, engine: Engine, include: Include = None
+    thread_id: str,
+    body: CreateRun,
+    tenant: Tenant,
+    db: Db,
+    blobs: Blobs,
+    engine: Engine,
+    include: Include = None,
 ) -> RunAnswer:
     included = sorted(check_include(include))
     try:
@@ -80,6 +88,7 @@ async def create_run(
                 body,
                 lease=engine.lease,
                 expiry_seconds=engine.settings.run_expiry_seconds,
+                blobs=blobs,
                 include=included,
             )
     except IntegrityError:

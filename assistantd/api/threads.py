@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
-from assistantd.api.file_services import Ingestion
+from assistantd.api.file_services import Blobs, Ingestion
 from assistantd.objects import threads
 from assistantd.tools.file_search.thread_store import pending_ingestion
 from assistantd.wire.threads import CreateThread, ModifyThread
@@ -20,11 +20,12 @@ router = APIRouter(prefix="/threads")
 async def create_thread(
     tenant: Tenant,
     db: Db,
+    blobs: Blobs,
     ingestion: Ingestion,
     body: Annotated[CreateThread | None, Body()] = None,
 ) -> dict[str, Any]:
     async with db.write() as session:
-        thread = await threads.create(session, tenant, body or CreateThread())
+        thread = await threads.create(session, tenant, body or CreateThread(), blobs)
         jobs = pending_ingestion(session)
     for job in jobs:  # file_search attachments, indexed in the thread's store
         ingestion.enqueue(*job)

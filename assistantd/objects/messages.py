@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.clock import now
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
+from assistantd.objects import message_images
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.store import documents
+from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.runs import active_run_id
 from assistantd.store.tables import Message
@@ -26,7 +28,7 @@ KIND = "message"
 
 
 async def create(
-    session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage
+    session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage, blobs: BlobStore
 ) -> dict[str, Any]:
     """A message added through the API; refused while a run holds the thread."""
     await lock_thread(session, tenant, thread_id)
@@ -35,14 +37,24 @@ async def create(
         raise InvalidRequest(
             f"Can't add messages to {thread_id} while a run {run_id} is active.", None
         )
-    return await insert(session, tenant, thread_id, body)
+    return await insert(session, tenant, thread_id, body, blobs)
 
 
 async def insert(
-    session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage
+    session: AsyncSession,
+    tenant: str,
+    thread_id: str,
+    body: CreateMessage,
+    blobs: BlobStore,
+    param: str = "",
 ) -> dict[str, Any]:
-    """Write a completed message without checks (the caller holds the thread); its file_search
-    attachments go into the thread's vector store."""
+    """Write a completed message without checks of the thread (the caller holds it); its
+    file_search attachments go into the thread's vector store. ``param``: where the message is
+    in the request (``messages[0]``, …; empty when it is the request), for errors."""
+    content = content_to_wire(body.content)
+    await message_images.check(
+        session, blobs, tenant, content, f"{param}.content" if param else "content"
+    )
     created_at = now()
     data = {
         "id": new_id("msg_"),
@@ -54,7 +66,7 @@ async def insert(
         "completed_at": created_at,
         "incomplete_at": None,
         "role": body.role,
-        "content": content_to_wire(body.content),
+        "content": content,
         "assistant_id": None,
         "run_id": None,
         "attachments": attachments_to_wire(body.attachments) or [],

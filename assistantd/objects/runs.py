@@ -16,6 +16,7 @@ from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.tool_resources import tool_resources_to_wire
 from assistantd.runs.leases import Lease
 from assistantd.store import documents
+from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.runs import active_run_id
 from assistantd.store.tables import Run, RunStep
@@ -45,6 +46,7 @@ async def create(
     *,
     lease: Lease,
     expiry_seconds: int,
+    blobs: BlobStore,
     include: list[str] | None = None,
 ) -> dict[str, Any]:
     """Queue a run on the thread, after adding ``additional_messages`` (all or nothing)."""
@@ -52,8 +54,9 @@ async def create(
     if (active := await active_run_id(session, tenant, thread_id)) is not None:
         raise thread_busy(thread_id, active)
     assistant = await _assistant(session, tenant, body.assistant_id)
-    for message in body.additional_messages or ():
-        await messages.insert(session, tenant, thread_id, message)
+    for index, message in enumerate(body.additional_messages or ()):
+        where = f"additional_messages[{index}]"
+        await messages.insert(session, tenant, thread_id, message, blobs, where)
     data = _new_run(thread_id, assistant, body, body.additional_instructions, expiry_seconds)
     engine = {"include": include or [], "reasoning_effort": body.reasoning_effort}
     await _insert(session, tenant, data, engine, lease)
@@ -67,10 +70,11 @@ async def create_with_thread(
     *,
     lease: Lease,
     expiry_seconds: int,
+    blobs: BlobStore,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new thread (with its messages) and a queued run on it; returns (thread, run)."""
     assistant = await _assistant(session, tenant, body.assistant_id)
-    thread = await threads.create(session, tenant, body.thread or CreateThread())
+    thread = await threads.create(session, tenant, body.thread or CreateThread(), blobs, "thread")
     data = _new_run(thread["id"], assistant, body, None, expiry_seconds)
     engine = {"tool_resources": tool_resources_to_wire(body.tool_resources)}
     await _insert(session, tenant, data, engine, lease)

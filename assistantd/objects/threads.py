@@ -12,11 +12,15 @@ from assistantd.objects import messages
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.tool_resources import create_helper_stores, tool_resources_to_wire
 from assistantd.store import documents
+from assistantd.store.blobs import BlobStore
 from assistantd.store.tables import Message, Run, RunStep, Thread
 from assistantd.wire.threads import CreateThread, ModifyThread
 
 
-async def create(session: AsyncSession, tenant: str, body: CreateThread) -> dict[str, Any]:
+async def create(
+    session: AsyncSession, tenant: str, body: CreateThread, blobs: BlobStore, param: str = ""
+) -> dict[str, Any]:
+    """``param``: where the thread is in the request (``thread`` in create thread and run)."""
     created_at = now()
     data = {
         "id": new_id("thread_"),
@@ -30,8 +34,9 @@ async def create(session: AsyncSession, tenant: str, body: CreateThread) -> dict
     await documents.add(
         session, Thread, id=data["id"], tenant=tenant, created_at=created_at, data=data
     )
-    for message in body.messages:
-        await messages.insert(session, tenant, data["id"], message)
+    for index, message in enumerate(body.messages):
+        where = f"{param}.messages[{index}]" if param else f"messages[{index}]"
+        await messages.insert(session, tenant, data["id"], message, blobs, where)
     if any(message.attachments for message in body.messages):
         # A file_search attachment may have given the thread its vector store.
         return (await find_thread(session, tenant, data["id"])).data

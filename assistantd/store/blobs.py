@@ -44,6 +44,8 @@ class BlobStore(Protocol):
 
     async def read(self, key: str) -> bytes: ...
 
+    async def head(self, key: str, size: int) -> bytes: ...
+
     def iter_bytes(self, key: str) -> AsyncIterator[bytes]: ...
 
     async def delete(self, key: str) -> None: ...
@@ -106,6 +108,10 @@ class LocalBlobStore:
     async def read(self, key: str) -> bytes:
         return await anyio.Path(_blob_path(self.root, key)).read_bytes()
 
+    async def head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes (fewer if the blob is shorter), e.g. to see its type."""
+        return await anyio.to_thread.run_sync(_read_head, _blob_path(self.root, key), size)
+
     async def iter_bytes(self, key: str) -> AsyncIterator[bytes]:
         async with await anyio.open_file(_blob_path(self.root, key), "rb") as handle:
             while chunk := await handle.read(READ_CHUNK_BYTES):
@@ -118,6 +124,11 @@ class LocalBlobStore:
         """Remove temporary files a crash left behind (called at start-up)."""
         for stale in self.root.glob(".staging-*"):
             stale.unlink(missing_ok=True)
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
 
 
 def _blob_path(root: Path, key: str) -> Path:

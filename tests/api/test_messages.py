@@ -5,6 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
+from tests.harness.images import png
+
 
 @pytest.fixture
 def thread_id(client: openai.OpenAI) -> str:
@@ -26,6 +28,8 @@ def test_string_content_becomes_a_text_part(client: openai.OpenAI, thread_id: st
 def test_parts_and_attachments(client: openai.OpenAI, thread_id: str) -> None:
     # A file_search attachment goes into the thread's vector store, so it must exist.
     doc = client.files.create(file=("doc.txt", b"some words"), purpose="assistants").id
+    # An image_file part must name an image that exists.
+    image = client.files.create(file=("a.png", png()), purpose="vision").id
     message = client.beta.threads.messages.create(
         thread_id,
         role="user",
@@ -35,7 +39,7 @@ def test_parts_and_attachments(client: openai.OpenAI, thread_id: str) -> None:
                 "type": "image_url",
                 "image_url": {"url": "https://example.com/a.png", "detail": "low"},
             },
-            {"type": "image_file", "image_file": {"file_id": "file-img"}},
+            {"type": "image_file", "image_file": {"file_id": image}},
         ],
         attachments=[{"file_id": doc, "tools": [{"type": "file_search"}]}],
         metadata={"k": "v"},
