@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         app.state.model_router = ModelRouter(settings)
         app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
         app.state.code_sessions = CodeSessions(settings)
-        app.state.run_engine = RunEngine(db, app.state.model_router, settings)
+        app.state.run_engine = RunEngine(db, app.state.model_router, settings, app.state.blobs)
         # Tools first: the engine resumes interrupted runs as soon as it starts.
         app.state.run_engine.server_tools.register(
             FileSearchTool(app.state.ingestion.index, app.state.ingestion.embedder)

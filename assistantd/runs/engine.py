@@ -2,7 +2,7 @@
 leases, and a sweeper that expires runs left waiting for tool outputs and recovers runs whose
 worker died. Started and stopped with the application.
 
-    engine = RunEngine(db, model_router, settings)
+    engine = RunEngine(db, model_router, settings, blobs)
     await engine.start()
     engine.events.subscribe(run_id)          # what streaming consumes
     engine.server_tools.register(tool)       # code_interpreter, file_search
@@ -32,6 +32,7 @@ from assistantd.runs.queue import InProcessRunQueue, RunQueue
 from assistantd.runs.server_tools import ServerToolRegistry
 from assistantd.runs.transitions import Event, discard_open_work, finish_run
 from assistantd.store import documents
+from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 from assistantd.store.tables import Run
 
@@ -49,6 +50,7 @@ class RunEngine:
         db: Database,
         router: ModelRouter,
         settings: Settings,
+        blobs: BlobStore,
         *,
         events: RunEvents | None = None,
         queue: RunQueue | None = None,
@@ -61,7 +63,9 @@ class RunEngine:
         worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = Lease(worker, settings.run_lease_seconds)
         self._db = db
-        self._executor = Executor(db, router, self.events, self.server_tools, settings, self.lease)
+        self._executor = Executor(
+            db, router, self.events, self.server_tools, settings, self.lease, blobs
+        )
         self._cancels: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.polls = PollPacer(settings.poll_after_ms, POLL_BUDGET_PER_SECOND)

@@ -18,7 +18,7 @@ from assistantd.config import Settings
 from assistantd.llm.chat import ChatRequest, Usage
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.router import ModelRouter, Route
-from assistantd.runs import records
+from assistantd.runs import prompt_images, records
 from assistantd.runs.events import RunEvents
 from assistantd.runs.leases import Lease, release
 from assistantd.runs.prompt import (
@@ -39,6 +39,7 @@ from assistantd.runs.server_tools import (
 from assistantd.runs.transitions import Event, close_open_work, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
 from assistantd.store import documents, run_rows
+from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Assistant, RunStep, Thread
@@ -78,8 +79,10 @@ class Executor:
         tools: ServerToolRegistry,
         settings: Settings,
         lease: Lease,
+        blobs: BlobStore,
     ) -> None:
         self._db = db
+        self._blobs = blobs
         self._router = router
         self._events = events
         self._tools = tools
@@ -183,7 +186,11 @@ class Executor:
             for seq, message_seq, engine in steps
         ]
         state.thread_had_tool_calls = bool(tool_turns)
-        prompt = build_prompt(state.data, history, tool_turns, budget, self._tools)
+        images = await prompt_images.live_images(self._db, state.tenant, history)
+        prompt = build_prompt(state.data, history, tool_turns, budget, self._tools, images)
+        if images:
+            messages = await prompt_images.inline_images(self._blobs, prompt.request.messages)
+            prompt.request.messages = messages
         # Accepted on create run and kept off the wire object (as OpenAI), so from the engine's
         # bookkeeping; None is not sent.
         prompt.request.reasoning_effort = state.engine.get("reasoning_effort")

@@ -6,12 +6,22 @@ interleaved with the tool calls and outputs of earlier ``tool_calls`` steps, so 
 its own history. ``truncation_strategy`` then decides what is left out: ``last_messages: N``
 keeps the N newest messages; ``auto`` (always applied last) drops the oldest history to fit the
 model's context window and the run's remaining ``max_prompt_tokens``.
+
+Images: a user message's ``image_url`` parts go as they are; its ``image_file`` parts whose file
+is still there (``images``, found by the caller) stay ``image_file`` parts here, counted as
+images, and the caller inlines the bytes of those the prompt kept (``runs/prompt_images``), so
+only images that are sent are read. Assistant messages go without their images: chat
+completions take only text (and refusals) in an assistant message, and an image code_interpreter
+showed is already in the model's view as that call's output (``[N image(s) displayed to the
+user]``). A marker such as ``[image file-…]`` in its own past replies would only invite the
+model to write such markers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_REPLY_RESERVE = 4096
 # A bound on one message's framing tokens, for the quick "surely fits" check.
 FRAMING_BOUND = 16
+IMAGE_PARTS = frozenset({"image_url", "image_file"})
 _warned_missing: set[str] = set()
 
 
@@ -77,10 +88,13 @@ def build_prompt(
     tool_turns: list[HistoryToolTurn],
     budget: Budget,
     registry: ServerToolRegistry,
+    images: Collection[str] = frozenset(),
 ) -> Prompt:
+    """``images``: the ids of the files of ``image_file`` parts that still exist."""
     chat_tools, server_tools = _tools(run["tools"], registry)
     system = [{"role": "system", "content": run["instructions"]}] if run["instructions"] else []
-    units = _truncate_last_messages(_units(history, tool_turns), run["truncation_strategy"])
+    units = _units(history, tool_turns, images)
+    units = _truncate_last_messages(units, run["truncation_strategy"])
     units = _fit(system, units, chat_tools, budget)
     request = ChatRequest(
         model=run["model"],
@@ -97,11 +111,13 @@ def build_prompt(
     return Prompt(request=request, server_tools=server_tools)
 
 
-def _units(history: list[HistoryMessage], tool_turns: list[HistoryToolTurn]) -> list[_Unit]:
+def _units(
+    history: list[HistoryMessage], tool_turns: list[HistoryToolTurn], images: Collection[str]
+) -> list[_Unit]:
     units = [
         _Unit(True, message.seq, [chat])
         for message in history
-        if (chat := _chat_message(message.data)) is not None
+        if (chat := _chat_message(message.data, images)) is not None
     ]
     units += [
         _Unit(False, turn.message_seq, _tool_turn_messages(turn.calls))
@@ -155,27 +171,41 @@ def _fit(
 def _upper_bound(
     system: list[dict[str, Any]], units: list[_Unit], chat_tools: list[dict[str, Any]]
 ) -> int:
-    """More tokens than the prompt can have: every token spans at least one UTF-8 byte."""
+    """More tokens than the prompt can have: every token spans at least one UTF-8 byte, and an
+    image counts as an image, never as the (base64) bytes of its URL."""
     messages = system + [message for unit in units for message in unit.messages]
-    size = len(json.dumps(messages).encode()) + len(json.dumps(chat_tools).encode())
+    without_images = [_without_images(message) for message in messages]
     images = sum(
-        1
-        for message in messages
-        if isinstance(message.get("content"), list)
-        for part in message["content"]
-        if part.get("type") == "image_url"
+        len(message["content"]) - len(stripped["content"])
+        for message, stripped in zip(messages, without_images, strict=True)
+        if stripped is not message
     )
+    size = len(json.dumps(without_images).encode()) + len(json.dumps(chat_tools).encode())
     return size + FRAMING_BOUND * (len(messages) + 1) + tokens.TOKENS_PER_IMAGE * images
 
 
-def _chat_message(message: dict[str, Any]) -> dict[str, Any] | None:
+def _without_images(message: dict[str, Any]) -> dict[str, Any]:
+    """The message without its image parts (itself if it has none)."""
+    content = message.get("content")
+    if not isinstance(content, list) or not any(p.get("type") in IMAGE_PARTS for p in content):
+        return message
+    return {**message, "content": [p for p in content if p.get("type") not in IMAGE_PARTS]}
+
+
+def _chat_message(message: dict[str, Any], images: Collection[str]) -> dict[str, Any] | None:
+    user = message["role"] == "user"
     parts: list[dict[str, Any]] = []
     for part in message["content"]:
         if part["type"] == "text":
             parts.append({"type": "text", "text": part["text"]["value"]})
-        elif part["type"] == "image_url":
+        elif part["type"] == "image_url" and user:
             parts.append({"type": "image_url", "image_url": dict(part["image_url"])})
-        # image_file parts need the file service to become URLs; left out until it exists.
+        elif part["type"] == "image_file" and user and part["image_file"]["file_id"] in images:
+            # A file deleted (or expired) since the message was written is left out and the
+            # rest of the message kept, as a file_search or code_interpreter file that is gone
+            # is: failing every later run of the thread for it would leave the user no way on
+            # but deleting the message.
+            parts.append({"type": "image_file", "image_file": dict(part["image_file"])})
     if not parts:
         return None
     if all(part["type"] == "text" for part in parts):
