@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
-from assistantd.api.file_services import Ingestion
+from assistantd.api.file_services import Blobs, Ingestion
 from assistantd.api.pagination import ListParams
-from assistantd.objects import file_batches, files, vector_store_files, vector_stores
-from assistantd.retrieval.parse import parse
+from assistantd.objects import file_batches, vector_store_files, vector_stores
+from assistantd.retrieval import file_content
 from assistantd.wire.vector_stores import (
     CreateFileBatch,
     CreateVectorStoreFile,
@@ -106,23 +105,10 @@ async def remove_file(
 
 @router.get("/files/{file_id}/content")
 async def get_file_content(
-    vector_store_id: str, file_id: str, tenant: Tenant, db: Db, ingestion: Ingestion
+    vector_store_id: str, file_id: str, tenant: Tenant, db: Db, blobs: Blobs
 ) -> dict[str, Any]:
     """The file's parsed text (what was chunked), as one page."""
-    async with db.read() as session:
-        membership = await vector_store_files.get(session, tenant, vector_store_id, file_id)
-        file = await files.get(session, tenant, file_id)
-    pages: list[dict[str, str]] = []
-    if membership["status"] == "completed":
-        raw = await ingestion.blobs.read(file_id)
-        text = await anyio.to_thread.run_sync(parse, raw, file["filename"])
-        pages = [{"type": "text", "text": text}]
-    return {
-        "object": "vector_store.file_content.page",
-        "data": pages,
-        "has_more": False,
-        "next_page": None,
-    }
+    return await file_content.content_page(db, blobs, tenant, vector_store_id, file_id)
 
 
 @router.post("/file_batches")
