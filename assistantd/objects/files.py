@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
@@ -44,43 +44,59 @@ async def create(
     }
     if expires_after_seconds is not None:
         data["expires_at"] = created_at + expires_after_seconds
-    row = File(id=file_id, tenant=tenant, created_at=created_at, purpose=purpose, data=data)
+    row = File(
+        id=file_id,
+        tenant=tenant,
+        created_at=created_at,
+        purpose=purpose,
+        expires_at=data.get("expires_at"),
+        data=data,
+    )
     await documents.insert(session, row)
     return data
 
 
 async def get(session: AsyncSession, tenant: str, file_id: str, param: str | None = None) -> dict:
-    row = await documents.fetch(session, File, tenant, file_id)
-    if row is None or _expired(row.data):
+    """The file, unless it is missing or has expired (expired files are gone for every purpose,
+    also before the sweep deletes them)."""
+    query = select(File.data).where(File.tenant == tenant, File.id == file_id, _live(now()))
+    data = (await session.execute(query)).scalar_one_or_none()
+    if data is None:
         raise NotFound.object(KIND, file_id, param)
-    return row.data
+    return data
 
 
 async def get_many(session: AsyncSession, tenant: str, file_ids: list[str]) -> dict[str, dict]:
-    """The live files among ``file_ids``, by id (missing ones are simply absent)."""
+    """The live files among ``file_ids``, by id (missing and expired ones are simply absent)."""
     if not file_ids:
         return {}
-    query = select(File.data).where(File.tenant == tenant, File.id.in_(set(file_ids)))
-    rows = (await session.execute(query)).scalars()
-    return {data["id"]: data for data in rows if not _expired(data)}
+    query = select(File.data).where(File.tenant == tenant, File.id.in_(set(file_ids)), _live(now()))
+    return {data["id"]: data for data in (await session.execute(query)).scalars()}
 
 
 async def delete(session: AsyncSession, tenant: str, file_id: str) -> list[str]:
     """Delete the record and its memberships; returns the ids of the stores it was in (the caller
-    then drops its chunks and blob once this transaction has committed)."""
-    row = await documents.fetch(session, File, tenant, file_id)
+    then drops its chunks and blob once this transaction has committed). An expired file is
+    not found, as it is everywhere else."""
+    query = select(File).where(File.tenant == tenant, File.id == file_id, _live(now()))
+    # Locked: of two deletes at once, the second waits and then finds nothing (a clean 404).
+    row = (await session.execute(query.with_for_update())).scalar_one_or_none()
     if row is None:
         raise NotFound.object(KIND, file_id)
+    return await _remove(session, row)
+
+
+async def _remove(session: AsyncSession, row: File) -> list[str]:
     query = select(VectorStoreFile.vector_store_id).where(
-        VectorStoreFile.tenant == tenant, VectorStoreFile.id == file_id
+        VectorStoreFile.tenant == row.tenant, VectorStoreFile.id == row.id
     )
     store_ids = sorted((await session.execute(query)).scalars())
     for store_id in store_ids:  # store locks first, in one order (see vector_stores.lock)
-        await vector_stores.lock(session, tenant, store_id)
-    await documents.remove_where(session, VectorStoreFile, tenant=tenant, id=file_id)
+        await vector_stores.lock(session, row.tenant, store_id)
+    await documents.remove_where(session, VectorStoreFile, tenant=row.tenant, id=row.id)
     await documents.remove(session, row)
     for store_id in store_ids:
-        await vector_stores.refresh(session, tenant, store_id)
+        await vector_stores.refresh(session, row.tenant, store_id)
     return store_ids
 
 
@@ -91,9 +107,9 @@ def deleted(file_id: str) -> dict[str, Any]:
 async def list_page(
     session: AsyncSession, tenant: str, request: PageRequest, purpose: str | None
 ) -> Page:
-    return await documents.page(session, File, tenant, request, purpose=purpose)
+    return await documents.page(session, File, tenant, request, where=_live(now()), purpose=purpose)
 
 
-def _expired(data: dict[str, Any]) -> bool:
-    expires_at = data.get("expires_at")
-    return expires_at is not None and expires_at <= now()
+def _live(at: int) -> ColumnElement[bool]:
+    """Files not expired at ``at`` (``expires_at`` is the first second a file is gone)."""
+    return or_(File.expires_at.is_(None), File.expires_at > at)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import JSON, delete, select
+from sqlalchemy import JSON, ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
@@ -134,12 +134,17 @@ async def page(
     table: type[Row],
     tenant: str,
     request: PageRequest,
+    *,
+    where: ColumnElement[bool] | None = None,
     **scope: str | None,
 ) -> Page:
     """One page of a list, newest first for ``desc``; ``after``/``before`` are object IDs.
-    Scope values of ``None`` are no filter."""
+    Scope values of ``None`` are no filter. ``where`` leaves rows out of the list itself (in the
+    query, so pages and ``has_more`` stay right), not out of what cursors may name."""
     scope = {column: value for column, value in scope.items() if value is not None}
     query = select(table.data).where(table.tenant == tenant)
+    if where is not None:
+        query = query.where(where)
     for column, value in scope.items():
         query = query.where(getattr(table, column) == value)
     if request.after is not None:

@@ -3,7 +3,7 @@ the wire object in ``data``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistantd.store.tables import Base, Document
@@ -12,9 +12,18 @@ from assistantd.store.tables import Base, Document
 class File(Document, Base):
     __tablename__ = "files"
     purpose: Mapped[str] = mapped_column(String(32))
+    # The wire ``expires_at`` (None: kept until deleted), so queries can leave expired files out.
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     __table_args__ = (
         Index("ix_files_tenant_seq", "tenant", "seq"),
         Index("ix_files_purpose_seq", "tenant", "purpose", "seq"),
+        # The expiry sweep's: only files that expire at all.
+        Index(
+            "ix_files_expires_at",
+            "expires_at",
+            sqlite_where=text("expires_at IS NOT NULL"),
+            postgresql_where=text("expires_at IS NOT NULL"),
+        ),
     )
 
 

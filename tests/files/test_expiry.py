@@ -1,0 +1,156 @@
+"""File expiry (``expires_after`` on upload) as a user sees it, through the official SDK: an expired
+file is gone for every purpose at once (lists, retrieve, content, delete, anywhere a file id is
+accepted).
+
+``expires_after`` is at least an hour (the spec's minimum), so the tests move the clock instead of
+waiting: time-machine moves ``time.time`` for the whole process, the servers' threads included
+(their timers run on the monotonic clock, which it leaves alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import time_machine
+from openai.types import FileObject
+
+from tests.conftest import make_settings
+from tests.harness.clients import sdk_client
+from tests.harness.contract import ContractLog
+from tests.harness.databases import fresh_database
+from tests.harness.server import running_server
+from tests.vector_stores.conftest import embedding_settings
+
+HOUR = {"anchor": "created_at", "seconds": 3600}
+TEXT = "Tidal pools hold anemones, crabs and sea stars between the tides. " * 20
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)  # what an image_file part is checked for
+
+
+@contextmanager
+def past_expiry(*expiring: FileObject) -> Iterator[None]:
+    """The clock a second past the last of these files' ``expires_at``, then back."""
+    latest = max(file.expires_at or 0 for file in expiring)
+    with time_machine.travel(latest + 1, tick=True):
+        yield
+
+
+@pytest.fixture(scope="module")
+def unswept(
+    backend: str,
+    scripted_model_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    contract_log: ContractLog,
+) -> Iterator[tuple[openai.OpenAI, httpx.Client]]:
+    """What clients see of an expired file is the queries' doing alone."""
+    data_dir = tmp_path_factory.mktemp(f"unswept-{backend}")
+    settings = embedding_settings(scripted_model_url)
+    with (
+        fresh_database(backend, data_dir) as url,
+        running_server(make_settings(data_dir, url, **settings)) as base,
+        httpx.Client(base_url=f"{base}/v1", timeout=30) as http,
+    ):
+        yield sdk_client(base, contract_log), http
+
+
+def _upload(
+    client: openai.OpenAI, name: str, expiring: bool = False, content: bytes = TEXT.encode()
+) -> FileObject:
+    extra: dict[str, Any] = {"expires_after": HOUR} if expiring else {}
+    return client.files.create(file=(name, content), purpose="assistants", **extra)
+
+
+def _rejection(call: Callable[[], object]) -> tuple[int, Any, Any]:
+    with pytest.raises(openai.APIStatusError) as raised:
+        call()
+    body = raised.value.body
+    assert isinstance(body, dict)
+    return raised.value.status_code, body.get("type"), body.get("param")
+
+
+def test_an_expired_file_cannot_be_retrieved_read_or_deleted(
+    unswept: tuple[openai.OpenAI, httpx.Client],
+) -> None:
+    client, _ = unswept
+    kept = _upload(client, "kept.txt")
+    expiring = _upload(client, "expiring.txt", expiring=True)
+    assert client.files.retrieve(expiring.id) == expiring
+    with past_expiry(expiring):
+        with pytest.raises(openai.NotFoundError):
+            client.files.retrieve(expiring.id)
+        with pytest.raises(openai.NotFoundError):
+            client.files.content(expiring.id)
+        with pytest.raises(openai.NotFoundError):
+            client.files.delete(expiring.id)
+        assert expiring.id not in [f.id for f in client.files.list()]
+        assert client.files.retrieve(kept.id) == kept
+        assert client.files.content(kept.id).content == TEXT.encode()
+
+
+def test_an_expired_file_is_refused_where_a_deleted_one_is(
+    unswept: tuple[openai.OpenAI, httpx.Client],
+) -> None:
+    client, _ = unswept
+    deleted = _upload(client, "deleted.png", content=PNG)
+    client.files.delete(deleted.id)
+    expiring = _upload(client, "expiring.png", expiring=True, content=PNG)
+    store = client.vector_stores.create(name="target")
+    thread = client.beta.threads.create()
+    uses: dict[str, Callable[[str], object]] = {
+        "vector store create": lambda file_id: client.vector_stores.create(file_ids=[file_id]),
+        "vector store file add": lambda file_id: client.vector_stores.files.create(
+            vector_store_id=store.id, file_id=file_id
+        ),
+        "file batch": lambda file_id: client.vector_stores.file_batches.create(
+            vector_store_id=store.id, file_ids=[file_id]
+        ),
+        "file_search attachment": lambda file_id: client.beta.threads.messages.create(
+            thread.id,
+            role="user",
+            content="Look",
+            attachments=[{"file_id": file_id, "tools": [{"type": "file_search"}]}],
+        ),
+        "image_file part": lambda file_id: client.beta.threads.messages.create(
+            thread.id,
+            role="user",
+            content=[{"type": "image_file", "image_file": {"file_id": file_id}}],
+        ),
+    }
+    with past_expiry(expiring):
+        for use, call in uses.items():
+            refused = _rejection(lambda call=call: call(expiring.id))
+            assert refused == _rejection(lambda call=call: call(deleted.id)), use
+            assert refused[0] in (400, 404), use
+    assert client.vector_stores.retrieve(store.id).file_counts.total == 0
+    assert client.beta.threads.messages.list(thread.id).data == []
+
+
+def test_lists_page_over_expired_files(unswept: tuple[openai.OpenAI, httpx.Client]) -> None:
+    client, http = unswept
+    start = _upload(client, "start.txt")
+    first = _upload(client, "first.txt")
+    gone = [_upload(client, f"gone-{n}.txt", expiring=True) for n in range(2)]
+    second = _upload(client, "second.txt")
+    last_gone = _upload(client, "last-gone.txt", expiring=True)
+    with past_expiry(*gone, last_gone):
+        page = http.get("/files", params={"after": start.id, "order": "asc", "limit": 2}).json()
+        assert [f["id"] for f in page["data"]] == [first.id, second.id]
+        assert (page["first_id"], page["last_id"], page["has_more"]) == (
+            first.id,
+            second.id,
+            False,
+        )
+        one = client.files.list(after=start.id, order="asc", limit=1)
+        assert ([f.id for f in one.data], one.has_more) == ([first.id], True)
+        # The SDK's auto-paging follows the ``after`` cursors page by page.
+        paged = [f.id for f in client.files.list(after=start.id, order="asc", limit=1)]
+        assert paged == [first.id, second.id]
+        newest = client.files.list(order="desc", limit=1)
+        assert ([f.id for f in newest.data], newest.has_more) == ([second.id], True)
+        # A cursor may still name a file that expired while the client paged.
+        after_gone = client.files.list(after=gone[0].id, order="asc")
+        assert [f.id for f in after_gone.data] == [second.id]
