@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         await db.migrate()
         app.state.db = db
         app.state.model_router = ModelRouter(settings)
-        app.state.blobs, app.state.ingestion = await start_file_services(settings, db)
+        file_services = await start_file_services(settings, db)
+        app.state.blobs, app.state.ingestion = file_services.blobs, file_services.ingestion
         app.state.code_sessions = CodeSessions(settings)
         app.state.run_engine = RunEngine(db, app.state.model_router, settings, app.state.blobs)
         # Tools first: the engine resumes interrupted runs as soon as it starts.
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         finally:
             await app.state.run_engine.stop()
             await app.state.code_sessions.aclose()
-            await app.state.ingestion.stop()
+            await file_services.stop()
             await app.state.model_router.aclose()
             await db.dispose()
 

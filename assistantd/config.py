@@ -54,6 +54,8 @@ class Settings(BaseSettings):
 
     # Files.
     max_file_bytes: int = 512 * 1024 * 1024
+    # How often expired files are deleted for good (to clients they are gone at once).
+    file_sweep_interval_seconds: float = 60.0
     # Vector-store files indexed at the same time (parse, chunk, embed, index).
     ingestion_workers: int = 2
 

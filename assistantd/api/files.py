@@ -14,7 +14,8 @@ from assistantd.api.errors import validation_error
 from assistantd.api.file_services import Blobs, Ingestion
 from assistantd.api.streamed_form import clean_filename, read_form
 from assistantd.errors import InvalidRequest
-from assistantd.objects import files, vector_stores
+from assistantd.objects import files
+from assistantd.retrieval import file_deletion
 from assistantd.store.documents import PageRequest
 from assistantd.wire.files import CreateFileForm, nest_form_fields
 
@@ -74,16 +75,8 @@ async def get_file(file_id: str, tenant: Tenant, db: Db) -> dict[str, Any]:
 
 
 @router.delete("/{file_id}")
-async def delete_file(
-    file_id: str, tenant: Tenant, db: Db, blobs: Blobs, ingestion: Ingestion
-) -> dict[str, Any]:
-    async with db.write() as session:
-        store_ids = await files.delete(session, tenant, file_id)
-        for store_id in store_ids:
-            await vector_stores.refresh(session, tenant, store_id)
-    for store_id in store_ids:
-        await ingestion.forget(store_id, file_id)
-    await blobs.delete(file_id)
+async def delete_file(file_id: str, tenant: Tenant, db: Db, ingestion: Ingestion) -> dict[str, Any]:
+    await file_deletion.delete_file(db, ingestion, tenant, file_id)
     return files.deleted(file_id)
 
 

@@ -86,6 +86,29 @@ async def delete(session: AsyncSession, tenant: str, file_id: str) -> list[str]:
     return await _remove(session, row)
 
 
+async def expired(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
+    """``(tenant, file_id)`` of up to ``limit`` files that have expired, across all tenants,
+    the longest expired first (for the expiry sweep)."""
+    query = (
+        select(File.tenant, File.id)
+        .where(File.expires_at <= now())
+        .order_by(File.expires_at, File.seq)
+        .limit(limit)
+    )
+    return [(tenant, file_id) for tenant, file_id in await session.execute(query)]
+
+
+async def delete_expired(session: AsyncSession, tenant: str, file_id: str) -> list[str] | None:
+    """Like ``delete``, for a file that has expired; None when it is gone already or another
+    transaction is deleting it (another server process's sweep: it is skipped, not waited
+    for)."""
+    query = select(File).where(File.tenant == tenant, File.id == file_id, File.expires_at <= now())
+    row = (await session.execute(query.with_for_update(skip_locked=True))).scalar_one_or_none()
+    if row is None:
+        return None
+    return await _remove(session, row)
+
+
 async def _remove(session: AsyncSession, row: File) -> list[str]:
     query = select(VectorStoreFile.vector_store_id).where(
         VectorStoreFile.tenant == row.tenant, VectorStoreFile.id == row.id

@@ -1,10 +1,13 @@
 """Start-up and shut-down of what files and vector stores need: the blob store, the chunk index,
-the embedder and the ingestion worker."""
+the embedder, the ingestion worker and the file expiry sweep."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistantd.config import Settings
 from assistantd.retrieval.embedder import make_embedder
+from assistantd.retrieval.file_expiry import FileExpirySweeper
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.retrieval.sqlite_index import SqliteChunkIndex
 from assistantd.store.blobs import LocalBlobStore
@@ -13,9 +16,18 @@ from assistantd.store.database import Database
 INDEX_FILENAME = "chunks.sqlite3"
 
 
-async def start_file_services(
-    settings: Settings, db: Database
-) -> tuple[LocalBlobStore, IngestionWorker]:
+@dataclass(frozen=True)
+class FileServices:
+    blobs: LocalBlobStore
+    ingestion: IngestionWorker
+    expiry: FileExpirySweeper
+
+    async def stop(self) -> None:
+        await self.expiry.stop()  # first: it deletes chunks from the index the worker closes
+        await self.ingestion.stop()
+
+
+async def start_file_services(settings: Settings, db: Database) -> FileServices:
     blobs = LocalBlobStore(settings.files_dir)
     blobs.discard_stale_staging()
     index = SqliteChunkIndex(settings.data_dir / INDEX_FILENAME)
@@ -23,4 +35,6 @@ async def start_file_services(
         db, blobs, index, make_embedder(settings), concurrency=settings.ingestion_workers
     )
     await worker.start()
-    return blobs, worker
+    expiry = FileExpirySweeper(db, worker, settings.file_sweep_interval_seconds)
+    expiry.start()
+    return FileServices(blobs, worker, expiry)

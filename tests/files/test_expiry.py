@@ -1,6 +1,6 @@
 """File expiry (``expires_after`` on upload) as a user sees it, through the official SDK: an expired
 file is gone for every purpose at once (lists, retrieve, content, delete, anywhere a file id is
-accepted).
+accepted), and the sweep then deletes its bytes and its vector-store entries for good.
 
 ``expires_after`` is at least an hour (the spec's minimum), so the tests move the clock instead of
 waiting: time-machine moves ``time.time`` for the whole process, the servers' threads included
@@ -9,8 +9,10 @@ waiting: time-machine moves ``time.time`` for the whole process, the servers' th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,12 +21,13 @@ import pytest
 import time_machine
 from openai.types import FileObject
 
+from assistantd.retrieval import file_expiry
 from tests.conftest import make_settings
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database
 from tests.harness.server import running_server
-from tests.vector_stores.conftest import embedding_settings
+from tests.vector_stores.conftest import embedding_settings, wait_until
 
 HOUR = {"anchor": "created_at", "seconds": 3600}
 TEXT = "Tidal pools hold anemones, crabs and sea stars between the tides. " * 20
@@ -46,15 +49,33 @@ def unswept(
     tmp_path_factory: pytest.TempPathFactory,
     contract_log: ContractLog,
 ) -> Iterator[tuple[openai.OpenAI, httpx.Client]]:
-    """What clients see of an expired file is the queries' doing alone."""
+    """A server whose sweep never comes round during these tests: what clients see of an expired
+    file is the queries' doing alone."""
     data_dir = tmp_path_factory.mktemp(f"unswept-{backend}")
-    settings = embedding_settings(scripted_model_url)
+    settings = embedding_settings(scripted_model_url) | {"file_sweep_interval_seconds": 3600}
     with (
         fresh_database(backend, data_dir) as url,
         running_server(make_settings(data_dir, url, **settings)) as base,
         httpx.Client(base_url=f"{base}/v1", timeout=30) as http,
     ):
         yield sdk_client(base, contract_log), http
+
+
+@pytest.fixture(scope="module")
+def sweeping(
+    backend: str,
+    scripted_model_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    contract_log: ContractLog,
+) -> Iterator[tuple[openai.OpenAI, Path]]:
+    """A server that sweeps for expired files every 50 ms; yields its client and blob folder."""
+    data_dir = tmp_path_factory.mktemp(f"sweeping-{backend}")
+    settings = embedding_settings(scripted_model_url) | {"file_sweep_interval_seconds": 0.05}
+    with (
+        fresh_database(backend, data_dir) as url,
+        running_server(make_settings(data_dir, url, **settings)) as base,
+    ):
+        yield sdk_client(base, contract_log), data_dir / "files"
 
 
 def _upload(
@@ -154,3 +175,66 @@ def test_lists_page_over_expired_files(unswept: tuple[openai.OpenAI, httpx.Clien
         # A cursor may still name a file that expired while the client paged.
         after_gone = client.files.list(after=gone[0].id, order="asc")
         assert [f.id for f in after_gone.data] == [second.id]
+
+
+def test_the_sweep_deletes_an_expired_files_bytes_and_its_place_in_vector_stores(
+    sweeping: tuple[openai.OpenAI, Path],
+) -> None:
+    client, blobs = sweeping
+    kept = _upload(client, "kept.txt")
+    expiring = _upload(client, "expiring.txt", expiring=True)
+    store = client.vector_stores.create(file_ids=[kept.id, expiring.id])
+    wait_until(
+        lambda: client.vector_stores.retrieve(store.id).file_counts.completed == 2, "indexing"
+    )
+    kept_usage = client.vector_stores.files.retrieve(kept.id, vector_store_id=store.id).usage_bytes
+    assert client.vector_stores.retrieve(store.id).usage_bytes > kept_usage > 0
+    assert (blobs / expiring.id).exists()
+
+    with past_expiry(expiring):
+        wait_until(lambda: not (blobs / expiring.id).exists(), "the sweep")
+        counts = client.vector_stores.retrieve(store.id).file_counts
+        assert (counts.total, counts.completed) == (1, 1)
+        assert client.vector_stores.retrieve(store.id).usage_bytes == kept_usage
+        assert [f.id for f in client.vector_stores.files.list(store.id)] == [kept.id]
+        with pytest.raises(openai.NotFoundError):
+            client.vector_stores.files.retrieve(expiring.id, vector_store_id=store.id)
+        with pytest.raises(openai.NotFoundError):
+            client.files.retrieve(expiring.id)
+        hits = client.vector_stores.search(store.id, query="tidal pools anemones").data
+        assert {hit.file_id for hit in hits} == {kept.id}
+    assert (blobs / kept.id).exists()
+    assert client.files.content(kept.id).content == TEXT.encode()
+
+
+def test_servers_sharing_a_database_sweep_without_getting_in_each_others_way(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    contract_log: ContractLog,
+    caplog: pytest.LogCaptureFixture,
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("several server processes share a PostgreSQL database, not a SQLite one")
+    sweeper_log = file_expiry.log.name
+    data_dir = tmp_path_factory.mktemp("two-sweepers")
+    with fresh_database(backend, data_dir) as url:
+        settings = make_settings(data_dir, url, file_sweep_interval_seconds=0.02)
+        with running_server(settings) as one_base, running_server(settings) as two_base:
+            one, two = sdk_client(one_base, contract_log), sdk_client(two_base, contract_log)
+            expiring = [
+                _upload(client, f"f{n}.txt", expiring=True)
+                for n in range(20)
+                for client in (one, two)
+            ]
+            with past_expiry(*expiring):
+                wait_until(
+                    lambda: not any((data_dir / "files" / f.id).exists() for f in expiring),
+                    "the sweeps",
+                )
+                assert one.files.list().data == two.files.list().data == []
+    failures = [r for r in caplog.records if r.name == sweeper_log and r.levelno >= logging.ERROR]
+    assert failures == [], [r.getMessage() for r in failures]
+    # A file deleted by both (no error, but "expected to delete 1 row(s); 0 were matched").
+    twice = [w for w in recwarn if "DELETE statement" in str(w.message)]
+    assert twice == [], [str(w.message) for w in twice]
