@@ -207,6 +207,8 @@ def test_the_sweep_deletes_an_expired_files_bytes_and_its_place_in_vector_stores
     assert client.files.content(kept.id).content == TEXT.encode()
 
 
+# Several server processes share a PostgreSQL database, never a SQLite one.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_servers_sharing_a_database_sweep_without_getting_in_each_others_way(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -214,8 +216,6 @@ def test_servers_sharing_a_database_sweep_without_getting_in_each_others_way(
     caplog: pytest.LogCaptureFixture,
     recwarn: pytest.WarningsRecorder,
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("several server processes share a PostgreSQL database, not a SQLite one")
     sweeper_log = file_expiry.log.name
     data_dir = tmp_path_factory.mktemp("two-sweepers")
     with fresh_database(backend, data_dir) as url:
