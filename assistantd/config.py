@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     file_sweep_interval_seconds: float = 60.0
     # Vector-store files indexed at the same time (parse, chunk, embed, index).
     ingestion_workers: int = 2
+    # How often the ingestion worker looks for vector-store files waiting to be indexed that it
+    # was not handed (added through another server process, or left by a restart).
+    ingestion_sweep_interval_seconds: float = 1.0
 
     # Embeddings for vector stores / file_search: "local" runs the bundled all-MiniLM-L6-v2 on the
     # CPU; "openai" calls any OpenAI-compatible /v1/embeddings endpoint.

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.store.blobs import BlobStore
+from assistantd.store.database import Database
+from assistantd.tools.file_search.thread_store import pending_ingestion
 
 
 # async: FastAPI runs a plain function dependency in its threadpool (a hop per request, and
@@ -22,3 +27,16 @@ async def ingestion_worker(request: Request) -> IngestionWorker:
 
 Blobs = Annotated[BlobStore, Depends(blob_store)]
 Ingestion = Annotated[IngestionWorker, Depends(ingestion_worker)]
+
+
+@asynccontextmanager
+async def write_indexing_attachments(
+    db: Database, ingestion: IngestionWorker
+) -> AsyncIterator[AsyncSession]:
+    """A write that may add messages: their file_search attachments, added to the thread's
+    vector store in it, go to the ingestion worker once it has committed."""
+    async with db.write() as session:
+        yield session
+        jobs = pending_ingestion(session)
+    for job in jobs:
+        ingestion.enqueue(*job)

@@ -8,10 +8,9 @@ from fastapi import APIRouter
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
-from assistantd.api.file_services import Blobs, Ingestion
+from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.api.pagination import ListParams
 from assistantd.objects import messages
-from assistantd.tools.file_search.thread_store import pending_ingestion
 from assistantd.wire.messages import CreateMessage, ModifyMessage
 
 router = APIRouter(prefix="/threads/{thread_id}/messages")
@@ -26,12 +25,8 @@ async def create_message(
     blobs: Blobs,
     ingestion: Ingestion,
 ) -> dict[str, Any]:
-    async with db.write() as session:
-        message = await messages.create(session, tenant, thread_id, body, blobs)
-        jobs = pending_ingestion(session)
-    for job in jobs:  # file_search attachments, indexed in the thread's store
-        ingestion.enqueue(*job)
-    return message
+    async with write_indexing_attachments(db, ingestion) as session:
+        return await messages.create(session, tenant, thread_id, body, blobs)
 
 
 @router.get("")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from assistantd.api import run_events
 from assistantd.api.auth import Tenant, authenticate
 from assistantd.api.database import Db
-from assistantd.api.file_services import Blobs
+from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.api.pagination import ListParams
 from assistantd.api.streaming import event_stream, run_frames
 from assistantd.errors import NotFound
@@ -51,9 +51,14 @@ RunAnswer = dict[str, Any] | StreamingResponse
 
 @router.post("/runs", response_model=None)
 async def create_thread_and_run(
-    body: CreateThreadAndRun, tenant: Tenant, db: Db, blobs: Blobs, engine: Engine
+    body: CreateThreadAndRun,
+    tenant: Tenant,
+    db: Db,
+    blobs: Blobs,
+    ingestion: Ingestion,
+    engine: Engine,
 ) -> RunAnswer:
-    async with db.write() as session:
+    async with write_indexing_attachments(db, ingestion) as session:
         thread, run = await runs.create_with_thread(
             session,
             tenant,
@@ -75,12 +80,13 @@ async def create_run(
     tenant: Tenant,
     db: Db,
     blobs: Blobs,
+    ingestion: Ingestion,
     engine: Engine,
     include: Include = None,
 ) -> RunAnswer:
     included = sorted(check_include(include))
     try:
-        async with db.write() as session:
+        async with write_indexing_attachments(db, ingestion) as session:
             run = await runs.create(
                 session,
                 tenant,

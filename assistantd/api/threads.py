@@ -8,9 +8,8 @@ from fastapi import APIRouter, Body
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
-from assistantd.api.file_services import Blobs, Ingestion
+from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.objects import threads
-from assistantd.tools.file_search.thread_store import pending_ingestion
 from assistantd.wire.threads import CreateThread, ModifyThread
 
 router = APIRouter(prefix="/threads")
@@ -24,12 +23,8 @@ async def create_thread(
     ingestion: Ingestion,
     body: Annotated[CreateThread | None, Body()] = None,
 ) -> dict[str, Any]:
-    async with db.write() as session:
-        thread = await threads.create(session, tenant, body or CreateThread(), blobs)
-        jobs = pending_ingestion(session)
-    for job in jobs:  # file_search attachments, indexed in the thread's store
-        ingestion.enqueue(*job)
-    return thread
+    async with write_indexing_attachments(db, ingestion) as session:
+        return await threads.create(session, tenant, body or CreateThread(), blobs)
 
 
 @router.get("/{thread_id}")

@@ -32,7 +32,12 @@ async def start_file_services(settings: Settings, db: Database) -> FileServices:
     blobs.discard_stale_staging()
     index = SqliteChunkIndex(settings.data_dir / INDEX_FILENAME)
     worker = IngestionWorker(
-        db, blobs, index, make_embedder(settings), concurrency=settings.ingestion_workers
+        db,
+        blobs,
+        index,
+        make_embedder(settings),
+        concurrency=settings.ingestion_workers,
+        sweep_seconds=settings.ingestion_sweep_interval_seconds,
     )
     await worker.start()
     expiry = FileExpirySweeper(db, worker, settings.file_sweep_interval_seconds)

@@ -113,6 +113,8 @@ def server(
     options = embedding_settings(scripted_model_url) | {
         "embedding_base_url": gated[1],
         "file_search_wait_seconds": WAIT_SECONDS,
+        # Files reach the worker when they are added, not by its periodic look for strays.
+        "ingestion_sweep_interval_seconds": 3600,
     }
     with (
         fresh_database(backend, data_dir) as url,
@@ -352,6 +354,23 @@ def test_message_and_run_attachments_share_the_thread_store(
     assert client.vector_stores.retrieve(store_id).file_counts.total == 2
     [call] = tool_step(client, thread.id, run.id).step_details.tool_calls
     assert call.file_search.results[0].file_id == shipping
+
+
+def test_create_thread_and_run_attachments_are_searched(
+    client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload
+) -> None:
+    refunds = upload("refunds.txt", REFUNDS)
+    assistant = client.beta.assistants.create(model=model, tools=[{"type": "file_search"}])
+    attachment = {"file_id": refunds, "tools": [{"type": "file_search"}]}
+    search_then_answer(scripted, model, ["refund days"], "14 days 【0:0†refunds.txt】.")
+
+    run = client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": "Refunds?", "attachments": [attachment]}]},
+    )
+    assert run.status == "completed"
+    [call] = tool_step(client, run.thread_id, run.id).step_details.tool_calls
+    assert [r.file_id for r in call.file_search.results] == [refunds]
 
 
 def test_the_assistants_store_is_searched_with_the_threads(
