@@ -1,8 +1,9 @@
 """Run overhead and throughput of the run engine, against the scripted model over HTTP.
 
 Three kinds of process, so none measures another's work: the scripted model
-(``python -m assistantd.scripted_model``), the server (``assistantd serve`` on a fresh SQLite
-data dir, then on a fresh PostgreSQL database when one is reachable) and the load generator
+(``python -m assistantd.scripted_model``), the server (``assistantd serve``, started anew with an
+empty SQLite data dir for each scenario, then with an empty PostgreSQL database when one is
+reachable, so no scenario inherits what another left) and the load generator
 (this script re-run with ``--load``; raw aiohttp, no SDK parsing). This process only starts them
 and reads each one's CPU time from ``/proc`` around every scenario, which names the bottleneck.
 
@@ -314,32 +315,43 @@ def main() -> None:
             {**model, "concurrency": CROWD, "seconds": crowd_seconds, "max": 10**6},
             {"model": model_pid},
         )
+        one = {"concurrency": 1, "seconds": solo_seconds, "max": 400}
+        crowd = {"concurrency": CROWD, "seconds": crowd_seconds, "max": 10**6}
+        scenarios = {
+            "solo": {**one, "poll_ms": SOLO_POLL_MS},
+            "polling": {**crowd, "poll_ms": None},
+            "streaming": {**crowd, "poll_ms": STREAM},
+        }
         for backend in backends:
             for build, root in builds:
-                with (
-                    tempfile.TemporaryDirectory() as data_dir,
-                    fresh_database(backend, args.postgres, Path(data_dir)) as url,
-                    assistantd(root, model_url, Path(data_dir), url) as (base, server_pid),
-                ):
-                    pids = {"server": server_pid, "model": model_pid}
-                    spec = {"kind": "runs", "base": f"{base}/v1", "warmup": 10}
-                    solo = measure(
-                        {**spec, "concurrency": 1, "seconds": solo_seconds, "max": 400,
-                         "poll_ms": SOLO_POLL_MS},
-                        pids,
-                    )  # fmt: skip
-                    crowd = measure(
-                        {**spec, "concurrency": CROWD, "seconds": crowd_seconds, "max": 10**6,
-                         "poll_ms": None},
-                        pids,
-                    )  # fmt: skip
-                    streamed = measure(
-                        {**spec, "concurrency": CROWD, "seconds": crowd_seconds, "max": 10**6,
-                         "poll_ms": STREAM},
-                        pids,
-                    )  # fmt: skip
-                rows.append((backend, build, solo, crowd, streamed))
+                measured = {
+                    name: measure_on_fresh_server(
+                        root, backend, args.postgres, model_url, model_pid, scenario
+                    )
+                    for name, scenario in scenarios.items()
+                }
+                rows.append((backend, build, *measured.values()))
     report(model_solo, model_crowd, rows)
+
+
+def measure_on_fresh_server(
+    root: Path,
+    backend: str,
+    admin_url: str | None,
+    model_url: str,
+    model_pid: int,
+    scenario: dict[str, Any],
+) -> Measured:
+    """One scenario on a server of its own with an empty database, so that no scenario runs on
+    what an earlier one left (a build that completed more runs would otherwise be measured on a
+    bigger database and a fuller event history)."""
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        fresh_database(backend, admin_url, Path(data_dir)) as url,
+        assistantd(root, model_url, Path(data_dir), url) as (base, server_pid),
+    ):
+        spec = {"kind": "runs", "base": f"{base}/v1", "warmup": 10, **scenario}
+        return measure(spec, {"server": server_pid, "model": model_pid})
 
 
 def _free_port() -> int:
