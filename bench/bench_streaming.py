@@ -22,12 +22,11 @@ Run: ``python bench/bench_streaming.py [--quick] [--postgres URL | --baseline DI
 ``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit)
 against the same model process, one build after the other, and prints both.
 
-Measured (2-core machine, SQLite, full run, idle machine, the build with aiohttp upstream): added
-TTFT p50 at 1 stream 7.7 ms (p99 18.3); ramped: 300 streams hold (p99 gap 57 ms), 500 at the edge
-(p99 108 ms in the full run, 60 and 105 ms in two quick runs; server 85–99% of a core, ~9.7k
-tokens/s). The helper's side-by-side run against the streaming path before its rework: added TTFT
-7.1 vs 11.7 ms; ramped 100 streams broke before (p99 212 ms); server CPU per 1,000 tokens 358 ms
-at 100 streams before, ~72 ms at 500 with the (since reverted) hand-written HTTP client.
+Measured (2-core machine, SQLite, full run, idle machine; session 3's machine, ~2–3× faster than
+session 2's): added TTFT p50 at 1 stream 6.6 ms (p99 16.8), 5.1 ms for the build before a message's
+rows were written ahead of its created events (side by side); ramped: 750 streams hold (p99 gap
+59 ms, server 86% of a core, ~14.8k tokens/s), 1,000 break; burst holds 500; fan-out 646. On
+session 2's machine the same path held 300 ramped streams and sat at the edge at 500.
 """
 
 from __future__ import annotations
