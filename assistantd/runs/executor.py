@@ -322,6 +322,7 @@ class Executor:
                 thread_id=state.data["thread_id"],
                 run_id=state.id,
                 assistant_id=state.data["assistant_id"],
+                model=state.data["model"],
                 tool=tool,
                 tool_resources=resources,
                 include=frozenset(state.engine.get("include") or ()),

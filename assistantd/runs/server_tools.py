@@ -36,6 +36,7 @@ class ToolContext:
     thread_id: str
     run_id: str
     assistant_id: str
+    model: str  # the run's model, as the client named it
     tool: dict[str, Any]  # the tool's definition on the run, e.g. {"type": "file_search", ...}
     tool_resources: dict[str, Any]  # the run's resources: thread's over assistant's, per tool
     include: frozenset[str]  # the run's include[] values

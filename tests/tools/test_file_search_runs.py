@@ -373,6 +373,36 @@ def test_create_thread_and_run_attachments_are_searched(
     assert [r.file_id for r in call.file_search.results] == [refunds]
 
 
+@pytest.mark.parametrize(
+    ("model_prefix", "set_to", "expected"),
+    [("model", None, 7), ("gpt-3.5-turbo", None, 5), ("gpt-3.5-turbo", 6, 6), ("model", 2, 2)],
+)
+def test_max_num_results_defaults_by_model_as_the_hosted_api(
+    client: openai.OpenAI,
+    scripted: Scripted,
+    upload: Upload,
+    model_prefix: str,
+    set_to: int | None,
+    expected: int,
+) -> None:
+    """20 results unless set, 5 for gpt-3.5-turbo models (7 files here: fewer than 20)."""
+    model = f"{model_prefix}-{uuid.uuid4().hex[:10]}"
+    file_ids = [upload(f"policy{n}.txt", f"{REFUNDS} Policy number {n}.") for n in range(7)]
+    options = {} if set_to is None else {"file_search": {"max_num_results": set_to}}
+    assistant = client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search", **options}],
+        tool_resources={"file_search": {"vector_store_ids": [indexed_store(client, *file_ids)]}},
+    )
+    search_then_answer(scripted, model, ["refund"], "Refunds.")
+    run = client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Refunds?"}]}
+    )
+    assert run.status == "completed"
+    [call] = tool_step(client, run.thread_id, run.id).step_details.tool_calls
+    assert len(call.file_search.results) == expected
+
+
 def test_the_assistants_store_is_searched_with_the_threads(
     client: openai.OpenAI, scripted: Scripted, model: str, upload: Upload
 ) -> None:

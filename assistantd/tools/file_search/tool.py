@@ -24,7 +24,9 @@ from assistantd.tools.file_search.history import file_search_calls
 from assistantd.tools.file_search.markers import citations, marker
 from assistantd.tools.file_search.stores import live_stores, run_store_ids, wait_for_indexing
 
+# The hosted API's defaults: 20 results, 5 for gpt-3.5-turbo models (their context is short).
 DEFAULT_MAX_NUM_RESULTS = 20
+GPT_35_MAX_NUM_RESULTS = 5
 # Turns whose call numbering is remembered (see ``_next_call_number``); old ones are dropped.
 REMEMBERED_TURNS = 1024
 
@@ -94,7 +96,7 @@ class FileSearchTool:
                 self._embedder,
                 store_ids,
                 queries,
-                max_num_results=options.get("max_num_results") or DEFAULT_MAX_NUM_RESULTS,
+                max_num_results=options.get("max_num_results") or default_max_results(context),
                 score_threshold=ranking["score_threshold"],
                 ranker=ranking["ranker"],
             )
@@ -126,6 +128,13 @@ class FileSearchTool:
         while len(self._turn_calls) > REMEMBERED_TURNS:
             self._turn_calls.popitem(last=False)
         return recorded + earlier
+
+
+def default_max_results(context: ToolContext) -> int:
+    """``max_num_results`` when the tool's definition sets none."""
+    if context.model.startswith("gpt-3.5-turbo"):
+        return GPT_35_MAX_NUM_RESULTS
+    return DEFAULT_MAX_NUM_RESULTS
 
 
 def _ranking_options(options: dict[str, Any]) -> dict[str, Any]:
