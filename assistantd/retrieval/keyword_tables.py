@@ -106,6 +106,11 @@ def fts_query(queries: list[str]) -> str:
     return " OR ".join(f'"{word}"' for word in words)
 
 
+def fts_phrase(word: str) -> str:
+    """An FTS5 phrase of the tokens of ``word``: ``E-4411`` → ``"e 4411"``."""
+    return '"' + " ".join(token.lower() for token in _WORD.findall(word)) + '"'
+
+
 def table_of(db: sqlite3.Connection, store_id: str) -> str | None:
     row = db.execute("SELECT key FROM keyword_stores WHERE store_id = ?", (store_id,)).fetchone()
     return f"fts_{row[0]}" if row else None
@@ -173,6 +178,12 @@ def ranked_ids(
         kept.extend(row for row, ok in zip(batch, keep.tolist(), strict=True) if ok)
     cursor.close()
     return kept[:pool]
+
+
+def quoting_ids(db: sqlite3.Connection, table: str, phrase: str, limit: int) -> list[int]:
+    """Ids of up to ``limit`` chunks whose text holds ``phrase`` (no ranking: ids only)."""
+    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?"
+    return [chunk_id for (chunk_id,) in db.execute(sql, (phrase, limit))]
 
 
 def migrate_shared_table(db: sqlite3.Connection) -> None:

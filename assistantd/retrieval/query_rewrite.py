@@ -10,7 +10,7 @@ query of nothing but such words is searched as written.
 
 from __future__ import annotations
 
-import re
+from assistantd.retrieval.identifiers import WORD
 
 # English function words that carry no topic. Not "no", "not", "without": they change meaning.
 _FILLER = frozenset(
@@ -26,13 +26,11 @@ _FILLER = frozenset(
     tell show find explain help thanks thank hi hello
     """)
 )
-# A word, with inner hyphens, dots and apostrophes kept (identifiers, versions, names).
-_WORD = re.compile(r"\w+(?:[-.'’]\w+)*")
 
 
 def rewrite_query(query: str) -> str:
     """``query`` as its search terms (see the module docstring)."""
-    words = _WORD.findall(query)
+    words = WORD.findall(query)
     kept = [word for word in words if word.lower().replace("’", "'") not in _FILLER]
     return " ".join(kept) if kept else query.strip()
 

@@ -24,8 +24,9 @@ import numpy as np
 from assistantd.retrieval import keyword_tables
 from assistantd.retrieval.chunking import Chunk
 from assistantd.retrieval.filters import matches
+from assistantd.retrieval.identifiers import identifier_evidence, quoted_identifiers, rare_limit
 from assistantd.retrieval.index import SearchHit
-from assistantd.retrieval.keyword_tables import fts_query
+from assistantd.retrieval.keyword_tables import fts_phrase, fts_query
 from assistantd.retrieval.ranking import final_scores, fused_scores
 
 Mode = Literal["hybrid", "dense", "keyword"]
@@ -226,13 +227,16 @@ class SqliteChunkIndex:
         scored = {s: _dense_scores(m, filters, query_vectors) for s, m in matrices.items()}
         dense = _top_ids(scored, matrices, pool) if mode != "keyword" else []
         keyword = [] if mode == "dense" else self._keyword_ranking(matrices, queries, pool, filters)
+        # Only the rerank weighs identifiers; "none" stays the plain fused order.
+        quotes = {} if mode == "dense" or ranker == "none" else self._quotes(matrices, queries)
         owners = [(chunk_id, store_id) for chunk_id, store_id, _ in keyword]
+        owners += [owner for quoting in quotes.values() for owner in quoting]
         cosines = _candidate_cosines(scored, matrices, dense, owners)
         fused = fused_scores(
             {chunk_id: cosines[chunk_id] for chunk_id in dense},
             {chunk_id: bm25 for chunk_id, _, bm25 in keyword},
         )
-        ranked = final_scores(fused, cosines, ranker)
+        ranked = final_scores(fused, cosines, ranker, _evidence(quotes, matrices, cosines))
         # Rounded before the threshold so a client re-using a returned score keeps that hit.
         rounded = [(cid, round(score, 6)) for cid, score in ranked]
         chosen = [(cid, score) for cid, score in rounded if score >= score_threshold]
@@ -296,6 +300,28 @@ class SqliteChunkIndex:
                 found.append((score, chunk_id, store_id))
         found.sort()
         return [(chunk_id, store_id, -score) for score, chunk_id, store_id in found[:pool]]
+
+    def _quotes(
+        self, matrices: dict[str, _StoreMatrix], queries: list[str]
+    ) -> dict[str, list[tuple[int, str]]]:
+        """Each rare identifier of the queries → ``(chunk id, store id)`` of all chunks quoting it.
+
+        Reads at most one id past the limit per identifier: that one says it is not rare.
+        """
+        limit = rare_limit(sum(len(matrix.ids) for matrix in matrices.values()))
+        db = self._conn()
+        tables = [(s, t) for s in matrices if (t := keyword_tables.table_of(db, s)) is not None]
+        quotes: dict[str, list[tuple[int, str]]] = {}
+        for word in quoted_identifiers(queries):
+            phrase, quoting = fts_phrase(word), []
+            for store_id, table in tables:
+                ids = keyword_tables.quoting_ids(db, table, phrase, limit + 1 - len(quoting))
+                quoting += [(chunk_id, store_id) for chunk_id in ids]
+                if len(quoting) > limit:
+                    break
+            if len(quoting) <= limit:
+                quotes[word] = quoting
+        return quotes
 
     def _hits(
         self, chosen: list[tuple[int, float]], matrices: dict[str, _StoreMatrix]
@@ -387,6 +413,21 @@ def _top_ids(
     all_ids, all_scores = np.concatenate(ids), np.concatenate(scores)
     order = np.lexsort((all_ids, -all_scores))[:pool]
     return all_ids[order].tolist()
+
+
+def _evidence(
+    quotes: dict[str, list[tuple[int, str]]],
+    matrices: dict[str, _StoreMatrix],
+    cosines: dict[int, float],
+) -> dict[int, float]:
+    """Chunk id → identifier evidence, for the quoting chunks that the filters let through."""
+    chunks = sum(len(matrix.ids) for matrix in matrices.values())
+    quoted = {word: [chunk_id for chunk_id, _ in quoting] for word, quoting in quotes.items()}
+    return {
+        chunk_id: value
+        for chunk_id, value in identifier_evidence(quoted, chunks).items()
+        if np.isfinite(cosines.get(chunk_id, -np.inf))  # -inf: the filters exclude it
+    }
 
 
 def _candidate_cosines(

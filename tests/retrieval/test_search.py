@@ -51,6 +51,31 @@ async def test_exact_codes_are_found_by_keyword(
     assert hits[0].file_id == "file_sku"
 
 
+# Support notes of one template: the questions below quote E-4411, whose note is worded least
+# like them, so on meaning alone the look-alikes quoting other codes came first.
+NOTES = {
+    "file_4411": "E-4411 on the LX-20 label printer: the print head overheated, let it cool.",
+    "file_4412": "What is the fix for error code E-4412? E-4412 means the paper tray is empty.",
+    "file_4413": "What is the fix for error code E-4413? E-4413 means the ink is running low.",
+    "file_4414": "What is the fix for error code E-4414? E-4414 means the lid is open.",
+}
+
+
+async def test_the_note_quoting_the_asked_error_code_comes_first(
+    index: SqliteChunkIndex, local_embedder: LocalEmbedder
+) -> None:
+    for file_id, text in NOTES.items():
+        await ingest_file(index, local_embedder, "vs", file_id, text.encode(), f"{file_id}.txt")
+    asked = "What is the fix for error code E-4411?"
+    hits = await search(index, local_embedder, ["vs"], asked)
+    assert hits[0].file_id == "file_4411" and hits[0].score >= 0.5
+    kept = await search(index, local_embedder, ["vs"], asked, score_threshold=0.5)
+    assert "file_4411" in {h.file_id for h in kept}
+    # Without an identifier, meaning decides.
+    hits = await search(index, local_embedder, ["vs"], "my label printer got too hot")
+    assert hits[0].file_id == "file_4411"
+
+
 async def test_auto_ranker_scores_relevant_hits_higher_than_unrelated_ones(
     corpus: SqliteChunkIndex, local_embedder: LocalEmbedder
 ) -> None:

@@ -149,3 +149,49 @@ async def test_mismatched_dimensions_are_an_error(index: SqliteChunkIndex) -> No
     await add_corpus(index)
     with pytest.raises(ValueError, match="dimensional"):
         await index.search(["vs_a"], ["lamp"], np.ones(5, dtype=np.float32))
+
+
+def at_cosine(cosine: float) -> np.ndarray:
+    """A unit vector with this cosine to the query vector ``unit(1, 0)``."""
+    return unit(cosine, float(np.sqrt(1 - cosine**2)))
+
+
+async def add_notes(index: SqliteChunkIndex, notes: list[tuple[str, float]]) -> None:
+    """One file per ``(text, cosine to unit(1, 0))``, attributes ``{"n": its position}``."""
+    for n, (text, cosine) in enumerate(notes):
+        vectors = np.stack([at_cosine(cosine)])
+        await index.add("vs", f"file_{n}", chunks_of(text), vectors, {"n": n})
+
+
+async def test_the_chunk_quoting_a_rare_identifier_outranks_closer_look_alikes(
+    index: SqliteChunkIndex,
+) -> None:
+    # Nine notes of one template; the one quoting E-1004 is the farthest in meaning.
+    notes = [(f"Error code E-100{n}: printer fault number {n}.", 0.7 - n / 100) for n in range(9)]
+    notes[4] = ("Error code E-1004: the drum overheated.", 0.4)
+    await add_notes(index, notes)
+    asked = ["What is the fix for error code E-1004?"]
+    hits = await index.search(["vs"], asked, unit(1, 0))
+    assert hits[0].file_id == "file_4" and hits[0].score >= 0.5
+    assert all(hit.score <= notes[int(hit.file_id[5:])][1] + 1e-6 for hit in hits[1:])
+    # Under "none" the fused order is unchanged by it.
+    assert (await index.search(["vs"], asked, unit(1, 0), ranker="none"))[0].score < 1.0
+    # A chunk the filters exclude is not brought back by quoting the identifier.
+    not_4 = {"type": "ne", "key": "n", "value": 4}
+    filtered = await index.search(["vs"], asked, unit(1, 0), filters=not_4)
+    assert "file_4" not in {hit.file_id for hit in filtered}
+
+
+@pytest.mark.parametrize(("quoting", "lifted"), [(3, True), (4, False)])
+async def test_only_identifiers_at_most_root_n_chunks_quote_lift_them(
+    index: SqliteChunkIndex, quoting: int, lifted: bool
+) -> None:
+    # 9 chunks: an identifier quoted by 3 (= √9) has specificity ln 3 / ln 9 = ½, so its chunks
+    # score at least ½ × ½; one quoted by 4 is an ordinary word and scores at most its cosine.
+    notes = [(f"Release notes, firmware 2024 build {n}.", 0.1) for n in range(quoting)]
+    notes += [(f"Release notes, firmware 2023 build {n}.", 0.6) for n in range(9 - quoting)]
+    await add_notes(index, notes)
+    hits = await index.search(["vs"], ["firmware 2024"], unit(1, 0))
+    scores = [hit.score for hit in hits if "2024" in hit.content]
+    assert len(scores) == quoting
+    assert all(score >= 0.25 if lifted else score <= 0.1 + 1e-6 for score in scores)
