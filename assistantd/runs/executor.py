@@ -202,28 +202,25 @@ class Executor:
         server_types = {
             name: tool["type"] for name, tool in self._prompt_server_tools(state).items()
         }
-        try:
-            async with aclosing(route.stream_chat(request)) as chunks:
-                async for chunk in chunks:
-                    if chunk.text:
-                        if turn.message is None:
-                            await self._shielded(turn, self._open_message(state, turn))
-                        self._events.publish(
-                            state.id, "thread.message.delta", turn.message_delta(chunk.text)
-                        )
-                        turn.text.append(chunk.text)
-                    for delta in chunk.tool_calls:
-                        if turn.tool_step is None:
-                            await self._shielded(turn, self._open_tool_step(state, turn))
-                        payload = turn.add_call_delta(delta, server_types)
-                        if payload is not None:
-                            self._events.publish(state.id, "thread.run.step.delta", payload)
-                    if chunk.finish_reason:
-                        turn.finish_reason = chunk.finish_reason
-                    if chunk.usage is not None:
-                        turn.usage = chunk.usage
-        finally:
-            await self._written(turn)  # the message's rows are in before anything follows
+        async with aclosing(route.stream_chat(request)) as chunks:
+            async for chunk in chunks:
+                if chunk.text:
+                    if turn.message is None:
+                        await self._shielded(turn, self._open_message(state, turn))
+                    self._events.publish(
+                        state.id, "thread.message.delta", turn.message_delta(chunk.text)
+                    )
+                    turn.text.append(chunk.text)
+                for delta in chunk.tool_calls:
+                    if turn.tool_step is None:
+                        await self._shielded(turn, self._open_tool_step(state, turn))
+                    payload = turn.add_call_delta(delta, server_types)
+                    if payload is not None:
+                        self._events.publish(state.id, "thread.run.step.delta", payload)
+                if chunk.finish_reason:
+                    turn.finish_reason = chunk.finish_reason
+                if chunk.usage is not None:
+                    turn.usage = chunk.usage
 
     def _prompt_server_tools(self, state: RunState) -> dict[str, dict[str, Any]]:
         names: dict[str, dict[str, Any]] = {}
@@ -235,16 +232,9 @@ class Executor:
 
     async def _shielded(self, turn: Turn, write: Coroutine[Any, Any, None]) -> None:
         """A write that a cancellation must not interrupt halfway (it waits for it instead)."""
-        await self._written(turn)  # a tool step's position is the message's seq
         turn.pending_write = asyncio.ensure_future(write)
         await asyncio.shield(turn.pending_write)
         turn.pending_write = None
-
-    async def _written(self, turn: Turn) -> None:
-        """Wait for the write the stream started, if any (its error is the turn's)."""
-        if turn.pending_write is not None:
-            await asyncio.shield(turn.pending_write)
-            turn.pending_write = None
 
     async def _open_message(self, state: RunState, turn: Turn) -> None:
         """Open the turn's message at its first text: its rows first, then its events, so a
