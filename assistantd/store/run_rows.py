@@ -107,16 +107,7 @@ async def save_run(session: AsyncSession, run: RunRecord) -> None:
 
 async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any]) -> int:
     """Insert an assistant message; returns its seq (its place in the thread)."""
-    return await documents.add(
-        session,
-        Message,
-        id=data["id"],
-        tenant=tenant,
-        created_at=data["created_at"],
-        thread_id=data["thread_id"],
-        run_id=data["run_id"],
-        data=data,
-    )
+    return await documents.add(session, Message, **_run_object_columns(tenant, data))
 
 
 async def insert_step(
@@ -127,18 +118,20 @@ async def insert_step(
     message_seq: int | None = None,
     engine: dict[str, Any] | None = None,
 ) -> None:
-    await documents.add(
-        session,
-        RunStep,
-        id=data["id"],
-        tenant=tenant,
-        created_at=data["created_at"],
-        thread_id=data["thread_id"],
-        run_id=data["run_id"],
-        message_seq=message_seq,
-        engine=engine,
-        data=data,
-    )
+    columns = _run_object_columns(tenant, data)
+    await documents.add(session, RunStep, **columns, message_seq=message_seq, engine=engine)
+
+
+def _run_object_columns(tenant: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The columns a run's message or step row takes from its wire object."""
+    return {
+        "id": data["id"],
+        "tenant": tenant,
+        "created_at": data["created_at"],
+        "thread_id": data["thread_id"],
+        "run_id": data["run_id"],
+        "data": data,
+    }
 
 
 async def replace(session: AsyncSession, table: str, tenant: str, data: dict[str, Any]) -> None:
