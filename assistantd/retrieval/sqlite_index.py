@@ -227,8 +227,10 @@ class SqliteChunkIndex:
         scored = {s: _dense_scores(m, filters, query_vectors) for s, m in matrices.items()}
         dense = _top_ids(scored, matrices, pool) if mode != "keyword" else []
         keyword = [] if mode == "dense" else self._keyword_ranking(matrices, queries, pool, filters)
+        chunks = sum(len(matrix.ids) for matrix in matrices.values())
         # Only the rerank weighs identifiers; "none" stays the plain fused order.
-        quotes = {} if mode == "dense" or ranker == "none" else self._quotes(matrices, queries)
+        weigh = mode != "dense" and ranker != "none"
+        quotes = self._quotes(matrices, queries, chunks) if weigh else {}
         owners = [(chunk_id, store_id) for chunk_id, store_id, _ in keyword]
         owners += [owner for quoting in quotes.values() for owner in quoting]
         cosines = _candidate_cosines(scored, matrices, dense, owners)
@@ -236,7 +238,7 @@ class SqliteChunkIndex:
             {chunk_id: cosines[chunk_id] for chunk_id in dense},
             {chunk_id: bm25 for chunk_id, _, bm25 in keyword},
         )
-        ranked = final_scores(fused, cosines, ranker, _evidence(quotes, matrices, cosines))
+        ranked = final_scores(fused, cosines, ranker, _evidence(quotes, chunks, cosines))
         # Rounded before the threshold so a client re-using a returned score keeps that hit.
         rounded = [(cid, round(score, 6)) for cid, score in ranked]
         chosen = [(cid, score) for cid, score in rounded if score >= score_threshold]
@@ -302,13 +304,13 @@ class SqliteChunkIndex:
         return [(chunk_id, store_id, -score) for score, chunk_id, store_id in found[:pool]]
 
     def _quotes(
-        self, matrices: dict[str, _StoreMatrix], queries: list[str]
+        self, matrices: dict[str, _StoreMatrix], queries: list[str], chunks: int
     ) -> dict[str, list[tuple[int, str]]]:
         """Each rare identifier of the queries → ``(chunk id, store id)`` of all chunks quoting it.
 
         Reads at most one id past the limit per identifier: that one says it is not rare.
         """
-        limit = rare_limit(sum(len(matrix.ids) for matrix in matrices.values()))
+        limit = rare_limit(chunks)
         db = self._conn()
         tables = [(s, t) for s in matrices if (t := keyword_tables.table_of(db, s)) is not None]
         quotes: dict[str, list[tuple[int, str]]] = {}
@@ -416,12 +418,10 @@ def _top_ids(
 
 
 def _evidence(
-    quotes: dict[str, list[tuple[int, str]]],
-    matrices: dict[str, _StoreMatrix],
-    cosines: dict[int, float],
+    quotes: dict[str, list[tuple[int, str]]], chunks: int, cosines: dict[int, float]
 ) -> dict[int, float]:
-    """Chunk id → identifier evidence, for the quoting chunks that the filters let through."""
-    chunks = sum(len(matrix.ids) for matrix in matrices.values())
+    """Chunk id → identifier evidence, for the quoting chunks that the filters let through
+    (``chunks``: how many the searched stores hold)."""
     quoted = {word: [chunk_id for chunk_id, _ in quoting] for word, quoting in quotes.items()}
     return {
         chunk_id: value
