@@ -109,16 +109,17 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
 async def _early_answer(step: Step, request: Request) -> Response | None:
     """A step that answers without a completion: an error status, or no answer at all."""
     if step.hang:
-        await _wait_for_disconnect(request)
+        await _disconnected(request.receive)
         return Response(status_code=499)
     if step.status is not None and step.status >= 400:
         return JSONResponse(error_body(step.status, step.error), step.status, headers=step.headers)
     return None
 
 
-async def _wait_for_disconnect(request: Request) -> None:
-    # The body has been read, so the next ASGI message is the client going away.
-    while (await request.receive())["type"] != "http.disconnect":
+async def _disconnected(receive: Receive) -> None:
+    """Until the client goes away. The request body has been read, so the next ASGI message
+    says so (or, once a response is complete, uvicorn does)."""
+    while (await receive())["type"] != "http.disconnect":
         pass
 
 
@@ -159,10 +160,7 @@ class PacedEvents(StreamingResponse):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _watch(self, receive: Receive) -> None:
-        # The request body has been read: the next message is the client going away (or
-        # uvicorn saying the response is complete).
-        while (await receive())["type"] != "http.disconnect":
-            pass
+        await _disconnected(receive)
         self._gone = True
 
 
