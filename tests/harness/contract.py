@@ -1,4 +1,5 @@
-"""The wire contract: every response body the tests see is checked against the OpenAPI spec.
+"""The wire contract: every response body the tests see is checked against the OpenAPI contract
+(``tests/contract/``, the facts of OpenAI's description, committed with their provenance).
 
 The spec's OAS-3.0 idiom ``nullable: true`` is read as "or null", and ``CompoundFilter``'s
 ``$recursiveRef`` as a plain ``$ref`` (SEMANTICS.md §12). Besides the schema, objects must carry
@@ -8,6 +9,7 @@ no field the schema does not define.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "spec" / "assistants-v2.openapi.yaml"
+# Derived from OpenAI's OpenAPI description and committed (tests/contract/README.md).
+CONTRACT_PATH = Path(__file__).resolve().parents[1] / "contract" / "assistants-v2.contract.json"
 SPEC_URI = "urn:assistants-v2"
 
 
@@ -37,13 +39,9 @@ class ContractLog:
     violations: list[str] = field(default_factory=list)
 
 
-def spec_available() -> bool:
-    return SPEC_PATH.exists()
-
-
 @cache
 def _spec() -> dict[str, Any]:
-    spec = _normalise(yaml.safe_load(SPEC_PATH.read_text()))
+    spec = _normalise(json.loads(CONTRACT_PATH.read_text()))
     _allow_null_cursors_on_empty_lists(spec)
     return spec
 
