@@ -25,7 +25,13 @@ serve: setup
 try: setup
 	$(BIN)/assistantd serve --with-scripted-model $(ARGS)
 
-test: setup
+# The official Node SDK for the tests that drive it (they skip and say why where npm is missing).
+NODE_SDK := tests/node/node_modules/.package-lock.json
+
+$(NODE_SDK): tests/node/package.json tests/node/package-lock.json
+	if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund -s; fi
+
+test: setup $(NODE_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(ARGS)

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # process died) is recovered by another process. The sweeper also expires overdue runs.
     run_lease_seconds: float = 30.0
     run_sweep_interval_seconds: float = 1.0
+    # Idle seconds before an event stream sends a keep-alive comment (below common proxy idle
+    # timeouts of 30–60 s).
+    stream_keepalive_seconds: float = Field(default=15.0, gt=0)
 
     # Files.
     max_file_bytes: int = 512 * 1024 * 1024

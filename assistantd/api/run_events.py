@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
-from assistantd.api.streaming import event_stream, run_frames, snapshot_frames
+from assistantd.api.streaming import event_stream, run_stream, snapshot_frames
 from assistantd.errors import InvalidRequest
 from assistantd.objects import runs
 from assistantd.objects.steps import for_wire
@@ -59,7 +59,7 @@ async def run_events(
         if engine.events.last_seq(run_id) == 0 and run["status"] in _AT_REST:
             stored = await _stored(session, tenant, run_id)
             return event_stream(snapshot_frames(snapshot_events(run, *stored), include))
-    return event_stream(run_frames(engine.events, run_id, start, include))
+    return run_stream(engine, run_id, start, include)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:

@@ -21,7 +21,7 @@ from assistantd.api.auth import Tenant, authenticate
 from assistantd.api.database import Db
 from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.api.pagination import ListParams
-from assistantd.api.streaming import event_stream, run_frames
+from assistantd.api.streaming import run_stream
 from assistantd.errors import NotFound
 from assistantd.objects import runs
 from assistantd.objects.steps import check_include
@@ -70,7 +70,7 @@ async def create_thread_and_run(
     # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
     engine.events.publish(run["id"], "thread.created", thread)
     await engine.run_created(run)
-    return event_stream(run_frames(engine.events, run["id"])) if body.stream else run
+    return run_stream(engine, run["id"]) if body.stream else run
 
 
 @router.post("/{thread_id}/runs", response_model=None)
@@ -103,7 +103,7 @@ async def create_run(
     await engine.run_created(run)
     if not body.stream:
         return run
-    return event_stream(run_frames(engine.events, run["id"], include=frozenset(included)))
+    return run_stream(engine, run["id"], include=frozenset(included))
 
 
 @router.get("/{thread_id}/runs")
@@ -172,7 +172,7 @@ async def submit_tool_outputs(
     # requires_action); nothing is published for a run waiting for outputs, so none is missed.
     after = engine.events.last_seq(run_id)
     await engine.tool_outputs_submitted(run, step)
-    return event_stream(run_frames(engine.events, run_id, after, include)) if body.stream else run
+    return run_stream(engine, run_id, after, include) if body.stream else run
 
 
 async def _active_run(db: Database, tenant: str, thread_id: str) -> str | None:

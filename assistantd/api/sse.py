@@ -21,7 +21,11 @@ HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 DONE = b"event: done\ndata: [DONE]\n\n"
 # A comment line: ignored by every SSE parser, it keeps idle connections open through proxies.
-KEEPALIVE = b": keep-alive\n\n"
+# Sent between frames and *without* a blank line after it: a blank line dispatches an event, and
+# parsers that keep the last event id across events (the official Python SDK's does, as the SSE
+# spec says) would then hand their caller an empty event with no data. The next frame's fields
+# follow it instead, so the comment sits inside that frame, where it is ignored.
+KEEPALIVE = b": keep-alive\n"
 
 # Characters JSON leaves raw that ``str.splitlines`` (and so httpx's line reader, used by many
 # SSE clients) takes for line breaks: they would cut a ``data:`` line in two. As UTF-8 bytes

@@ -23,12 +23,10 @@ from starlette.types import Receive, Scope, Send
 
 from assistantd.api import sse
 from assistantd.objects import steps
+from assistantd.runs.engine import RunEngine
 from assistantd.runs.events import CLOSING_EVENTS, Held, RunEvents, Subscription
 
 log = logging.getLogger(__name__)
-
-# Idle seconds before a keep-alive comment (below common proxy idle timeouts of 30–60 s).
-KEEPALIVE_SECONDS = 15.0
 
 
 class Frames(Protocol):
@@ -79,7 +77,7 @@ class RunFrames:
         run_id: str,
         after_seq: int = 0,
         include: frozenset[str] = frozenset(),
-        keepalive_seconds: float = KEEPALIVE_SECONDS,
+        keepalive_seconds: float = 15.0,
     ) -> None:
         self._events = events
         self._run_id = run_id
@@ -148,10 +146,13 @@ class RunFrames:
             ) + sse.DONE, True
 
 
-def run_frames(
-    events: RunEvents, run_id: str, after_seq: int = 0, include: frozenset[str] = frozenset()
-) -> RunFrames:
-    return RunFrames(events, run_id, after_seq, include)
+def run_stream(
+    engine: RunEngine, run_id: str, after_seq: int = 0, include: frozenset[str] = frozenset()
+) -> StreamingResponse:
+    """The response that streams a run's events from ``after_seq`` on, kept alive as the
+    server's settings say."""
+    keepalive = engine.settings.stream_keepalive_seconds
+    return event_stream(RunFrames(engine.events, run_id, after_seq, include, keepalive))
 
 
 async def snapshot_frames(

@@ -235,6 +235,17 @@ async def test_int8_onnx_agrees_with_the_fp32_torch_model(
     assert cosines.min() > 0.98, cosines
 
 
+def test_int8_weights_keep_to_7_bits_only_where_int8_products_saturate() -> None:
+    from assistantd.retrieval.onnx_export import needs_reduced_range
+
+    avx2_only = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n"
+    with_vnni = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 avx512f avx512_vnni\n"
+    arm = "processor\t: 0\nFeatures\t: fp asimd asimddp\n"
+    assert needs_reduced_range(avx2_only)
+    assert not needs_reduced_range(with_vnni)
+    assert not needs_reduced_range(arm)
+
+
 async def test_fp32_onnx_gives_the_torch_vectors(
     torch_embedder: LocalEmbedder, model_cache: Path
 ) -> None:
