@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistantd import tokens
 from assistantd.api import (
     assistants,
     errors,
@@ -24,52 +22,29 @@ from assistantd.api import (
     vector_stores,
 )
 from assistantd.config import Settings
-from assistantd.llm.router import ModelRouter
-from assistantd.retrieval.file_services import start_file_services
-from assistantd.runs.engine import RunEngine
-from assistantd.store.database import Database
-from assistantd.tools.code_interpreter import CodeSessions
-from assistantd.tools.code_interpreter.tool import CodeInterpreterTool
-from assistantd.tools.file_search import FileSearchTool
+from assistantd.services import start_services
 
 log = logging.getLogger("assistantd")
 
 
-def create_app(settings: Settings | None = None, *, mount_scripted_model: bool = False) -> FastAPI:
-    """The server. ``mount_scripted_model`` also serves the scripted model under ``/scripted``."""
+def create_app(
+    settings: Settings | None = None, *, mount_scripted_model: bool = False, execute: bool = True
+) -> FastAPI:
+    """The server. ``mount_scripted_model`` also serves the scripted model under ``/scripted``;
+    ``execute=False`` answers the API only, leaving runs and indexing to worker processes."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        # Prompts are counted in o200k tokens: load the vocabulary (~0.6 s) before serving, not
-        # during the first run (a run with a short expiry could lapse waiting for it).
-        await asyncio.to_thread(tokens.preload)
-        db = Database(settings.resolved_database_url)
-        await db.migrate()
-        app.state.db = db
-        app.state.model_router = ModelRouter(settings)
-        file_services = await start_file_services(settings, db)
-        app.state.blobs, app.state.ingestion = file_services.blobs, file_services.ingestion
-        app.state.code_sessions = CodeSessions(settings)
-        app.state.run_engine = RunEngine(db, app.state.model_router, settings, app.state.blobs)
-        # Tools first: the engine resumes interrupted runs as soon as it starts.
-        app.state.run_engine.server_tools.register(
-            FileSearchTool(app.state.ingestion.index, app.state.ingestion.embedder)
-        )
-        app.state.run_engine.server_tools.register(
-            CodeInterpreterTool(app.state.code_sessions, app.state.blobs)
-        )
-        await app.state.run_engine.start()
+        services = await start_services(settings, execute=execute)
+        app.state.db, app.state.model_router = services.db, services.model_router
+        app.state.blobs, app.state.ingestion = services.files.blobs, services.files.ingestion
+        app.state.code_sessions, app.state.run_engine = services.code_sessions, services.run_engine
         _announce_tenancy(settings)
         try:
             yield
         finally:
-            await app.state.run_engine.stop()
-            await app.state.code_sessions.aclose()
-            await file_services.stop()
-            await app.state.model_router.aclose()
-            await db.dispose()
+            await services.stop()
 
     app = FastAPI(
         title="assistantd",

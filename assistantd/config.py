@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".assistantd")
     database_url: str | None = None
+    # Scale-out: the event bus every process publishes run events to and streams them from
+    # (unset: in this process's memory, for one process).
+    redis_url: str | None = None
     api_keys: str | None = None
 
     # The default OpenAI-compatible chat-completions endpoint, and per-model routes (JSON).

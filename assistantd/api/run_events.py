@@ -30,15 +30,11 @@ from assistantd.objects import runs
 from assistantd.objects.steps import for_wire
 from assistantd.runs.engine import RunEngine
 from assistantd.runs.transitions import Event
+from assistantd.store import run_statuses
 from assistantd.store.tables import Message, RunStep
 
 # Mounted by ``api/runs.py`` under its ``/threads`` prefix.
 router = APIRouter()
-
-# Runs whose stored state has nothing more to tell than a synthesized stream can.
-_AT_REST = frozenset(
-    {"requires_action", "completed", "incomplete", "failed", "cancelled", "expired"}
-)
 
 
 @router.get("/{thread_id}/runs/{run_id}/events", response_model=None)
@@ -56,7 +52,7 @@ async def run_events(
     async with db.read() as session:
         run = await runs.get(session, tenant, thread_id, run_id)
         include = await runs.include_of(session, tenant, run_id)
-        if engine.events.last_seq(run_id) == 0 and run["status"] in _AT_REST:
+        if await engine.events.last_seq(run_id) == 0 and run["status"] in run_statuses.AT_REST:
             stored = await _stored(session, tenant, run_id)
             return event_stream(snapshot_frames(snapshot_events(run, *stored), include))
     return run_stream(engine, run_id, start, include)

@@ -63,7 +63,7 @@ async def create_thread_and_run(
             session,
             tenant,
             body,
-            lease=engine.lease,
+            lease=engine.lease_for_new_runs,
             expiry_seconds=engine.settings.run_expiry_seconds,
             blobs=blobs,
         )
@@ -92,7 +92,7 @@ async def create_run(
                 tenant,
                 thread_id,
                 body,
-                lease=engine.lease,
+                lease=engine.lease_for_new_runs,
                 expiry_seconds=engine.settings.run_expiry_seconds,
                 blobs=blobs,
                 include=included,
@@ -165,12 +165,12 @@ async def submit_tool_outputs(
 ) -> RunAnswer:
     async with db.write() as session:
         run, step = await runs.submit_tool_outputs(
-            session, tenant, thread_id, run_id, body, engine.lease
+            session, tenant, thread_id, run_id, body, engine.lease_for_new_runs
         )
         include = await runs.include_of(session, tenant, run_id)
     # This stream continues the run's events from here (the first stream ended at
     # requires_action); nothing is published for a run waiting for outputs, so none is missed.
-    after = engine.events.last_seq(run_id)
+    after = await engine.events.last_seq(run_id)
     await engine.tool_outputs_submitted(run, step)
     return run_stream(engine, run_id, after, include) if body.stream else run
 

@@ -21,10 +21,10 @@ from typing import Any, Protocol
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from assistantd.api import sse
 from assistantd.objects import steps
 from assistantd.runs.engine import RunEngine
 from assistantd.runs.events import CLOSING_EVENTS, Held, RunEvents, Subscription
+from assistantd.wire import sse
 
 log = logging.getLogger(__name__)
 

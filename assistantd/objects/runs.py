@@ -14,10 +14,10 @@ from assistantd.ids import new_id
 from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.tool_resources import tool_resources_to_wire
-from assistantd.runs.leases import Lease
-from assistantd.store import documents
+from assistantd.store import documents, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
+from assistantd.store.run_leases import Lease, release
 from assistantd.store.runs import active_run_id
 from assistantd.store.tables import Run, RunStep
 from assistantd.wire.runs import (
@@ -31,7 +31,6 @@ from assistantd.wire.threads import CreateThread
 from assistantd.wire.tools import NamedToolChoice, response_format_to_wire, tool_to_wire
 
 KIND = "run"
-ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 
 
 def thread_busy(thread_id: str, run_id: str | None) -> InvalidRequest:
@@ -44,7 +43,7 @@ async def create(
     thread_id: str,
     body: CreateRun,
     *,
-    lease: Lease,
+    lease: Lease | None,
     expiry_seconds: int,
     blobs: BlobStore,
     include: list[str] | None = None,
@@ -68,7 +67,7 @@ async def create_with_thread(
     tenant: str,
     body: CreateThreadAndRun,
     *,
-    lease: Lease,
+    lease: Lease | None,
     expiry_seconds: int,
     blobs: BlobStore,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -120,7 +119,7 @@ async def modify(
 async def cancel(session: AsyncSession, tenant: str, thread_id: str, run_id: str) -> dict[str, Any]:
     """Ask the run to stop: it is ``cancelling`` until the engine has stopped it."""
     row = await lock_row(session, tenant, thread_id, run_id)
-    if row.status not in ACTIVE:
+    if row.status not in run_statuses.ACTIVE:
         raise InvalidRequest(f"Cannot cancel run with status '{row.status}'.")
     if row.status == "cancelling":
         return row.data
@@ -136,7 +135,7 @@ async def submit_tool_outputs(
     thread_id: str,
     run_id: str,
     body: SubmitToolOutputs,
-    lease: Lease,
+    lease: Lease | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Record every pending call's output and queue the run again; returns (run, the completed
     tool_calls step)."""
@@ -152,7 +151,10 @@ async def submit_tool_outputs(
     data = {**row.data, "status": "queued", "required_action": None}
     row.status = "queued"
     row.engine = engine
-    lease.take(row)
+    if lease is None:
+        release(row)
+    else:
+        lease.take(row)
     documents.replace_data(row, data)
     return data, step
 
@@ -302,7 +304,7 @@ async def _insert(
     tenant: str,
     data: dict[str, Any],
     engine: dict[str, Any],
-    lease: Lease,
+    lease: Lease | None,
 ) -> None:
     await documents.add(
         session,
@@ -315,8 +317,9 @@ async def _insert(
         expires_at=data["expires_at"],
         engine=engine,
         data=data,
-        claimed_by=lease.worker,  # as Lease.take
-        lease_expires_at=lease.until(),
+        # As Lease.take; None: held by nobody until a worker claims it.
+        claimed_by=lease.worker if lease else None,
+        lease_expires_at=lease.until() if lease else None,
     )
 
 

@@ -27,7 +27,11 @@ class FileServices:
         await self.ingestion.stop()
 
 
-async def start_file_services(settings: Settings, db: Database) -> FileServices:
+async def start_file_services(
+    settings: Settings, db: Database, *, execute: bool = True
+) -> FileServices:
+    """``execute``: index vector-store files in this process (else only search and hand files
+    over: a worker process indexes them, found by its sweep)."""
     blobs = LocalBlobStore(settings.files_dir)
     blobs.discard_stale_staging()
     index = SqliteChunkIndex(settings.data_dir / INDEX_FILENAME)
@@ -39,7 +43,8 @@ async def start_file_services(settings: Settings, db: Database) -> FileServices:
         concurrency=settings.ingestion_workers,
         sweep_seconds=settings.ingestion_sweep_interval_seconds,
     )
-    await worker.start()
+    if execute:
+        await worker.start()
     expiry = FileExpirySweeper(db, worker, settings.file_sweep_interval_seconds)
     expiry.start()
     return FileServices(blobs, worker, expiry)

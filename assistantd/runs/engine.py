@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -23,17 +20,17 @@ from sqlalchemy import select
 from assistantd.clock import now
 from assistantd.config import Settings
 from assistantd.llm.router import ModelRouter
-from assistantd.runs import leases
 from assistantd.runs.events import InProcessRunEvents, RunEvents
 from assistantd.runs.executor import Executor
-from assistantd.runs.leases import EXECUTING_STATUSES, EXPIRING_STATUSES, Lease
 from assistantd.runs.poll_pacing import PollPacer
 from assistantd.runs.queue import InProcessRunQueue, RunQueue
 from assistantd.runs.server_tools import ServerToolRegistry
 from assistantd.runs.transitions import Event, discard_open_work, finish_run
-from assistantd.store import documents
+from assistantd.store import documents, run_statuses
+from assistantd.store import run_leases as leases
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
+from assistantd.store.run_leases import Lease
 from assistantd.store.tables import Run
 
 log = logging.getLogger(__name__)
@@ -54,14 +51,14 @@ class RunEngine:
         *,
         events: RunEvents | None = None,
         queue: RunQueue | None = None,
+        lease: Lease | None = None,
         server_tools: ServerToolRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.events: RunEvents = events or InProcessRunEvents()
         self.queue: RunQueue = queue or InProcessRunQueue()
         self.server_tools = server_tools or ServerToolRegistry()
-        worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lease = Lease(worker, settings.run_lease_seconds)
+        self.lease = lease or Lease.for_this_process(settings.run_lease_seconds)
         self._db = db
         self._executor = Executor(
             db, router, self.events, self.server_tools, settings, self.lease, blobs
@@ -70,7 +67,18 @@ class RunEngine:
         self._tasks: list[asyncio.Task[None]] = []
         self.polls = PollPacer(settings.poll_after_ms, POLL_BUDGET_PER_SECOND)
 
-    async def start(self) -> None:
+    @property
+    def lease_for_new_runs(self) -> Lease | None:
+        """Whom a run is held by when it is queued: nobody when the queue claims runs for its
+        workers (any process may take it); else this process, whose in-process queue has it."""
+        return None if self.queue.claims else self.lease
+
+    async def start(self, *, execute: bool = True) -> None:
+        """Start handing runs over; ``execute``: also execute them here (workers, their
+        leases' heartbeat, and the sweeper that expires and recovers runs)."""
+        await self.queue.start(self._cancelled_elsewhere, execute=execute)
+        if not execute:
+            return
         # Right after start-up on SQLite (one server process per database), every run still
         # marked as executing was left by a process that is gone; on PostgreSQL only runs whose
         # lease lapsed are (other live servers may share the database).
@@ -87,6 +95,8 @@ class RunEngine:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.queue.stop()
+        await self.events.close()
 
     def poll_after_ms(self, status: str | None = None) -> int:
         """How long clients should wait between polls: the configured interval, or longer when
@@ -102,19 +112,30 @@ class RunEngine:
     async def run_created(self, run: dict[str, Any]) -> None:
         self.events.publish(run["id"], "thread.run.created", run)
         self.events.publish(run["id"], "thread.run.queued", run)
-        await self.queue.put(run["id"])
+        await self._hand_over(run["id"])
 
     async def tool_outputs_submitted(self, run: dict[str, Any], step: dict[str, Any]) -> None:
         self.events.publish(run["id"], "thread.run.step.completed", step)
         self.events.publish(run["id"], "thread.run.queued", run)
-        await self.queue.put(run["id"])
+        await self._hand_over(run["id"])
 
     async def cancel_requested(self, run: dict[str, Any]) -> None:
         self.events.publish(run["id"], "thread.run.cancelling", run)
         if (signal := self._cancels.get(run["id"])) is not None:
             signal.set()  # executing here: stop it now
-        else:
-            await self.queue.put(run["id"])  # a worker closes it (if we may take it)
+            return
+        await self.events.flush()
+        await self.queue.cancel(run["id"])
+
+    async def _hand_over(self, run_id: str) -> None:
+        # The worker that takes the run may be another process: what was published here goes
+        # out first, so the run's events keep their order.
+        await self.events.flush()
+        await self.queue.put(run_id)
+
+    def _cancelled_elsewhere(self, run_id: str) -> None:
+        if (signal := self._cancels.get(run_id)) is not None:
+            signal.set()
 
     # --- workers ----------------------------------------------------------------------------
 
@@ -168,7 +189,7 @@ class RunEngine:
                 continue
             async with self._db.write() as session:
                 row = await _lock(session, run_id)
-                if row is None or row.status not in EXPIRING_STATUSES:
+                if row is None or row.status not in run_statuses.EXPIRING:
                     continue
                 if (row.expires_at or 0) > now():
                     continue
@@ -178,8 +199,13 @@ class RunEngine:
             self._publish(run_id, events)
 
     async def recover(self, *, all_unowned: bool) -> None:
+        # A queue that claims runs takes queued and cancelling ones itself, lapsed leases too:
+        # only a run caught executing needs its half-written turn undone first.
+        statuses = ("in_progress",) if self.queue.claims else run_statuses.EXECUTING
         async with self._db.read() as session:
-            abandoned = await leases.abandoned(session, self.lease, all_unowned=all_unowned)
+            abandoned = await leases.abandoned(
+                session, self.lease, all_unowned=all_unowned, statuses=statuses
+            )
         for run_id in abandoned:
             if run_id in self._cancels:
                 continue
@@ -190,7 +216,7 @@ class RunEngine:
         """Requeue a run whose worker died, forgetting its half-written turn; True if requeued."""
         async with self._db.write() as session:
             row = await _lock(session, run_id)
-            if row is None or row.status not in EXECUTING_STATUSES:
+            if row is None or row.status not in run_statuses.EXECUTING:
                 return False
             if not forced and not self.lease.can_take(row):
                 return False
@@ -200,11 +226,15 @@ class RunEngine:
                 await discard_open_work(session, row)
                 data = {**row.data, "status": "queued"}
                 row.status = "queued"
-                self.lease.take(row)
+                if self.queue.claims:
+                    leases.release(row)  # any worker may take it now
+                else:
+                    self.lease.take(row)
                 documents.replace_data(row, data)
                 events = [("thread.run.queued", data)]
         log.info("recovered run %s (%s)", run_id, row.status)
         self._publish(run_id, events)
+        await self.events.flush()
         return row.status == "queued"
 
     def _publish(self, run_id: str, events: list[Event]) -> None:

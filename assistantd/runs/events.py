@@ -6,8 +6,9 @@ and receives, in order, each event with a per-run sequence number. Events of a r
 until a while after it ends, so a subscriber that arrives late (it learns the run id only from
 the create response) still sees them from the start, or from ``after_seq``.
 
-The in-process implementation suits one server process (runs execute where they were created
-or resumed); a multi-process deployment can swap in one on PostgreSQL LISTEN/NOTIFY.
+``InProcessRunEvents`` suits one server process (the embedded default); ``RedisRunEvents``
+(``redis_events.py``) shares every run's events between processes through Redis streams. Both
+hand events to local subscribers through the same ``Channel``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from assistantd.api import sse
+from assistantd.wire import sse
 
 # Run statuses after which a run publishes nothing more (until it is resumed by a submit).
 TERMINAL_EVENTS = frozenset(
@@ -52,7 +53,7 @@ class RunEvent:
 Held = RunEvent | bytes
 
 
-def _same_for_every_include(data: dict[str, Any]) -> bool:
+def same_for_every_include(data: dict[str, Any]) -> bool:
     """Whether the payload is sent the same whatever the run's ``include[]``: all but a tool
     step with file_search calls, whose results' contents only ``include[]`` shows (the rule of
     ``objects.steps.for_wire``, which the stream applies to the others)."""
@@ -113,22 +114,53 @@ class RunEvents(Protocol):
         ``thread.run.requires_action`` simply stops iterating."""
         ...
 
-    def last_seq(self, run_id: str) -> int:
+    async def last_seq(self, run_id: str) -> int:
         """The newest event's sequence number; 0 when none is held for the run."""
         ...
 
+    async def flush(self) -> None:
+        """Until every event this process has published is visible to every process (before
+        handing a run to a worker that may be elsewhere, so its events follow these)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def held(seq: int, event: str, data: dict[str, Any]) -> Held:
+    """How a run's history holds one event (see ``Channel.append``)."""
+    if event not in CLOSING_EVENTS and same_for_every_include(data):
+        return sse.frame(event, data, seq)
+    return RunEvent(seq, event, data)
+
 
 @dataclass(slots=True)
-class _Channel:
+class Channel:
+    """One run's events as this process holds them, and the subscriptions reading them."""
+
     history: list[Held] = field(default_factory=list)
     subscribers: set[_Subscription] = field(default_factory=set)
     expiry: asyncio.TimerHandle | None = None
+
+    def append(self, event: Held) -> None:
+        # A run's history holds every event (a delta per token) until a while after the run
+        # ends: those that look the same to every subscriber and close no stream as their
+        # frame, bytes, which the garbage collector does not track (not a RunEvent and its
+        # payload's nested containers), so that its full passes, which walk every tracked
+        # object, do not grow with the events held (with hundreds of streams they took hundreds
+        # of milliseconds, and every stream stalls meanwhile).
+        self.history.append(event)
+        for subscriber in self.subscribers:
+            subscriber.wake()
+
+    def ended(self) -> bool:
+        last = self.history[-1] if self.history else None
+        return isinstance(last, RunEvent) and last.event in TERMINAL_EVENTS
 
 
 class _Subscription:
     __slots__ = ("_channel", "_position", "_release", "_waiter")
 
-    def __init__(self, channel: _Channel, after_seq: int, release: Callable[[], None]) -> None:
+    def __init__(self, channel: Channel, after_seq: int, release: Callable[[], None]) -> None:
         self._channel = channel
         self._position = after_seq
         self._waiter: asyncio.Future[None] | None = None
@@ -144,9 +176,7 @@ class _Subscription:
         return batch
 
     def ended(self) -> bool:
-        history = self._channel.history
-        last = history[-1] if history else None
-        return isinstance(last, RunEvent) and last.event in TERMINAL_EVENTS
+        return self._channel.ended()
 
     async def wait(self) -> None:
         if self._position < len(self._channel.history):
@@ -168,29 +198,36 @@ class _Subscription:
             self._release()
 
 
+def subscription(channel: Channel, after_seq: int, release: Callable[[], None]) -> Subscription:
+    return _Subscription(channel, after_seq, release)
+
+
+async def iterate(events: RunEvents, run_id: str, after_seq: int) -> AsyncIterator[RunEvent]:
+    """``RunEvents.subscribe`` on top of ``open``."""
+    opened = events.open(run_id, after_seq)
+    try:
+        while True:
+            for event in map(as_event, opened.take()):
+                yield event
+                if event.event in TERMINAL_EVENTS:
+                    return
+            await opened.wait()
+    finally:
+        opened.close()
+
+
 class InProcessRunEvents:
     """Events held in memory, per run, and handed to subscribers by waking their waits."""
 
     def __init__(self, retain_seconds: float = RETAIN_SECONDS) -> None:
-        self._channels: dict[str, _Channel] = {}
+        self._channels: dict[str, Channel] = {}
         self._retain_seconds = retain_seconds
 
     def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
         channel = self._channels.get(run_id)
         if channel is None:
-            channel = self._channels[run_id] = _Channel()
-        seq = len(channel.history) + 1
-        if event not in CLOSING_EVENTS and _same_for_every_include(data):
-            # A run's history holds every event (a delta per token) until a while after the run
-            # ends: as its frame, bytes, which the garbage collector does not track (not a
-            # RunEvent and its payload's nested containers), so that its full passes, which
-            # walk every tracked object, do not grow with the events held (with hundreds of
-            # streams they took hundreds of milliseconds, and every stream stalls meanwhile).
-            channel.history.append(sse.frame(event, data, seq))
-        else:
-            channel.history.append(RunEvent(seq, event, data))
-        for subscriber in channel.subscribers:
-            subscriber.wake()
+            channel = self._channels[run_id] = Channel()
+        channel.append(held(len(channel.history) + 1, event, data))
         if channel.expiry is not None:
             channel.expiry.cancel()
             channel.expiry = None
@@ -201,32 +238,28 @@ class InProcessRunEvents:
     def open(self, run_id: str, after_seq: int = 0) -> Subscription:
         channel = self._channels.get(run_id)
         if channel is None:
-            channel = self._channels[run_id] = _Channel()
+            channel = self._channels[run_id] = Channel()
         return _Subscription(channel, after_seq, lambda: self._released(run_id, channel))
 
-    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[RunEvent]:
-        subscription = self.open(run_id, after_seq)
-        try:
-            while True:
-                for held in subscription.take():
-                    event = as_event(held)
-                    yield event
-                    if event.event in TERMINAL_EVENTS:
-                        return
-                await subscription.wait()
-        finally:
-            subscription.close()
+    def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[RunEvent]:
+        return iterate(self, run_id, after_seq)
 
-    def last_seq(self, run_id: str) -> int:
+    async def last_seq(self, run_id: str) -> int:
         channel = self._channels.get(run_id)
         return len(channel.history) if channel else 0
+
+    async def flush(self) -> None:
+        return  # published events are at once visible to this process, the only one
+
+    async def close(self) -> None:
+        return
 
     def subscribers(self, run_id: str) -> int:
         """How many subscriptions to the run are open (streams being served)."""
         channel = self._channels.get(run_id)
         return len(channel.subscribers) if channel else 0
 
-    def _released(self, run_id: str, channel: _Channel) -> None:
+    def _released(self, run_id: str, channel: Channel) -> None:
         if (
             not channel.history
             and not channel.subscribers

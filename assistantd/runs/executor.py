@@ -20,7 +20,6 @@ from assistantd.llm.errors import UpstreamError
 from assistantd.llm.router import ModelRouter, Route
 from assistantd.runs import prompt_images, records
 from assistantd.runs.events import RunEvents
-from assistantd.runs.leases import Lease, release
 from assistantd.runs.prompt import (
     Budget,
     HistoryMessage,
@@ -38,9 +37,10 @@ from assistantd.runs.server_tools import (
 )
 from assistantd.runs.transitions import Event, close_open_work, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
-from assistantd.store import documents, run_rows
+from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
+from assistantd.store.run_leases import Lease, release
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Assistant, RunStep, Thread
 from assistantd.wire.messages import text_part
@@ -512,7 +512,7 @@ class Executor:
             if row.status == "expired":
                 # The sweeper expired it; close what this turn opened after that.
                 events = await close_open_work(session, row, "expired", None, partial)
-            elif row.status not in ("in_progress", "cancelling", "queued"):
+            elif row.status not in run_statuses.EXECUTING:
                 return
             else:
                 if row.status == "cancelling":

@@ -17,8 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-# The statuses the SDK's poll helpers keep polling in; any other ends their loop.
-POLLED_STATUSES = frozenset({"queued", "in_progress", "cancelling"})
+from assistantd.store import run_statuses
 
 
 class PollPacer:
@@ -41,7 +40,7 @@ class PollPacer:
         """The interval to send with a poll that found its run in ``status``; counts the
         client as a poller for that long if it will poll again."""
         interval = self.interval_ms(runs_in_flight)
-        if status in POLLED_STATUSES:
+        if status in run_statuses.EXECUTING:  # the SDK polls on in these
             self._current_ms += interval
         return interval
 

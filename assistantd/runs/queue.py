@@ -1,21 +1,35 @@
-"""Which runs are ready to execute: the hand-off between the API (a run was created, or tool
-outputs were submitted) and the workers.
+"""Which runs are ready to execute: the hand-off between the API (a run was created, tool
+outputs were submitted, a cancel was asked for) and the workers.
 
-The queue holds run ids only; the run's state lives in the database, and a worker claims a run
-there (a lease) before executing it, so a queue may deliver an id twice or to several processes
-without harm. The in-process queue serves the embedded default; a durable queue (e.g. a
-PostgreSQL table polled with ``FOR UPDATE SKIP LOCKED``) can implement the same interface.
+The queue hands out run ids; the run's state lives in the database, and a worker holds a run
+there (a lease) while executing it, so an id delivered twice, or to several processes, does no
+harm. ``InProcessRunQueue`` serves the embedded default (one process); ``PostgresRunQueue``
+(``postgres_queue.py``) lets any worker process take any run.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 
 class RunQueue(Protocol):
+    # Whether the queue itself claims runs for this worker (so runs are created held by
+    # nobody), or hands over runs the API claimed for this process when it queued them.
+    claims: bool
+
+    async def start(self, on_cancel: Callable[[str], None], *, execute: bool) -> None:
+        """Begin; ``on_cancel(run_id)`` is told of cancels asked of any process. ``execute``:
+        whether this process takes runs (False: it only hands them over)."""
+        ...
+
     async def put(self, run_id: str) -> None:
         """Make the run available to a worker."""
+        ...
+
+    async def cancel(self, run_id: str) -> None:
+        """Tell whichever worker executes the run that it is to stop."""
         ...
 
     async def get(self) -> str:
@@ -23,19 +37,32 @@ class RunQueue(Protocol):
         ...
 
     def pending(self) -> int:
-        """How many run ids wait for a worker (an estimate is fine)."""
+        """How many run ids wait for a worker here (an estimate is fine)."""
         ...
+
+    async def stop(self) -> None: ...
 
 
 class InProcessRunQueue:
+    claims = False
+
     def __init__(self) -> None:
         self._queue: asyncio.Queue[str] = asyncio.Queue()
 
+    async def start(self, on_cancel: Callable[[str], None], *, execute: bool) -> None:
+        return  # a cancel is asked of this process, the only one: the engine sees it first
+
     async def put(self, run_id: str) -> None:
         self._queue.put_nowait(run_id)
+
+    async def cancel(self, run_id: str) -> None:
+        await self.put(run_id)  # not executing here, so queued: a worker closes it
 
     async def get(self) -> str:
         return await self._queue.get()
 
     def pending(self) -> int:
         return self._queue.qsize()
+
+    async def stop(self) -> None:
+        return

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
-from assistantd.runs.leases import release
 from assistantd.store import documents, run_rows
+from assistantd.store.run_leases import release
 from assistantd.store.run_rows import RunRow
 from assistantd.wire.messages import text_part
 

@@ -14,12 +14,12 @@ by an indexed key takes tens of microseconds, less than a hop to aiosqlite's thr
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -107,6 +107,25 @@ class Database:
             self._inline = connection
         return self._inline
 
+    async def notify(self, channel: str, *payloads: str) -> None:
+        """PostgreSQL ``NOTIFY channel, payload`` for each payload, to every listening process
+        (after commit of the caller's own transaction: this one is separate)."""
+        statement = text("SELECT pg_notify(:channel, :payload)")
+        async with self._writer.connect() as connection:
+            for payload in payloads:
+                await connection.execute(statement, {"channel": channel, "payload": payload})
+            await connection.commit()
+
+    async def listen(self, channels: Mapping[str, Callable[[str], None]]) -> Listener:
+        """A connection of its own that calls ``channels[name](payload)`` for each
+        notification; close it when done. PostgreSQL only."""
+        import asyncpg
+
+        connection = await asyncpg.connect(_asyncpg_dsn(self.url))
+        for name, callback in channels.items():
+            await connection.add_listener(name, _listener(callback))
+        return Listener(connection)
+
     async def dispose(self) -> None:
         if self._inline is not None:
             self._inline.close()
@@ -114,6 +133,26 @@ class Database:
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+
+
+class Listener:
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+
+def _listener(callback: Callable[[str], None]) -> Callable[..., None]:
+    def on_notification(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        callback(payload)
+
+    return on_notification
+
+
+def _asyncpg_dsn(url: str) -> str:
+    """``postgresql+asyncpg://…`` (SQLAlchemy's form) as asyncpg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _ensure_parent_dir(url: str) -> None:

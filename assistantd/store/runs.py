@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistantd.store import run_statuses
 from assistantd.store.database import Database
-from assistantd.store.tables import ACTIVE_RUN_STATUSES, Run
+from assistantd.store.tables import Run
 
 # CAST: SQLite stores the text as written; PostgreSQL's JSONB prints itself. Either way the
 # server sends the stored JSON as it is, without decoding and encoding it again.
@@ -28,6 +29,6 @@ async def run_json(
 async def active_run_id(session: AsyncSession, tenant: str, thread_id: str) -> str | None:
     """The run that holds the thread's lock, if any."""
     query = select(Run.id).where(
-        Run.tenant == tenant, Run.thread_id == thread_id, Run.status.in_(ACTIVE_RUN_STATUSES)
+        Run.tenant == tenant, Run.thread_id == thread_id, Run.status.in_(run_statuses.ACTIVE)
     )
     return (await session.execute(query.limit(1))).scalar_one_or_none()

@@ -14,10 +14,10 @@ from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from assistantd.store import run_statuses
+
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 DocumentType = JSON().with_variant(JSONB(), "postgresql")
-
-ACTIVE_RUN_STATUSES = ("queued", "in_progress", "requires_action", "cancelling")
 
 
 class Base(DeclarativeBase):
@@ -73,8 +73,8 @@ class Run(Document, Base):
             "ux_runs_one_active_per_thread",
             "thread_id",
             unique=True,
-            sqlite_where=text(f"status IN {ACTIVE_RUN_STATUSES}"),
-            postgresql_where=text(f"status IN {ACTIVE_RUN_STATUSES}"),
+            sqlite_where=text(f"status IN {run_statuses.ACTIVE}"),
+            postgresql_where=text(f"status IN {run_statuses.ACTIVE}"),
         ),
     )
 

@@ -7,7 +7,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from assistantd.store.tables import ACTIVE_RUN_STATUSES, DocumentType, SeqType
+from assistantd.store import run_statuses
+from assistantd.store.tables import DocumentType, SeqType
 
 revision = "0001"
 down_revision = None
@@ -48,7 +49,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_runs_thread_seq", "runs", ["tenant", "thread_id", "seq"])
     op.create_index("ix_runs_status", "runs", ["status"])
-    active = sa.text(f"status IN {ACTIVE_RUN_STATUSES}")
+    active = sa.text(f"status IN {run_statuses.ACTIVE}")
     op.create_index(
         "ux_runs_one_active_per_thread",
         "runs",

@@ -1,0 +1,96 @@
+"""A durable run queue in PostgreSQL: runs wait where they are stored (``queued`` or
+``cancelling``, held by no worker or by one whose lease lapsed), and any worker process takes
+any of them with ``FOR UPDATE SKIP LOCKED`` (``run_leases.claim_waiting``).
+
+Nobody polls for work: ``put`` is a ``NOTIFY`` that wakes every worker process's claimer at
+once (a slow sweep remains, in case a notification is lost with a connection). Each process
+has one claimer, which claims as many runs as it has idle workers, so a burst of runs spreads
+over the processes with free workers instead of all of them racing for each run. ``cancel``
+notifies every process too; the one executing the run stops it within a notification's time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from assistantd.store import run_leases
+from assistantd.store.database import Database, Listener
+from assistantd.store.run_leases import Lease
+
+log = logging.getLogger(__name__)
+
+RUNS_CHANNEL = "assistantd_runs"
+CANCELS_CHANNEL = "assistantd_run_cancels"
+
+
+class PostgresRunQueue:
+    claims = True
+
+    def __init__(self, db: Database, lease: Lease, sweep_seconds: float) -> None:
+        self._db = db
+        self._lease = lease
+        self._sweep_seconds = sweep_seconds
+        self._claimed: asyncio.Queue[str] = asyncio.Queue()
+        self._idle_workers = 0
+        self._wake = asyncio.Event()
+        self._listener: Listener | None = None
+        self._claimer: asyncio.Task[None] | None = None
+
+    async def start(self, on_cancel: Callable[[str], None], *, execute: bool) -> None:
+        if not execute:
+            return  # hands runs over only: notifying needs no connection of its own
+        self._listener = await self._db.listen(
+            {RUNS_CHANNEL: lambda _run_id: self._wake.set(), CANCELS_CHANNEL: on_cancel}
+        )
+        self._claimer = asyncio.create_task(self._claim_forever(), name="run-claimer")
+
+    async def put(self, run_id: str) -> None:
+        await self._db.notify(RUNS_CHANNEL, run_id)
+
+    async def cancel(self, run_id: str) -> None:
+        # The executing worker stops it; if none does (still queued), a claimer closes it.
+        await self._db.notify(CANCELS_CHANNEL, run_id)
+        await self._db.notify(RUNS_CHANNEL, run_id)
+
+    async def get(self) -> str:
+        self._idle_workers += 1
+        self._wake.set()
+        try:
+            return await self._claimed.get()
+        finally:
+            self._idle_workers -= 1
+
+    def pending(self) -> int:
+        return self._claimed.qsize()
+
+    async def stop(self) -> None:
+        if self._claimer is not None:
+            self._claimer.cancel()
+            await asyncio.gather(self._claimer, return_exceptions=True)
+        if self._listener is not None:
+            await self._listener.close()
+        # Runs claimed but not started go back at once, not after their lease lapses.
+        with contextlib.suppress(Exception):
+            async with self._db.write() as session:
+                await run_leases.release_waiting(session, self._lease)
+
+    async def _claim_forever(self) -> None:
+        while True:
+            self._wake.clear()  # before claiming: a notification from now on claims again
+            wanted = self._idle_workers - self._claimed.qsize()
+            claimed: list[str] = []
+            if wanted > 0:
+                try:
+                    async with self._db.write() as session:
+                        claimed = await run_leases.claim_waiting(session, self._lease, wanted)
+                except Exception:
+                    log.exception("claiming queued runs")
+            for run_id in claimed:
+                self._claimed.put_nowait(run_id)
+            if claimed and len(claimed) == wanted:
+                continue  # there may be more
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._sweep_seconds)

@@ -1,0 +1,81 @@
+"""What a server process runs besides HTTP: the database, the model router, file services, code
+sessions and the run engine, started and stopped in order. The HTTP app (``app.py``) and the
+worker process (``assistantd worker``) are built on it.
+
+``execute`` is the process's role: True (``serve``, ``worker``) executes runs, indexes files and
+hosts code sessions; False (``serve --no-worker``) only answers the API and hands work over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from assistantd import tokens
+from assistantd.config import Settings
+from assistantd.llm.router import ModelRouter
+from assistantd.retrieval.file_services import FileServices, start_file_services
+from assistantd.runs.engine import RunEngine
+from assistantd.runs.events import InProcessRunEvents, RunEvents
+from assistantd.runs.postgres_queue import PostgresRunQueue
+from assistantd.runs.queue import InProcessRunQueue, RunQueue
+from assistantd.runs.redis_events import RedisRunEvents
+from assistantd.store.database import Database
+from assistantd.store.run_leases import Lease
+from assistantd.tools.code_interpreter import CodeSessions
+from assistantd.tools.code_interpreter.tool import CodeInterpreterTool
+from assistantd.tools.file_search import FileSearchTool
+
+log = logging.getLogger("assistantd")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    model_router: ModelRouter
+    files: FileServices
+    code_sessions: CodeSessions
+    run_engine: RunEngine
+
+    async def stop(self) -> None:
+        await self.run_engine.stop()
+        await self.code_sessions.aclose()
+        await self.files.stop()
+        await self.model_router.aclose()
+        await self.db.dispose()
+
+
+async def start_services(settings: Settings, *, execute: bool = True) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Prompts are counted in o200k tokens: load the vocabulary (~0.6 s) before serving, not
+    # during the first run (a run with a short expiry could lapse waiting for it).
+    await asyncio.to_thread(tokens.preload)
+    db = Database(settings.resolved_database_url)
+    await db.migrate()
+    router = ModelRouter(settings)
+    files = await start_file_services(settings, db, execute=execute)
+    code_sessions = CodeSessions(settings)
+    lease = Lease.for_this_process(settings.run_lease_seconds)
+    queue, events = _run_queue(settings, db, lease), await _run_events(settings)
+    engine = RunEngine(db, router, settings, files.blobs, events=events, queue=queue, lease=lease)
+    # Tools first: the engine resumes interrupted runs as soon as it starts.
+    engine.server_tools.register(FileSearchTool(files.ingestion.index, files.ingestion.embedder))
+    engine.server_tools.register(CodeInterpreterTool(code_sessions, files.blobs))
+    await engine.start(execute=execute)
+    return Services(settings, db, router, files, code_sessions, engine)
+
+
+def _run_queue(settings: Settings, db: Database, lease: Lease) -> RunQueue:
+    if db.is_sqlite:
+        return InProcessRunQueue()
+    return PostgresRunQueue(db, lease, settings.run_sweep_interval_seconds)
+
+
+async def _run_events(settings: Settings) -> RunEvents:
+    if settings.redis_url is None:
+        return InProcessRunEvents()
+    events = RedisRunEvents(settings.redis_url)
+    await events.start()
+    return events

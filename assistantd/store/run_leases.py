@@ -1,0 +1,111 @@
+"""Who executes a run: a worker claims it with a lease it keeps renewing (a heartbeat), so when a
+process dies its runs' leases lapse and another process (or the same one, restarted) can
+recover them. Requires-action runs are held by nobody: they wait for the client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistantd.store import run_statuses
+from assistantd.store.run_rows import RunRow
+from assistantd.store.tables import Run
+
+
+@dataclass(frozen=True)
+class Lease:
+    worker: str
+    seconds: float
+
+    @classmethod
+    def for_this_process(cls, seconds: float) -> Lease:
+        """A lease named after this process (host, pid, and a nonce for a restarted pid)."""
+        return cls(f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", seconds)
+
+    def until(self) -> float:
+        return time.time() + self.seconds
+
+    def take(self, row: RunRow) -> None:
+        row.claimed_by = self.worker
+        row.lease_expires_at = self.until()
+
+    def can_take(self, row: RunRow) -> bool:
+        """Free, ours already, or abandoned (its holder stopped renewing)."""
+        return (
+            row.claimed_by is None
+            or row.claimed_by == self.worker
+            or (row.lease_expires_at or 0.0) < time.time()
+        )
+
+
+# Claim up to ``:limit`` runs that wait for a worker, oldest first: queued or cancelling, held
+# by nobody or by a worker whose lease lapsed. SKIP LOCKED: rows another claimer has locked are
+# passed over, so concurrent claimers never wait for, or take, the same run. PostgreSQL only.
+CLAIM_WAITING_RUNS = text(
+    "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
+    " SELECT id FROM runs WHERE status IN ('queued', 'cancelling')"
+    " AND (claimed_by IS NULL OR lease_expires_at < :now)"
+    " ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
+    ") RETURNING id"
+)
+RELEASE_WAITING_RUNS = text(
+    "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
+    " WHERE claimed_by = :worker AND status IN ('queued', 'cancelling')"
+)
+
+
+async def claim_waiting(session: AsyncSession, lease: Lease, limit: int) -> list[str]:
+    params = {"worker": lease.worker, "until": lease.until(), "now": time.time(), "limit": limit}
+    return list((await session.execute(CLAIM_WAITING_RUNS, params)).scalars())
+
+
+async def release_waiting(session: AsyncSession, lease: Lease) -> None:
+    """Hand back the runs this worker claimed but has not started (it is stopping)."""
+    await session.execute(RELEASE_WAITING_RUNS, {"worker": lease.worker})
+
+
+def release(row: RunRow) -> None:
+    row.claimed_by = None
+    row.lease_expires_at = None
+
+
+async def renew(session: AsyncSession, lease: Lease) -> list[tuple[str, str]]:
+    """Extend every lease this worker holds; returns (run id, status) of those runs, so the
+    caller notices runs cancelled through another process."""
+    statement = (
+        update(Run)
+        .where(Run.claimed_by == lease.worker)
+        .values(lease_expires_at=lease.until())
+        .returning(Run.id, Run.status)
+    )
+    return [(run_id, status) for run_id, status in (await session.execute(statement)).all()]
+
+
+async def abandoned(
+    session: AsyncSession,
+    lease: Lease,
+    *,
+    all_unowned: bool,
+    statuses: tuple[str, ...] = run_statuses.EXECUTING,
+) -> list[str]:
+    """Runs in ``statuses`` that should be executing but whose holder is gone. ``all_unowned``
+    also takes runs held by other workers whose lease has not lapsed yet: right after a restart
+    on SQLite, where only one process can be the server, every such lease is a dead one."""
+    query = select(Run.id).where(Run.status.in_(statuses))
+    if all_unowned:
+        query = query.where(or_(Run.claimed_by.is_(None), Run.claimed_by != lease.worker))
+    else:
+        query = query.where(or_(Run.claimed_by.is_(None), Run.lease_expires_at < time.time()))
+    return list((await session.execute(query.order_by(Run.seq))).scalars())
+
+
+async def overdue(session: AsyncSession, now: int) -> list[str]:
+    """Runs queued, executing or waiting for tool outputs past their ``expires_at``."""
+    query = select(Run.id).where(Run.status.in_(run_statuses.EXPIRING), Run.expires_at <= now)
+    return list((await session.execute(query)).scalars())
