@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     # was not handed (added through another server process, or left by a restart).
     ingestion_sweep_interval_seconds: float = 1.0
 
+    # Hardening of files and uploads (issue #11): the most a document may expand to while it is
+    # parsed for a vector store: a DOCX's unpacked parts (as declared, checked before inflating),
+    # an HTML or JSON file's size (parsed into a tree), a PDF's extracted text. Beyond that the
+    # file fails as invalid_file.
+    max_parsed_bytes: int = 64 * 1024 * 1024
+
     # Embeddings for vector stores / file_search: "local" runs the bundled all-MiniLM-L6-v2 on the
     # CPU; "openai" calls any OpenAI-compatible /v1/embeddings endpoint.
     embedding_backend: Literal["local", "openai"] = "local"

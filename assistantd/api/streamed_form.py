@@ -7,13 +7,14 @@ check the size only afterwards; this parser stops reading at the limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from assistantd.errors import InvalidRequest, PayloadTooLarge
+from assistantd.errors import APIError, InvalidRequest, PayloadTooLarge
 from assistantd.store.blobs import BlobStore, BlobTooLarge, StagedBlob
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -58,8 +59,15 @@ def clean_filename(raw: str, param: str = "file") -> str:
 class _Collector:
     """python-multipart callbacks that route each part to a field or the staged blob."""
 
-    def __init__(self, blobs: BlobStore, file_field: str, max_file_bytes: int) -> None:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        file_field: str,
+        max_file_bytes: int,
+        too_large: Callable[[int], APIError],
+    ) -> None:
         self.form = StreamedForm()
+        self._too_large = too_large
         self._blobs = blobs
         self._file_field = file_field
         self._max_file_bytes = max_file_bytes
@@ -118,7 +126,7 @@ class _Collector:
             try:
                 self.form.blob.write(data[start:end])
             except BlobTooLarge:
-                raise too_large(self._max_file_bytes) from None
+                raise self._too_large(self._max_file_bytes) from None
             return
         self._value += data[start:end]
         if len(self._value) > MAX_FIELD_BYTES:
@@ -133,17 +141,22 @@ class _Collector:
 
 
 async def read_form(
-    request: Request, blobs: BlobStore, file_field: str, max_file_bytes: int
+    request: Request,
+    blobs: BlobStore,
+    file_field: str,
+    max_file_bytes: int,
+    on_too_large: Callable[[int], APIError] = too_large,
 ) -> StreamedForm:
-    """Parse the body; on any error the staged blob is discarded and the error re-raised."""
+    """Parse the body; on any error the staged blob is discarded and the error re-raised.
+    ``on_too_large(max_file_bytes)`` is the error for a file past the limit (413 by default)."""
     content_type, params = parse_options_header(request.headers.get("content-type"))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise InvalidRequest("The request body must be multipart/form-data.", None)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_file_bytes + ENVELOPE_BYTES:
-        raise too_large(max_file_bytes)
-    collector = _Collector(blobs, file_field, max_file_bytes)
+        raise on_too_large(max_file_bytes)
+    collector = _Collector(blobs, file_field, max_file_bytes, on_too_large)
     parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():

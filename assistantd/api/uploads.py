@@ -36,8 +36,16 @@ async def add_part(
     upload_id: str, request: Request, tenant: Tenant, db: Db, blobs: Blobs
 ) -> dict[str, Any]:
     async with db.read() as session:  # refuse early, before reading the body
-        await uploads.pending(session, tenant, upload_id)
-    form = await read_form(request, blobs, "data", MAX_PART_BYTES)
+        left = await uploads.room(session, tenant, upload_id)
+    # Stops reading (and staging) the body at the first byte past what the upload can take;
+    # add_part counts again under the upload's lock, for parts sent at once.
+    form = await read_form(
+        request,
+        blobs,
+        "data",
+        min(MAX_PART_BYTES, left),
+        on_too_large=lambda _: uploads.part_too_large(upload_id, left),
+    )
     part_id = new_id("part_")
     try:
         if form.blob is None:

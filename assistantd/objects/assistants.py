@@ -9,7 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.clock import now
 from assistantd.errors import NotFound
 from assistantd.ids import new_id
-from assistantd.objects.tool_resources import create_helper_stores, tool_resources_to_wire
+from assistantd.objects.tool_resources import (
+    check_references,
+    create_helper_stores,
+    tool_resources_to_wire,
+)
 from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.tables import Assistant
@@ -20,6 +24,7 @@ KIND = "assistant"
 
 
 async def create(session: AsyncSession, tenant: str, body: CreateAssistant) -> dict[str, Any]:
+    await check_references(session, tenant, body.tool_resources)
     created_at = now()
     data = {
         "id": new_id("asst_"),
@@ -67,6 +72,7 @@ async def modify(
     if body.tools is not None:
         data["tools"] = [tool_to_wire(tool) for tool in body.tools]
     if body.tool_resources is not None:
+        await check_references(session, tenant, body.tool_resources)
         data["tool_resources"] = tool_resources_to_wire(body.tool_resources, data["tool_resources"])
     if body.metadata is not None:
         data["metadata"] = body.metadata

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.clock import now
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
-from assistantd.objects import message_images
+from assistantd.objects import files, message_images
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
@@ -51,6 +51,12 @@ async def insert(
     """Write a completed message without checks of the thread (the caller holds it); its
     file_search attachments go into the thread's vector store. ``param``: where the message is
     in the request (``messages[0]``, …; empty when it is the request), for errors."""
+    where = f"{param}." if param else ""
+    for position, attachment in enumerate(body.attachments or []):
+        # Another tenant's (or no) file: 404, as the hosted API answered, whatever the tools.
+        await files.get(
+            session, tenant, attachment.file_id, f"{where}attachments[{position}].file_id"
+        )
     content = content_to_wire(body.content)
     await message_images.check(
         session, blobs, tenant, content, f"{param}.content" if param else "content"

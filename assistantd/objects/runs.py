@@ -13,7 +13,7 @@ from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
 from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
-from assistantd.objects.tool_resources import tool_resources_to_wire
+from assistantd.objects.tool_resources import check_references, tool_resources_to_wire
 from assistantd.store import documents, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
@@ -73,6 +73,7 @@ async def create_with_thread(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new thread (with its messages) and a queued run on it; returns (thread, run)."""
     assistant = await _assistant(session, tenant, body.assistant_id)
+    await check_references(session, tenant, body.tool_resources)
     thread = await threads.create(session, tenant, body.thread or CreateThread(), blobs, "thread")
     data = _new_run(thread["id"], assistant, body, None, expiry_seconds)
     engine = {"tool_resources": tool_resources_to_wire(body.tool_resources)}

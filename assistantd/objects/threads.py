@@ -10,7 +10,11 @@ from assistantd.clock import now
 from assistantd.ids import new_id
 from assistantd.objects import messages
 from assistantd.objects.thread_lock import find_thread, lock_thread
-from assistantd.objects.tool_resources import create_helper_stores, tool_resources_to_wire
+from assistantd.objects.tool_resources import (
+    check_references,
+    create_helper_stores,
+    tool_resources_to_wire,
+)
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.tables import Message, Run, RunStep, Thread
@@ -21,6 +25,7 @@ async def create(
     session: AsyncSession, tenant: str, body: CreateThread, blobs: BlobStore, param: str = ""
 ) -> dict[str, Any]:
     """``param``: where the thread is in the request (``thread`` in create thread and run)."""
+    await check_references(session, tenant, body.tool_resources, f"{param}." if param else "")
     created_at = now()
     data = {
         "id": new_id("thread_"),
@@ -53,6 +58,7 @@ async def modify(
     row = await lock_thread(session, tenant, thread_id)
     data = dict(row.data)
     if body.tool_resources is not None:
+        await check_references(session, tenant, body.tool_resources)
         data["tool_resources"] = tool_resources_to_wire(body.tool_resources, data["tool_resources"])
     if body.metadata is not None:
         data["metadata"] = body.metadata

@@ -9,12 +9,32 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
-from assistantd.objects import vector_store_files
+from assistantd.objects import files, vector_store_files, vector_stores
 from assistantd.wire.tools import FileSearchResources, ToolResources, VectorStoreHelper
 from assistantd.wire.vector_stores import ChunkingStrategy, CreateVectorStore
 
 HELPER_PARAM = "tool_resources.file_search.vector_stores"
 _CHUNKING = TypeAdapter(ChunkingStrategy)
+
+
+async def check_references(
+    session: AsyncSession, tenant: str, resources: ToolResources | None, where: str = ""
+) -> None:
+    """404 for a file or vector store id the tenant does not have (another tenant's, deleted,
+    expired or made up), as the hosted API answered, though we would only dereference it in a
+    run: echoing it back would tell a caller nothing and store a reference to nothing. ``where``
+    prefixes the param (``thread.`` in create thread and run)."""
+    if resources is None:
+        return
+    param = f"{where}tool_resources"
+    if resources.code_interpreter is not None:
+        for position, file_id in enumerate(resources.code_interpreter.file_ids):
+            where_id = f"{param}.code_interpreter.file_ids[{position}]"
+            await files.get(session, tenant, file_id, where_id)
+    if resources.file_search is not None:
+        for position, store_id in enumerate(resources.file_search.vector_store_ids or []):
+            where_id = f"{param}.file_search.vector_store_ids[{position}]"
+            await vector_stores.require(session, tenant, store_id, where_id)
 
 
 async def create_helper_stores(

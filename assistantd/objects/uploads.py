@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
@@ -65,10 +65,21 @@ async def pending(session: AsyncSession, tenant: str, upload_id: str) -> dict[st
     return row.data
 
 
+async def room(session: AsyncSession, tenant: str, upload_id: str) -> int:
+    """How many more bytes the pending upload's parts may hold: its ``bytes`` less what its
+    parts hold (``bytes`` itself is within ``ASSISTANTD_MAX_FILE_BYTES``)."""
+    upload = await pending(session, tenant, upload_id)
+    return upload["bytes"] - await _received(session, tenant, upload_id)
+
+
 async def add_part(
     session: AsyncSession, tenant: str, upload_id: str, part_id: str, size: int
 ) -> dict[str, Any]:
-    await pending(session, tenant, upload_id)
+    """Record a part; refused if the parts would hold more than the upload's ``bytes``. Counted
+    with the upload's row locked, so parts sent at once cannot together pass it."""
+    left = await room(session, tenant, upload_id)
+    if size > left:
+        raise part_too_large(upload_id, left)
     created_at = now()
     data = {
         "id": part_id,
@@ -81,6 +92,21 @@ async def add_part(
     )
     await documents.insert(session, row)
     return data
+
+
+def part_too_large(upload_id: str, left: int) -> InvalidRequest:
+    return InvalidRequest(
+        f"The part is too large: upload {upload_id} can take at most {left} more bytes, the "
+        "bytes it was created with less what its parts already hold.",
+        "data",
+    )
+
+
+async def _received(session: AsyncSession, tenant: str, upload_id: str) -> int:
+    query = select(func.coalesce(func.sum(UploadPart.bytes), 0)).where(
+        UploadPart.tenant == tenant, UploadPart.upload_id == upload_id
+    )
+    return int((await session.execute(query)).scalar_one())
 
 
 async def ordered_parts(

@@ -53,9 +53,11 @@ async def get(session: AsyncSession, tenant: str, store_id: str) -> dict[str, An
     return present((await _row(session, tenant, store_id)).data)
 
 
-async def require(session: AsyncSession, tenant: str, store_id: str) -> None:
-    """Raise NotFound unless the store exists."""
-    await _row(session, tenant, store_id)
+async def require(
+    session: AsyncSession, tenant: str, store_id: str, param: str | None = None
+) -> None:
+    """Raise NotFound (naming ``param``) unless the store exists."""
+    await _row(session, tenant, store_id, param=param)
 
 
 async def modify(
@@ -152,10 +154,14 @@ async def lock(session: AsyncSession, tenant: str, store_id: str) -> VectorStore
 
 
 async def _row(
-    session: AsyncSession, tenant: str, store_id: str, lock: bool = False
+    session: AsyncSession,
+    tenant: str,
+    store_id: str,
+    lock: bool = False,
+    param: str | None = None,
 ) -> VectorStore:
     fetch = documents.fetch_for_update if lock else documents.fetch
     row = await fetch(session, VectorStore, tenant, store_id)
     if row is None:
-        raise NotFound.object(KIND, store_id)
+        raise NotFound.object(KIND, store_id, param)
     return row

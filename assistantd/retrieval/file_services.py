@@ -9,6 +9,7 @@ from assistantd.config import Settings
 from assistantd.retrieval.embedder import make_embedder
 from assistantd.retrieval.file_expiry import FileExpirySweeper
 from assistantd.retrieval.ingestion_worker import IngestionWorker
+from assistantd.retrieval.parse_limits import ParseLimits
 from assistantd.retrieval.sqlite_index import SqliteChunkIndex
 from assistantd.store.blobs import LocalBlobStore
 from assistantd.store.database import Database
@@ -42,6 +43,7 @@ async def start_file_services(
         make_embedder(settings),
         concurrency=settings.ingestion_workers,
         sweep_seconds=settings.ingestion_sweep_interval_seconds,
+        limits=ParseLimits(max_expanded_bytes=settings.max_parsed_bytes),
     )
     if execute:
         await worker.start()

@@ -26,6 +26,7 @@ from assistantd.retrieval.embedder import Embedder
 from assistantd.retrieval.errors import FileIndexingError
 from assistantd.retrieval.index import ChunkIndex
 from assistantd.retrieval.ingest import ingest_file
+from assistantd.retrieval.parse_limits import DEFAULT_LIMITS, ParseLimits
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
@@ -62,6 +63,7 @@ class IngestionWorker:
         embedder: Embedder,
         concurrency: int = 2,
         sweep_seconds: float = SWEEP_SECONDS,
+        limits: ParseLimits = DEFAULT_LIMITS,
     ) -> None:
         self.db = db
         self.blobs = blobs
@@ -69,6 +71,7 @@ class IngestionWorker:
         self.embedder = embedder
         self._concurrency = max(concurrency, 1)
         self._sweep_seconds = sweep_seconds
+        self._limits = limits
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._queued: set[tuple[str, str]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -171,6 +174,7 @@ class IngestionWorker:
                 work.filename,
                 strategy=work.strategy,
                 attributes=work.attributes,
+                limits=self._limits,
             )
             usage = await self._usage_bytes(job)
         except FileIndexingError as failure:

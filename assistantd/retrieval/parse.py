@@ -2,7 +2,8 @@
 
 The type is decided by the file name's extension (only its suffix is looked at: the name is never
 used as a path), falling back to the MIME type. Anything else raises ``UnsupportedFile``; content
-that does not decode as its type raises ``InvalidFile``.
+that does not decode as its type, or would expand beyond ``ParseLimits`` when parsed (see
+``parse_limits``), raises ``InvalidFile``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,20 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from assistantd.retrieval.errors import InvalidFile, UnsupportedFile
+from assistantd.retrieval.parse_limits import (
+    DEFAULT_LIMITS,
+    ParseLimits,
+    check_archive,
+    check_tree_size,
+)
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
+Parser = Callable[[bytes, ParseLimits], str]
 
 # Extensions read as UTF-8 text as they are (OpenAI's file_search list of text and code types).
 TEXT_EXTENSIONS = frozenset(
@@ -55,12 +68,17 @@ MIME_TO_EXTENSION = {
 }
 
 
-def parse(data: bytes, filename: str, mime_type: str | None = None) -> str:
+def parse(
+    data: bytes,
+    filename: str,
+    mime_type: str | None = None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> str:
     """The plain text of a file; raises ``UnsupportedFile`` or ``InvalidFile``."""
     extension = file_kind(filename, mime_type)
     if extension is None:
         raise UnsupportedFile(f"Files of this type are not supported for retrieval: {filename!r}")
-    text = _parser_for(extension)(data)
+    text = _parser_for(extension)(data, limits)
     if not text.strip():
         raise InvalidFile(f"No text could be extracted from {filename!r}")
     return text
@@ -83,12 +101,17 @@ def _is_supported(extension: str) -> bool:
     return extension in TEXT_EXTENSIONS or extension in HTML_EXTENSIONS or extension in _SPECIAL
 
 
-def _parser_for(extension: str) -> Callable[[bytes], str]:
+def _parser_for(extension: str) -> Parser:
     if extension in _SPECIAL:
         return _SPECIAL[extension]
     if extension in HTML_EXTENSIONS:
         return _parse_html
-    return _decode_text
+    return _parse_text
+
+
+def _parse_text(data: bytes, limits: ParseLimits) -> str:
+    # Decoding is linear in the file's size; there is nothing to expand.
+    return _decode_text(data)
 
 
 def _decode_text(data: bytes) -> str:
@@ -102,9 +125,10 @@ def _decode_text(data: bytes) -> str:
         raise InvalidFile(f"The file is not valid UTF-8 text: {exc}") from exc
 
 
-def _parse_html(data: bytes) -> str:
+def _parse_html(data: bytes, limits: ParseLimits) -> str:
     from bs4 import BeautifulSoup
 
+    check_tree_size(data, limits, "HTML")
     soup = BeautifulSoup(data, "lxml")
     for element in soup(["script", "style", "noscript", "template", "head"]):
         element.decompose()
@@ -112,7 +136,8 @@ def _parse_html(data: bytes) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _parse_json(data: bytes) -> str:
+def _parse_json(data: bytes, limits: ParseLimits) -> str:
+    check_tree_size(data, limits, "JSON")
     try:
         value = json.loads(_decode_text(data))
     except json.JSONDecodeError as exc:
@@ -121,9 +146,9 @@ def _parse_json(data: bytes) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _parse_pdf(data: bytes) -> str:
+def _parse_pdf(data: bytes, limits: ParseLimits) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         with warnings.catch_warnings():
@@ -131,21 +156,36 @@ def _parse_pdf(data: bytes) -> str:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 raise InvalidFile("The PDF is encrypted")
-            pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+            pages = _pdf_pages(reader, limits)
+    # PyPdfError includes LimitReachedError: pypdf itself caps each stream's inflation (a
+    # FlateDecode bomb); _pdf_pages caps what all pages add up to.
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise InvalidFile(f"The PDF could not be read: {exc}") from exc
     return "\n\n".join(page.strip() for page in pages if page.strip())
 
 
-def _parse_docx(data: bytes) -> str:
+def _pdf_pages(reader: PdfReader, limits: ParseLimits) -> list[str]:
+    pages: list[str] = []
+    size = 0
+    for page in reader.pages:
+        pages.append(page.extract_text() or "")
+        size += len(pages[-1])
+        if size > limits.max_expanded_bytes:
+            raise InvalidFile(f"The PDF holds more than {limits.max_expanded_bytes} bytes of text.")
+    return pages
+
+
+def _parse_docx(data: bytes, limits: ParseLimits) -> str:
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
+    check_archive(data, limits, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, XMLSyntaxError, KeyError, ValueError) as exc:
         raise InvalidFile(f"The DOCX could not be read: {exc}") from exc
     parts = [paragraph.text for paragraph in document.paragraphs]
     for table in document.tables:
@@ -154,7 +194,7 @@ def _parse_docx(data: bytes) -> str:
     return "\n".join(part for part in parts if part.strip())
 
 
-_SPECIAL: dict[str, Callable[[bytes], str]] = {
+_SPECIAL: dict[str, Parser] = {
     ".json": _parse_json,
     ".pdf": _parse_pdf,
     ".docx": _parse_docx,

@@ -65,19 +65,21 @@ def test_defaults(client: openai.OpenAI) -> None:
 
 
 def test_tool_resources_are_replaced_per_tool(client: openai.OpenAI) -> None:
+    a, b, c = (client.files.create(file=(f"{n}.txt", b"x"), purpose="assistants").id for n in "abc")
+    store_id = client.vector_stores.create(name="one").id
     created = client.beta.assistants.create(
         model="scripted",
         tool_resources={
-            "code_interpreter": {"file_ids": ["file-a"]},
-            "file_search": {"vector_store_ids": ["vs_1"]},
+            "code_interpreter": {"file_ids": [a]},
+            "file_search": {"vector_store_ids": [store_id]},
         },
     )
-    assert created.tool_resources.code_interpreter.file_ids == ["file-a"]
+    assert created.tool_resources.code_interpreter.file_ids == [a]
     modified = client.beta.assistants.update(
-        created.id, tool_resources={"code_interpreter": {"file_ids": ["file-b", "file-c"]}}
+        created.id, tool_resources={"code_interpreter": {"file_ids": [b, c]}}
     )
-    assert modified.tool_resources.code_interpreter.file_ids == ["file-b", "file-c"]
-    assert modified.tool_resources.file_search.vector_store_ids == ["vs_1"]
+    assert modified.tool_resources.code_interpreter.file_ids == [b, c]
+    assert modified.tool_resources.file_search.vector_store_ids == [store_id]
 
 
 INVALID: list[tuple[dict[str, Any], str]] = [

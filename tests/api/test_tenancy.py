@@ -3,7 +3,8 @@ others' objects through any endpoint."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -71,3 +72,90 @@ def test_tenants_cannot_see_each_other(keyed_server: str, contract_log: Contract
         one.beta.threads.messages.retrieve(message.id, thread_id=thread.id).content
         == message.content
     )
+
+
+def test_another_tenants_or_unknown_ids_in_tool_resources_are_404(
+    keyed_server: str, contract_log: ContractLog
+) -> None:
+    one = sdk_client(keyed_server, contract_log, api_key=KEYS[0])
+    two = sdk_client(keyed_server, contract_log, api_key=KEYS[1])
+    theirs_file = one.files.create(file=("a.txt", b"one's notes"), purpose="assistants").id
+    theirs_store = one.vector_stores.create(name="one's").id
+    mine_file = two.files.create(file=("b.txt", b"two's notes"), purpose="assistants").id
+    mine_store = two.vector_stores.create(name="two's").id
+    assistant = two.beta.assistants.create(model="scripted")
+    thread = two.beta.threads.create()
+    before = (two.beta.assistants.retrieve(assistant.id), two.beta.threads.retrieve(thread.id))
+
+    def uses(file_id: str, store_id: str) -> dict[str, Any]:
+        return {
+            "code_interpreter": {"file_ids": [mine_file, file_id]},
+            "file_search": {"vector_store_ids": [store_id]},
+        }
+
+    def attaching(file_id: str) -> dict[str, Any]:
+        return {
+            "role": "user",
+            "content": "see the file",
+            "attachments": [{"file_id": file_id, "tools": [{"type": "code_interpreter"}]}],
+        }
+
+    def calls(file_id: str, store_id: str) -> list[tuple[Callable[[], object], str]]:
+        resources = uses(file_id, store_id)
+        return [
+            (lambda: two.beta.assistants.create(model="scripted", tool_resources=resources), ""),
+            (lambda: two.beta.assistants.update(assistant.id, tool_resources=resources), ""),
+            (lambda: two.beta.threads.create(tool_resources=resources), ""),
+            (lambda: two.beta.threads.update(thread.id, tool_resources=resources), ""),
+            (
+                lambda: two.beta.threads.create_and_run(
+                    assistant_id=assistant.id, thread={"tool_resources": resources}
+                ),
+                "thread.",
+            ),
+            (
+                lambda: two.beta.threads.create_and_run(
+                    assistant_id=assistant.id, tool_resources=resources
+                ),
+                "",
+            ),
+        ]
+
+    for file_id, store_id in ((theirs_file, mine_store), (mine_file, theirs_store)):
+        for call, prefix in calls(file_id, store_id):
+            with pytest.raises(openai.NotFoundError) as raised:
+                call()
+            error = raised.value.body
+            if file_id == theirs_file:
+                assert error["message"] == f"No file found with id '{theirs_file}'."
+                assert error["param"] == f"{prefix}tool_resources.code_interpreter.file_ids[1]"
+            else:
+                assert error["message"] == f"No vector store found with id '{theirs_store}'."
+                assert error["param"] == f"{prefix}tool_resources.file_search.vector_store_ids[0]"
+    for file_id in (theirs_file, "file-made-up"):
+        message = attaching(file_id)
+        attempts = [
+            lambda m=message: two.beta.threads.messages.create(thread.id, **m),
+            lambda m=message: two.beta.threads.create(messages=[m]),
+        ]
+        for attempt in attempts:
+            with pytest.raises(openai.NotFoundError) as raised:
+                attempt()
+            assert raised.value.body["message"] == f"No file found with id '{file_id}'."
+            assert raised.value.body["param"].endswith("attachments[0].file_id")
+    with pytest.raises(openai.NotFoundError):
+        two.beta.assistants.create(
+            model="scripted", tool_resources={"file_search": {"vector_store_ids": ["vs_made_up"]}}
+        )
+
+    # Nothing was written: two's objects are as they were, one's are untouched.
+    assert [a.id for a in two.beta.assistants.list()] == [assistant.id]
+    after = (two.beta.assistants.retrieve(assistant.id), two.beta.threads.retrieve(thread.id))
+    assert after == before
+    assert two.beta.threads.messages.list(thread.id).data == []
+    assert one.vector_stores.retrieve(theirs_store).file_counts.total == 0
+    # and two's own ids are taken and echoed
+    mine = two.beta.assistants.update(assistant.id, tool_resources=uses(mine_file, mine_store))
+    assert mine.tool_resources.code_interpreter.file_ids == [mine_file, mine_file]
+    assert mine.tool_resources.file_search.vector_store_ids == [mine_store]
+    two.beta.threads.messages.create(thread.id, **attaching(mine_file))

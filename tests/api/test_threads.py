@@ -16,6 +16,7 @@ def test_create_empty_thread(client: openai.OpenAI) -> None:
 
 
 def test_create_with_messages_metadata_and_resources(client: openai.OpenAI) -> None:
+    file_id = client.files.create(file=("x.txt", b"x"), purpose="assistants").id
     thread = client.beta.threads.create(
         messages=[
             {"role": "user", "content": "first"},
@@ -23,10 +24,10 @@ def test_create_with_messages_metadata_and_resources(client: openai.OpenAI) -> N
             {"role": "user", "content": [{"type": "text", "text": "third"}]},
         ],
         metadata={"user": "42"},
-        tool_resources={"code_interpreter": {"file_ids": ["file-x"]}},
+        tool_resources={"code_interpreter": {"file_ids": [file_id]}},
     )
     assert thread.metadata == {"user": "42"}
-    assert thread.tool_resources.code_interpreter.file_ids == ["file-x"]
+    assert thread.tool_resources.code_interpreter.file_ids == [file_id]
     listed = client.beta.threads.messages.list(thread.id, order="asc").data
     assert [m.content[0].text.value for m in listed] == ["first", "second", "third"]
     assert [m.role for m in listed] == ["user", "assistant", "user"]
@@ -43,13 +44,14 @@ def test_invalid_initial_message_creates_nothing(client: openai.OpenAI, http) ->
 
 def test_modify(client: openai.OpenAI) -> None:
     thread = client.beta.threads.create(metadata={"a": "1"})
+    store_id = client.vector_stores.create(name="thread's").id
     modified = client.beta.threads.update(
         thread.id,
         metadata={"b": "2"},
-        tool_resources={"file_search": {"vector_store_ids": ["vs_abc"]}},
+        tool_resources={"file_search": {"vector_store_ids": [store_id]}},
     )
     assert modified.metadata == {"b": "2"}
-    assert modified.tool_resources.file_search.vector_store_ids == ["vs_abc"]
+    assert modified.tool_resources.file_search.vector_store_ids == [store_id]
     assert client.beta.threads.retrieve(thread.id) == modified
 
 

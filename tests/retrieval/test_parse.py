@@ -2,14 +2,21 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 
 import docx
 import pytest
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import (
+    DecodedStreamObject,
+    DictionaryObject,
+    EncodedStreamObject,
+    NameObject,
+)
 
 from assistantd.retrieval import InvalidFile, UnsupportedFile, parse
 from assistantd.retrieval.parse import file_kind
+from assistantd.retrieval.parse_limits import ParseLimits
 
 
 def make_pdf(text: str) -> bytes:
@@ -125,3 +132,42 @@ def test_filenames_are_only_looked_at_for_their_suffix() -> None:
     assert file_kind("../../etc/passwd") is None
     assert file_kind("..\\..\\secret.TXT") == ".txt"
     assert parse(b"safe", "/etc/shadow.md") == "safe"
+
+
+def test_docx_expanding_beyond_the_limit_is_invalid_before_it_is_inflated() -> None:
+    data = make_docx(["word " * 40_000], [["a"]])
+    assert "word" in parse(data, "big.docx")
+    with pytest.raises(InvalidFile, match="expands to more than"):
+        parse(data, "big.docx", limits=ParseLimits(max_expanded_bytes=100_000))
+
+
+def test_docx_part_compressed_like_a_bomb_is_invalid() -> None:
+    data = make_docx(["A" * (2 * 1024 * 1024)], [["a"]])
+    assert len(data) < 100_000
+    with pytest.raises(InvalidFile, match="compressed more than"):
+        parse(data, "bomb.docx")
+
+
+def test_html_and_json_beyond_the_limit_are_invalid() -> None:
+    limits = ParseLimits(max_expanded_bytes=1000)
+    with pytest.raises(InvalidFile, match="larger than"):
+        parse(b"<p>" + b"x" * 2000 + b"</p>", "page.html", limits=limits)
+    with pytest.raises(InvalidFile, match="larger than"):
+        parse(json.dumps(["x" * 2000]).encode(), "data.json", limits=limits)
+
+
+def test_pdf_whose_stream_inflates_past_pypdfs_cap_is_invalid() -> None:
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=612, height=792)
+    squeeze = zlib.compressobj(9)
+    zeros = b" " * (1024 * 1024)
+    compressed = b"".join(squeeze.compress(zeros) for _ in range(100)) + squeeze.flush()
+    stream = EncodedStreamObject()
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream._data = compressed  # already encoded: set_data would compress it again
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    assert len(out.getvalue()) < 1024 * 1024
+    with pytest.raises(InvalidFile):
+        parse(out.getvalue(), "bomb.pdf")

@@ -171,12 +171,15 @@ def test_another_tenant_never_sees_the_files(hardened: Hardened, scripted: Scrip
         for f in alice.files.list(purpose="assistants_output").data
         if f.filename == "alice-out.csv"
     ]
-    # Bob names Alice's files in his own resources: they are not his, so they never appear.
-    assistant = bob.beta.assistants.create(
-        model=new_model(),
-        tools=[TOOL],
-        tool_resources={"code_interpreter": {"file_ids": [private.id]}},
-    )
+    # Bob names Alice's files in his own resources: they are not his, so they are refused (404)
+    # and never appear.
+    with pytest.raises(openai.NotFoundError):
+        bob.beta.assistants.create(
+            model=new_model(),
+            tools=[TOOL],
+            tool_resources={"code_interpreter": {"file_ids": [private.id]}},
+        )
+    assistant = bob.beta.assistants.create(model=new_model(), tools=[TOOL])
     thread = bob.beta.threads.create()
     done = run_code(
         bob, scripted, assistant, thread.id, "import os\nprint(os.listdir('/mnt/data'))"
