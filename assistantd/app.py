@@ -36,7 +36,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await start_services(settings, execute=execute)
+        role = "serve" if execute else "serve --no-worker"
+        services = await start_services(settings, execute=execute, role=role)
         app.state.db, app.state.model_router = services.db, services.model_router
         app.state.blobs, app.state.ingestion = services.files.blobs, services.files.ingestion
         app.state.code_sessions, app.state.run_engine = services.code_sessions, services.run_engine

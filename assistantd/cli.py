@@ -1,4 +1,8 @@
-"""The ``assistantd`` command: ``serve``, ``migrate`` and ``scripted-model``."""
+"""The ``assistantd`` command: ``serve``, ``worker``, ``migrate`` and ``scripted-model``.
+
+One process does everything by default (``serve``). To scale out on PostgreSQL (and Redis for
+run events), run any number of ``serve --no-worker`` (HTTP only) and ``worker`` (runs,
+indexing, code sessions; no HTTP) processes; see ``deploy/scale-out.md``."""
 
 from __future__ import annotations
 
@@ -44,7 +48,20 @@ def _parser() -> argparse.ArgumentParser:
         help="also serve the scripted model under /scripted/v1 and use it as the default model "
         "endpoint (for a first try without an LLM)",
     )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="answer the API only: runs, indexing and code sessions are left to `assistantd "
+        "worker` processes sharing the PostgreSQL database",
+    )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="execute runs, index vector-store files and host code sessions, without HTTP "
+        "(beside `serve --no-worker` processes on the same PostgreSQL database)",
+    )
+    worker.set_defaults(handler=_worker)
 
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
     migrate.set_defaults(handler=_migrate)
@@ -73,11 +90,36 @@ def _serve(args: argparse.Namespace) -> int:
             gc.freeze()
 
     settings = Settings()
+    if args.no_worker and not settings.resolved_database_url.startswith("postgresql"):
+        print(
+            "assistantd: serve --no-worker leaves runs to worker processes, which need a "
+            "shared PostgreSQL database: set ASSISTANTD_DATABASE_URL=postgresql+asyncpg://…",
+            file=sys.stderr,
+        )
+        return 2
     if args.with_scripted_model:
         settings.llm_base_url = f"http://{args.host}:{args.port}/scripted/v1"
-    app = create_app(settings, mount_scripted_model=args.with_scripted_model)
+    app = create_app(
+        settings, mount_scripted_model=args.with_scripted_model, execute=not args.no_worker
+    )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
     Server(config).run()
+    return 0
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    from assistantd.worker import run_worker
+
+    settings = Settings()
+    if not settings.resolved_database_url.startswith("postgresql"):
+        print(
+            "assistantd: a worker takes runs from a shared PostgreSQL database: set "
+            "ASSISTANTD_DATABASE_URL=postgresql+asyncpg://… (one `assistantd serve` does "
+            "everything on the embedded SQLite default)",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run_worker(settings))
     return 0
 
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Scale-out: the event bus every process publishes run events to and streams them from
     # (unset: in this process's memory, for one process).
     redis_url: str | None = None
+    # The data dir is on storage every process mounts (e.g. NFS): local file bytes then count
+    # as shared between processes.
+    shared_data_dir: bool = False
     api_keys: str | None = None
 
     # The default OpenAI-compatible chat-completions endpoint, and per-model routes (JSON).
@@ -52,7 +55,7 @@ class Settings(BaseSettings):
     poll_after_ms: int = 50
     # A worker holds each run it executes under a lease it renews; a run whose lease lapses (its
     # process died) is recovered by another process. The sweeper also expires overdue runs.
-    run_lease_seconds: float = 30.0
+    run_lease_seconds: float = 8.0
     run_sweep_interval_seconds: float = 1.0
     # Idle seconds before an event stream sends a keep-alive comment (below common proxy idle
     # timeouts of 30–60 s).

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from assistantd import tokens
 from assistantd.config import Settings
+from assistantd.deployment import DeploymentRefused, Presence, local_state
 from assistantd.llm.router import ModelRouter
 from assistantd.retrieval.file_services import FileServices, start_file_services
 from assistantd.runs.engine import RunEngine
@@ -38,16 +39,20 @@ class Services:
     files: FileServices
     code_sessions: CodeSessions
     run_engine: RunEngine
+    presence: Presence
 
     async def stop(self) -> None:
         await self.run_engine.stop()
+        await self.presence.leave()
         await self.code_sessions.aclose()
         await self.files.stop()
         await self.model_router.aclose()
         await self.db.dispose()
 
 
-async def start_services(settings: Settings, *, execute: bool = True) -> Services:
+async def start_services(
+    settings: Settings, *, execute: bool = True, role: str = "serve"
+) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Prompts are counted in o200k tokens: load the vocabulary (~0.6 s) before serving, not
     # during the first run (a run with a short expiry could lapse waiting for it).
@@ -63,8 +68,25 @@ async def start_services(settings: Settings, *, execute: bool = True) -> Service
     # Tools first: the engine resumes interrupted runs as soon as it starts.
     engine.server_tools.register(FileSearchTool(files.ingestion.index, files.ingestion.embedder))
     engine.server_tools.register(CodeInterpreterTool(code_sessions, files.blobs))
+    try:
+        presence = await _join_deployment(settings, db, files, lease, role)
+    except DeploymentRefused as refusal:
+        log.error("refusing to start: %s", refusal)
+        await files.stop()
+        await events.close()
+        await db.dispose()
+        raise
     await engine.start(execute=execute)
-    return Services(settings, db, router, files, code_sessions, engine)
+    return Services(settings, db, router, files, code_sessions, engine, presence)
+
+
+async def _join_deployment(
+    settings: Settings, db: Database, files: FileServices, lease: Lease, role: str
+) -> Presence:
+    blobs_shared = getattr(files.blobs, "shared", False) or settings.shared_data_dir
+    index_shared = getattr(files.ingestion.index, "shared", False)
+    kept = local_state(settings, blobs_shared=blobs_shared, index_shared=index_shared)
+    return await Presence.join(db, lease.worker, role, kept)
 
 
 def _run_queue(settings: Settings, db: Database, lease: Lease) -> RunQueue:

@@ -147,6 +147,7 @@ class RunEngine:
             signal = self._cancels[run_id] = asyncio.Event()
             try:
                 await self._executor.execute(run_id, signal)
+                log.info("run %s executed by %s", run_id, self.lease.worker)
             except asyncio.CancelledError:
                 raise
             except Exception:

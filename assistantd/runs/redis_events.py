@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from assistantd.runs.events import (
     CLOSING_EVENTS,
@@ -81,7 +83,9 @@ class RedisRunEvents:
     def __init__(self, url: str, retain_seconds: float = RETAIN_SECONDS) -> None:
         self._redis = redis.from_url(url)
         # Blocking reads hold their connection: one of its own, so commands never wait on it.
-        self._reader_redis = redis.from_url(url)
+        # No retries inside redis-py: it would repeat a blocking read cut short by a cancel
+        # (which it reports as a timeout); the read loop retries itself.
+        self._reader_redis = redis.from_url(url, retry=Retry(NoBackoff(), 0))
         self._retain_seconds = int(max(retain_seconds, 1))
         self._publish = self._redis.register_script(_PUBLISH)
         self._outbox: list[_Outgoing] = []
@@ -93,6 +97,7 @@ class RedisRunEvents:
         self._positions: dict[str, str] = {}  # stream id read up to, per followed run
         self._wake_key = f"assistantd:wake:{uuid.uuid4().hex}"
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
 
     async def start(self) -> None:
         await self._redis.ping()
@@ -104,6 +109,11 @@ class RedisRunEvents:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush(), timeout=5)
+        self._closing = True
+        with contextlib.suppress(Exception):
+            await self._redis.xadd(self._wake_key, {"w": "1"}, maxlen=10)  # ends the read
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._tasks[-1]), timeout=1)  # the reader
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -155,6 +165,8 @@ class RedisRunEvents:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if _being_cancelled():
+                    raise asyncio.CancelledError from None
                 # Redis is away: keep the events, in order, and try again (they are what
                 # every rejoining client will be told).
                 log.exception("publishing %d run events to Redis; retrying", len(batch))
@@ -190,7 +202,7 @@ class RedisRunEvents:
 
     async def _read_forever(self) -> None:
         wake_position = "$"
-        while True:
+        while not self._closing:
             streams = {self._wake_key: wake_position}
             streams.update({_keys(run)[1]: pos for run, pos in self._positions.items()})
             try:
@@ -198,6 +210,8 @@ class RedisRunEvents:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._closing or _being_cancelled():
+                    return  # redis-py reports a cancelled blocking read as a timeout
                 log.exception("reading run events from Redis; retrying")
                 await asyncio.sleep(SEND_RETRY_SECONDS)
                 continue
@@ -235,6 +249,11 @@ def _run_of(stream_key: str) -> str:
 
 def _decoded(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
