@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from assistantd import tokens
 from assistantd.api import (
@@ -23,6 +23,7 @@ from assistantd.api import (
     vector_store_files,
     vector_stores,
 )
+from assistantd.api.storable_text import refuse_unstorable_text
 from assistantd.config import Settings
 from assistantd.llm.router import ModelRouter
 from assistantd.retrieval.file_services import start_file_services
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None, *, mount_scripted_model: bool =
         title="assistantd",
         summary="The OpenAI Assistants API v2, self-hosted, on any model",
         lifespan=lifespan,
+        # Before any route reads its input: text no database can hold is refused (400).
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     errors.install(app)
