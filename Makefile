@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup serve try test lint bench
+.PHONY: setup serve try test lint bench fuzz
 
 setup: $(STAMP)
 
@@ -38,3 +38,7 @@ test: setup $(NODE_SDK)
 
 bench: setup
 	$(BIN)/python -m bench $(ARGS)
+
+# The long fuzzing run on both databases (ARGS=--requests N; the suite runs a short one)
+fuzz: setup
+	$(BIN)/python -m bench.fuzz $(ARGS)

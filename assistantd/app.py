@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from assistantd.api import (
     assistants,
@@ -21,6 +21,7 @@ from assistantd.api import (
     vector_store_files,
     vector_stores,
 )
+from assistantd.api.storable_text import refuse_unstorable_text
 from assistantd.config import Settings
 from assistantd.services import start_services
 
@@ -51,6 +52,8 @@ def create_app(
         title="assistantd",
         summary="The OpenAI Assistants API v2, self-hosted, on any model",
         lifespan=lifespan,
+        # Before any route reads its input: text no database can hold is refused (400).
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     errors.install(app)

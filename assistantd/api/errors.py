@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistantd.errors import APIError, InvalidRequest
 
@@ -25,7 +26,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrors)
 
 
 def error_response(error: APIError) -> JSONResponse:
@@ -54,9 +55,39 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(error)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(APIError("The server had an error while processing your request."))
+class UnexpectedErrors:
+    """An error no handler foresaw answers OpenAI's 500 shape, and the connection lives on.
+
+    Not ``add_exception_handler(Exception, …)``: Starlette runs that handler in its outermost
+    middleware, which sends the response and then re-raises, so the server closes the client's
+    keep-alive connection and the client's next request on it fails. Here the error ends with
+    the response. Once a response has started (a stream), nothing can be said any more: the
+    error goes up and the server ends that connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            response = error_response(
+                APIError("The server had an error while processing your request.")
+            )
+            await response(scope, receive, send)
 
 
 def validation_error(errors: Any) -> InvalidRequest:

@@ -27,6 +27,9 @@ def filter_error(spec: Any) -> str | None:
     if not isinstance(spec, dict):
         return "filters must be an object"
     kind = spec.get("type")
+    if not isinstance(kind, str):
+        # Checked first: the lookups below hash it, and an object or array does not hash.
+        return "a filter needs a string 'type'"
     if kind in COMPOUNDS:
         children = spec.get("filters")
         if not isinstance(children, list):

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from assistantd.store import documents_json
 from assistantd.store.driver_sql import numbered_parameters
 from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
@@ -42,7 +43,9 @@ class Database:
             self._writer = _sqlite_engine(url, pool_size=1, immediate=True)
             self._reader = _sqlite_engine(url, pool_size=8, immediate=False)
         else:
-            self._writer = create_async_engine(url, pool_size=20, max_overflow=20)
+            self._writer = create_async_engine(
+                url, pool_size=20, max_overflow=20, json_serializer=documents_json.encode
+            )
             self._reader = self._writer
         self._inline: sqlite3.Connection | None = None
         self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
@@ -164,7 +167,11 @@ def _ensure_parent_dir(url: str) -> None:
 def _sqlite_engine(url: str, *, pool_size: int, immediate: bool) -> AsyncEngine:
     path = url.split(":///", 1)[-1]
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, async_creator=inline_connector(path)
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        async_creator=inline_connector(path),
+        json_serializer=documents_json.encode,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

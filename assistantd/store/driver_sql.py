@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistantd.store import documents_json
 from assistantd.store.inline_sqlite import InlineConnection
 
 
@@ -108,7 +109,7 @@ _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 def encode_json(value: Any) -> str | None:
     """A document as SQLite stores it (SQL NULL for None)."""
-    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return None if value is None else documents_json.encode(value)
 
 
 async def sqlite_connection(session: AsyncSession) -> sqlite3.Connection | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 METADATA_MAX_PAIRS = 16
 METADATA_MAX_KEY = 64
@@ -35,3 +35,8 @@ def _check_metadata(value: dict[str, str] | None) -> dict[str, str] | None:
 
 
 Metadata = Annotated[dict[str, str] | None, AfterValidator(_check_metadata)]
+
+# A file id the client names. Every request field that takes one uses this type, so an empty id
+# is refused where the body is read: the objects layer builds its own models from these ids
+# (a batch's entries, an attachment's vector-store file) and must not find them invalid then.
+FileId = Annotated[str, Field(min_length=1)]

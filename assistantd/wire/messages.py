@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistantd.wire.common import Metadata, Request
+from assistantd.wire.common import FileId, Metadata, Request
 
 
 class Strict(BaseModel):
@@ -14,7 +14,7 @@ class Strict(BaseModel):
 
 
 class ImageFile(Strict):
-    file_id: str
+    file_id: FileId
     detail: Literal["auto", "low", "high"] = "auto"
 
 
@@ -46,7 +46,7 @@ class AttachmentTool(Strict):
 
 
 class Attachment(Strict):
-    file_id: str
+    file_id: FileId
     tools: list[AttachmentTool] = []
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistantd.wire.common import Metadata
+from assistantd.wire.common import FileId, Metadata
 
 FunctionName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")]
 
@@ -70,13 +70,13 @@ def tool_to_wire(tool: CodeInterpreterTool | FileSearchTool | FunctionTool) -> d
 
 
 class CodeInterpreterResources(Strict):
-    file_ids: Annotated[list[str], Field(max_length=20)] = []
+    file_ids: Annotated[list[FileId], Field(max_length=20)] = []
 
 
 class VectorStoreHelper(Strict):
     """``vector_stores`` on create: a store made from these files and attached."""
 
-    file_ids: Annotated[list[str], Field(max_length=10000)] = []
+    file_ids: Annotated[list[FileId], Field(max_length=10000)] = []
     chunking_strategy: dict[str, Any] | None = None
     metadata: Metadata = None
 

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from assistantd.retrieval.chunking import static_strategy_error
 from assistantd.retrieval.filters import filter_error
-from assistantd.wire.common import Metadata, Request
+from assistantd.wire.common import FileId, Metadata, Request
 
 ATTRIBUTES_MAX_PAIRS = 16
 ATTRIBUTES_MAX_KEY = 64
@@ -69,7 +69,7 @@ class ExpiresAfter(_Strict):
 
 
 class CreateVectorStore(Request):
-    file_ids: Annotated[list[str], Field(max_length=500)] = []
+    file_ids: Annotated[list[FileId], Field(max_length=500)] = []
     name: str | None = None
     description: str | None = None
     expires_after: ExpiresAfter | None = None
@@ -84,7 +84,7 @@ class ModifyVectorStore(Request):
 
 
 class CreateVectorStoreFile(Request):
-    file_id: Annotated[str, Field(min_length=1)]
+    file_id: FileId
     chunking_strategy: ChunkingStrategy | None = None
     attributes: Attributes = None
 
@@ -94,7 +94,7 @@ class UpdateVectorStoreFile(Request):
 
 
 class CreateFileBatch(Request):
-    file_ids: Annotated[list[str], Field(min_length=1, max_length=2000)] | None = None
+    file_ids: Annotated[list[FileId], Field(min_length=1, max_length=2000)] | None = None
     files: Annotated[list[CreateVectorStoreFile], Field(min_length=1, max_length=2000)] | None = (
         None
     )

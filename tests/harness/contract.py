@@ -41,7 +41,17 @@ class ContractLog:
 
 @cache
 def _spec() -> dict[str, Any]:
-    spec = _normalise(json.loads(CONTRACT_PATH.read_text()))
+    return _read_spec(SPEC_URI)
+
+
+def fuzzable_spec() -> dict[str, Any]:
+    """The contract as a whole OpenAPI document for a request generator (the fuzzing test): read
+    as the checks here read it, its references kept local to the document."""
+    return _read_spec("")
+
+
+def _read_spec(ref_base: str) -> dict[str, Any]:
+    spec = _normalise(json.loads(CONTRACT_PATH.read_text()), ref_base)
     _allow_null_cursors_on_empty_lists(spec)
     return spec
 
@@ -58,18 +68,19 @@ def _allow_null_cursors_on_empty_lists(spec: dict[str, Any]) -> None:
                     }
 
 
-def _normalise(node: Any) -> Any:
+def _normalise(node: Any, ref_base: str) -> Any:
+    """``ref_base`` is put before local references (the registry's URI for the checks here)."""
     if isinstance(node, list):
-        return [_normalise(item) for item in node]
+        return [_normalise(item, ref_base) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {key: _normalise(value) for key, value in node.items()}
+    node = {key: _normalise(value, ref_base) for key, value in node.items()}
     node.pop("$recursiveAnchor", None)
     if node.get("$recursiveRef") == "#":
         node.pop("$recursiveRef")
-        node["$ref"] = f"{SPEC_URI}#/components/schemas/CompoundFilter"
+        node["$ref"] = "#/components/schemas/CompoundFilter"
     if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-        node["$ref"] = SPEC_URI + node["$ref"]
+        node["$ref"] = ref_base + node["$ref"]
     if node.pop("nullable", False):
         return {"anyOf": [node, {"type": "null"}]}
     return node

@@ -5,10 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from assistantd.app import create_app
 from assistantd.config import Settings
@@ -21,12 +22,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[str]:
-    """Serve the app until the block ends; yields its base URL (without ``/v1``)."""
+def running_server(
+    settings: Settings, customise: Callable[[FastAPI], None] | None = None
+) -> Iterator[str]:
+    """Serve the app until the block ends; yields its base URL (without ``/v1``).
+    ``customise`` may add routes only a test needs (e.g. one that fails on purpose)."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app = create_app(settings)
+    if customise is not None:
+        customise(app)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"assistantd:{port}", daemon=True)
     thread.start()
