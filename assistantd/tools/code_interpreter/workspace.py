@@ -86,8 +86,15 @@ def changed_files(root: Path, before: Snapshot, max_bytes: int) -> list[OutputFi
     for rel in changed[:MAX_OUTPUT_FILES]:
         data = _read_regular(root, rel, max_bytes)
         if data is not None:
-            out.append(OutputFile(name=rel, data=data))
+            out.append(OutputFile(name=safe_name(rel), data=data))
     return out
+
+
+def safe_name(rel: str) -> str:
+    """``rel`` as valid UTF-8 text: the code may name a file with any bytes, which ``os`` hands
+    back as lone surrogates that no database or JSON encoder accepts; each undecodable byte
+    becomes U+FFFD. (The file itself is read under its real name before this.)"""
+    return rel.encode(errors="surrogateescape").decode(errors="replace")
 
 
 def _read_regular(root: Path, rel: str, max_bytes: int) -> bytes | None:

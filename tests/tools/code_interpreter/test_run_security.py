@@ -263,3 +263,21 @@ def test_killing_the_parent_leaves_the_server_running(
         assert hardened.alive()
     again = run_code(alice, scripted, assistant, thread.id, "print(6 * 7)")
     assert again.run.status == "completed" and again.logs.strip() == "42", again.logs
+
+
+def test_a_file_name_that_is_not_utf8_gets_a_safe_name(
+    hardened: Hardened, scripted: Scripted
+) -> None:
+    code = (
+        "import os\n"
+        "fd = os.open(b'/mnt/data/bad\\xff\\xfe.txt', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+        "os.write(fd, b'undecodable'); os.close(fd)\n"
+        "print('written')"
+    )
+    done = attack(hardened, scripted, code)
+    assert "written" in done.logs, done.logs
+    listed = httpx.get(f"{hardened.base}/v1/files", headers={"Authorization": "Bearer sk-alice"})
+    assert listed.status_code == 200, listed.text
+    [made] = [f for f in listed.json()["data"] if f["filename"].startswith("bad")]
+    assert made["filename"] == "bad\ufffd\ufffd.txt"
+    assert hardened.alice.files.content(made["id"]).read() == b"undecodable"
