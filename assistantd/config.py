@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     code_interpreter_idle_seconds: float = 3600.0
     code_interpreter_exec_timeout_seconds: float = 60.0
     code_interpreter_memory_mb: int = 1024
+    # Bytes of output files (and displayed images) stored from one call and from one session's
+    # life, counted as stored (a sparse file counts its full length); the rest is left out.
+    code_interpreter_max_output_bytes_per_call: int = 64 * 1024 * 1024
+    code_interpreter_max_output_bytes_per_session: int = 256 * 1024 * 1024
 
     @field_validator("data_dir")
     @classmethod

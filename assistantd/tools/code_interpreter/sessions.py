@@ -46,10 +46,22 @@ class _Session:
     # The caller's tags (say file ids) of the inputs placed in this session's /mnt/data, by name.
     inputs: dict[str, str] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
+    stored_bytes: int = 0  # of the outputs handed back during this session's life
 
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
+
+
+def _fitting(images: list[bytes], budget: int) -> list[bytes]:
+    """The images, in order, as long as they fit in ``budget`` bytes."""
+    kept: list[bytes] = []
+    for image in images:
+        if len(image) > budget:
+            break
+        kept.append(image)
+        budget -= len(image)
+    return kept
 
 
 class CodeSessions:
@@ -146,11 +158,34 @@ class CodeSessions:
         if out.kernel_lost:
             await session.kernel.kill()
             session.kernel = None
+        budget = self._output_budget(session)
+        images = _fitting(out.images, budget)
+        budget -= sum(map(len, images))
         produced = await asyncio.to_thread(
-            changed_files, session.data_dir, before, self.limits.file_size_bytes
+            changed_files, session.data_dir, before, self.limits.file_size_bytes, budget
         )
-        return ExecutionResult(
-            logs=out.logs.text(), images=out.images, files=produced, error=out.error
+        session.stored_bytes += sum(map(len, images)) + sum(len(f.data) for f in produced.files)
+        refused = [f"/mnt/data/{name}" for name in produced.refused]
+        if len(images) < len(out.images):
+            refused.append(f"{len(out.images) - len(images)} displayed image(s)")
+        logs = out.logs.text() + self._refusal_note(refused)
+        return ExecutionResult(logs=logs, images=images, files=produced.files, error=out.error)
+
+    def _output_budget(self, session: _Session) -> int:
+        """Bytes of output this call may store: the per-call bound, or less when the session's
+        bound is nearly used up."""
+        per_session = self.settings.code_interpreter_max_output_bytes_per_session
+        per_call = self.settings.code_interpreter_max_output_bytes_per_call
+        return max(0, min(per_call, per_session - session.stored_bytes))
+
+    def _refusal_note(self, refused: list[str]) -> str:
+        if not refused:
+            return ""
+        per_call = self.settings.code_interpreter_max_output_bytes_per_call
+        per_session = self.settings.code_interpreter_max_output_bytes_per_session
+        return (
+            f"\n[not stored, over the output limit ({per_call} bytes per call, {per_session}"
+            f" per session, counting a file's full length): {', '.join(refused)}]\n"
         )
 
     async def _start_kernel(self, session: _Session) -> KernelSession:

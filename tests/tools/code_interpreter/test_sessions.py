@@ -15,6 +15,7 @@ from assistantd.tools.code_interpreter import BubblewrapSandbox, CodeSessions
 from assistantd.tools.code_interpreter.host_uids import live_uids
 from tests.tools.code_interpreter.conftest import needs_sandbox
 
+MIB = 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -193,3 +194,33 @@ async def test_a_new_session_never_shares_a_uid_that_still_has_processes(
         squatter.kill()
         squatter.wait()
         await fresh.aclose()
+
+
+@needs_sandbox
+async def test_output_bytes_are_bounded_per_call_and_per_session(tmp_path: Path) -> None:
+    """A sparse 100 MB file costs no disk inside but would be 100 MB stored: outputs are
+    counted by the bytes that would be stored, and what does not fit is left out, saying so."""
+    settings = Settings(
+        data_dir=tmp_path,
+        code_interpreter_max_output_bytes_per_call=8 * MIB,
+        code_interpreter_max_output_bytes_per_session=12 * MIB,
+    )
+    code_sessions = CodeSessions(settings)
+    key = new_key()
+    write = "open('/mnt/data/{}', 'wb').write(b'x' * 5 * 1024**2)"
+    try:
+        sparse = await code_sessions.execute(
+            key, "with open('/mnt/data/sparse.bin', 'wb') as f:\n    f.truncate(10**8)"
+        )
+        assert sparse.error is None, sparse.logs
+        assert sparse.files == []
+        assert "sparse.bin" in sparse.logs and "not stored" in sparse.logs, sparse.logs
+        per_call = await code_sessions.execute(key, f"{write.format('a')}\n{write.format('b')}")
+        assert [f.name for f in per_call.files] == ["a"]
+        assert "/mnt/data/b" in per_call.logs and "not stored" in per_call.logs, per_call.logs
+        fits = await code_sessions.execute(key, write.format("c"))
+        assert [f.name for f in fits.files] == ["c"]  # 10 MiB stored in this session so far
+        over = await code_sessions.execute(key, write.format("d"))
+        assert over.files == [] and "not stored" in over.logs, over.logs
+    finally:
+        await code_sessions.aclose()
