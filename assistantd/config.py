@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     # life, counted as stored (a sparse file counts its full length); the rest is left out.
     code_interpreter_max_output_bytes_per_call: int = 64 * 1024 * 1024
     code_interpreter_max_output_bytes_per_session: int = 256 * 1024 * 1024
+    # Live sessions (one kernel each, ~50 MB); a new one evicts the least recently used idle one.
+    code_interpreter_max_sessions: int = Field(default=32, ge=1)
 
     @field_validator("data_dir")
     @classmethod

@@ -9,6 +9,7 @@ import itertools
 import os
 import shutil
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,12 @@ from assistantd.tools.code_interpreter.workspace import (
 )
 
 KERNEL_START_TIMEOUT_SECONDS = 30.0
+# How many evicted keys are remembered (to tell their next call); older ones are forgotten.
+REMEMBERED_EVICTIONS = 4096
+EVICTED_NOTE = (
+    "[the session was restarted: earlier state is gone (variables and /mnt/data files; it was"
+    " idle and closed to make room for other conversations)]\n"
+)
 
 
 @dataclass
@@ -88,6 +95,7 @@ class CodeSessions:
         self.preload = preload
         self.log_cap = log_cap
         self._sessions: dict[str, _Session] = {}
+        self._evicted: OrderedDict[str, None] = OrderedDict()
         self._reaper: asyncio.Task[None] | None = None
 
     @property
@@ -116,12 +124,34 @@ class CodeSessions:
         if reason is not None:
             return ExecutionResult(error=f"SandboxUnavailable: {reason}")
         self._ensure_reaper()
+        if not await self._make_room(key):
+            cap = self.settings.code_interpreter_max_sessions
+            return ExecutionResult(error=f"SandboxBusy: all {cap} sessions are running code")
         session = await self._session(key)
         async with session.lock:
             try:
-                return await self._run(session, code, files, tags, timeout)
+                result = await self._run(session, code, files, tags, timeout)
             finally:
                 session.last_used = time.monotonic()
+        if key in self._evicted:  # told once, on the first call after the eviction
+            del self._evicted[key]
+            result.logs = EVICTED_NOTE + result.logs
+        return result
+
+    async def _make_room(self, key: str) -> bool:
+        """Close least recently used idle sessions until a session for ``key`` fits under the
+        cap; False when every session is busy running code."""
+        cap = self.settings.code_interpreter_max_sessions
+        while key not in self._sessions and len(self._sessions) >= cap:
+            idle = [s for s in self._sessions.values() if not s.lock.locked()]
+            if not idle:
+                return False
+            victim = min(idle, key=lambda s: s.last_used)
+            await self.close(victim.key)
+            self._evicted[victim.key] = None
+            while len(self._evicted) > REMEMBERED_EVICTIONS:
+                self._evicted.popitem(last=False)
+        return True
 
     def placed_inputs(self, key: str) -> dict[str, str]:
         """The tagged inputs (name → tag) in ``key``'s live session; empty for a new one."""
@@ -239,6 +269,7 @@ class CodeSessions:
 
     async def close(self, key: str) -> None:
         """End ``key``'s session now (waiting for a running execution) and delete its files."""
+        self._evicted.pop(key, None)  # closed on purpose: nothing to tell its next call
         session = self._sessions.get(key)
         if session is None:
             return

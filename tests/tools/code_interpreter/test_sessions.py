@@ -224,3 +224,26 @@ async def test_output_bytes_are_bounded_per_call_and_per_session(tmp_path: Path)
         assert over.files == [] and "not stored" in over.logs, over.logs
     finally:
         await code_sessions.aclose()
+
+
+@needs_sandbox
+async def test_live_sessions_are_capped_evicting_the_least_recently_used(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, code_interpreter_max_sessions=2)
+    code_sessions = CodeSessions(settings)
+    a, b, c = new_key(), new_key(), new_key()
+    try:
+        for key in (a, b):
+            await code_sessions.execute(key, f"name = {key!r}")
+        await code_sessions.execute(a, "name")  # b is now the least recently used
+        await code_sessions.execute(c, "name = 'c'")
+        assert len(code_sessions._sessions) == 2
+        kept = await code_sessions.execute(a, "print(name)")
+        assert kept.logs.strip() == a and "restarted" not in kept.logs, kept.logs
+        evicted = await code_sessions.execute(b, "print('name' in globals())")
+        assert "the session was restarted: earlier state is gone" in evicted.logs, evicted.logs
+        assert evicted.logs.strip().endswith("False"), evicted.logs
+        again = await code_sessions.execute(b, "print('name' in globals())")
+        assert again.logs.strip() == "False"  # said once, on the first call after eviction
+        assert len(code_sessions._sessions) == 2
+    finally:
+        await code_sessions.aclose()
