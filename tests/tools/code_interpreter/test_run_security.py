@@ -281,3 +281,33 @@ def test_a_file_name_that_is_not_utf8_gets_a_safe_name(
     [made] = [f for f in listed.json()["data"] if f["filename"].startswith("bad")]
     assert made["filename"] == "bad\ufffd\ufffd.txt"
     assert hardened.alice.files.content(made["id"]).read() == b"undecodable"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_deleting_a_thread_ends_its_session_and_deletes_its_files(
+    hardened: Hardened, scripted: Scripted
+) -> None:
+    alice = hardened.alice
+    sandboxes = hardened.data_dir.resolve() / "sandboxes"
+    before = set(sandboxes.iterdir()) if sandboxes.exists() else set()
+    assistant = new_assistant(alice, new_model())
+    thread = alice.beta.threads.create()
+    run_code(alice, scripted, assistant, thread.id, "open('/mnt/data/kept.txt', 'w').write('x')")
+    [session_dir] = set(sandboxes.iterdir()) - before
+    assert (session_dir / "data" / "kept.txt").exists()
+    assert _processes_mentioning(str(session_dir))  # its kernel is running
+    assert alice.beta.threads.delete(thread.id).deleted
+    assert not session_dir.exists()
+    assert _processes_mentioning(str(session_dir)) == []
+    assert hardened.alive()
