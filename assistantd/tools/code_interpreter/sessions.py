@@ -34,6 +34,8 @@ from assistantd.tools.code_interpreter.workspace import (
 )
 
 KERNEL_START_TIMEOUT_SECONDS = 30.0
+# Server shutdown waits this long in all for the killed kernels to be gone, then stops waiting.
+STOP_BOUND_SECONDS = 3.0
 # How many evicted keys are remembered (to tell their next call); older ones are forgotten.
 REMEMBERED_EVICTIONS = 4096
 EVICTED_NOTE = (
@@ -313,5 +315,15 @@ class CodeSessions:
                 await self._reaper
             self._reaper = None
         sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            await self._destroy(session)
+        # All at once: each task sends its SIGKILL before its first await, so every kernel is
+        # killed right away; tearing down a pid namespace full of processes takes a while, and
+        # one after another 45 sessions took longer than a service manager waits.
+        stopping = {asyncio.create_task(self._destroy(s)): s for s in sessions}
+        if not stopping:
+            return
+        _done, late = await asyncio.wait(stopping, timeout=STOP_BOUND_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for task in late:  # killed, but not seen gone in time: still delete its files
+            shutil.rmtree(stopping[task].root, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from assistantd.config import Settings
 from assistantd.tools.code_interpreter import BubblewrapSandbox, CodeSessions
 from assistantd.tools.code_interpreter.host_uids import live_uids
+from assistantd.tools.code_interpreter.sessions import STOP_BOUND_SECONDS
 from tests.tools.code_interpreter.conftest import needs_sandbox
 
 MIB = 1024 * 1024
@@ -247,3 +249,35 @@ async def test_live_sessions_are_capped_evicting_the_least_recently_used(tmp_pat
         assert len(code_sessions._sessions) == 2
     finally:
         await code_sessions.aclose()
+
+
+@needs_sandbox
+async def test_closing_all_sessions_is_bounded_even_with_fork_bombs(tmp_path: Path) -> None:
+    """Server shutdown: every kernel is killed at once and the wait for them is bounded, so
+    sessions full of processes (each takes a while to tear down) do not add up."""
+    code_sessions = CodeSessions(Settings(data_dir=tmp_path))
+    bomb = (
+        "import subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-c',"
+        " 'import os\\nwhile True:\\n  try: os.fork()\\n  except OSError: pass'])\n"
+        "time.sleep(1)"
+    )
+    keys = [new_key() for _ in range(10)]
+    for key in keys:
+        result = await code_sessions.execute(key, bomb)
+        assert result.error is None, result.logs
+    roots = [code_sessions._root_for(key) for key in keys]
+    started = time.monotonic()
+    await code_sessions.aclose()
+    assert time.monotonic() - started < STOP_BOUND_SECONDS + 0.5
+    assert not any(root.exists() for root in roots)
+    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _mentions(p, roots)]
+    assert leftover == []
+
+
+def _mentions(proc: Path, roots: list[Path]) -> bool:
+    try:
+        cmdline = (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+    return any(str(root).encode() in cmdline for root in roots)
