@@ -281,3 +281,31 @@ def _mentions(proc: Path, roots: list[Path]) -> bool:
     except OSError:
         return False
     return any(str(root).encode() in cmdline for root in roots)
+
+
+@needs_sandbox
+async def test_a_512_mb_kernel_starts_and_runs_the_data_stack(tmp_path: Path) -> None:
+    """The limit counts memory the code can fill (RLIMIT_DATA), not address space reserved by
+    thread stacks and malloc arenas, which alone came to ~650 MB for an idle kernel."""
+    code_sessions = CodeSessions(Settings(data_dir=tmp_path, code_interpreter_memory_mb=512))
+    key = new_key()
+    try:
+        for _ in range(3):  # a fresh kernel each time
+            result = await code_sessions.execute(
+                key,
+                "import numpy as np, pandas as pd, matplotlib.pyplot as plt\n"
+                "plt.plot(np.arange(10)); plt.show()\n"
+                "print(pd.DataFrame({'a': np.ones(1000)}).a.sum())",
+            )
+            assert result.error is None, result.logs
+            assert "1000.0" in result.logs and len(result.images) == 1
+            await code_sessions.close(key)
+        hog = await code_sessions.execute(key, "b = bytearray(600 * 1024**2)")
+        assert hog.error == "MemoryError", hog.logs
+    finally:
+        await code_sessions.aclose()
+
+
+def test_a_memory_limit_too_small_for_a_kernel_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="CODE_INTERPRETER_MEMORY_MB"):
+        Settings(code_interpreter_memory_mb=128)
