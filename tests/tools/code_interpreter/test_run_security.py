@@ -1,6 +1,6 @@
 """Hostile code sent through runs: every attack is contained, the run still completes with the
 failure in its step logs, and the server keeps serving. A server of its own per backend, with
-a short execution timeout, a 16 MiB file limit and two tenants."""
+a short execution timeout, a 512 MB memory limit, a 16 MiB file limit and two tenants."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ def hardened(
             url,
             llm_base_url=scripted_model_url,
             code_interpreter_exec_timeout_seconds=3,
+            # Small enough that the growing memory bomb reaches it well within the 3 s.
+            code_interpreter_memory_mb=512,
             max_file_bytes=FILE_LIMIT,
             api_keys="sk-alice,sk-bob",
         )
