@@ -12,6 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The smallest code_interpreter memory limit a kernel with the data-science stack works in.
+MIN_KERNEL_MB = 384
+
 
 class ModelRoute(BaseModel):
     """Where one model name is served: its own endpoint, key and upstream model name."""
@@ -100,7 +103,25 @@ class Settings(BaseSettings):
     # code_interpreter.
     code_interpreter_idle_seconds: float = 3600.0
     code_interpreter_exec_timeout_seconds: float = 60.0
-    code_interpreter_memory_mb: int = 1024
+    code_interpreter_memory_mb: int = 1024  # RLIMIT_DATA of the kernel; at least MIN_KERNEL_MB
+    # Bytes of output files (and displayed images) stored from one call and from one session's
+    # life, counted as stored (a sparse file counts its full length); the rest is left out.
+    code_interpreter_max_output_bytes_per_call: int = 64 * 1024 * 1024
+    code_interpreter_max_output_bytes_per_session: int = 256 * 1024 * 1024
+    # Live sessions (one kernel each, ~50 MB); a new one evicts the least recently used idle one.
+    code_interpreter_max_sessions: int = Field(default=32, ge=1)
+
+    @field_validator("code_interpreter_memory_mb")
+    @classmethod
+    def _kernel_fits(cls, value: int) -> int:
+        # A kernel with numpy, pandas and matplotlib loaded holds ~220 MB; below this it fails
+        # to start or to import them, which would only show up as every call failing.
+        if value < MIN_KERNEL_MB:
+            raise ValueError(
+                f"ASSISTANTD_CODE_INTERPRETER_MEMORY_MB={value} is too small for a Python kernel"
+                f" with numpy, pandas and matplotlib; use at least {MIN_KERNEL_MB}"
+            )
+        return value
 
     @field_validator("data_dir")
     @classmethod

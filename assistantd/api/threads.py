@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends, Request
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
 from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.objects import threads
+from assistantd.tools.code_interpreter import CodeSessions
+from assistantd.tools.code_interpreter.tool import thread_session_key
 from assistantd.wire.threads import CreateThread, ModifyThread
 
 router = APIRouter(prefix="/threads")
+
+
+async def code_sessions(request: Request) -> CodeSessions:
+    return request.app.state.code_sessions
+
+
+CodeSessionsDep = Annotated[CodeSessions, Depends(code_sessions)]
 
 
 @router.post("")
@@ -42,6 +51,13 @@ async def modify_thread(
 
 
 @router.delete("/{thread_id}")
-async def delete_thread(thread_id: str, tenant: Tenant, db: Db) -> dict[str, Any]:
+async def delete_thread(
+    thread_id: str, tenant: Tenant, db: Db, sessions: CodeSessionsDep
+) -> dict[str, Any]:
     async with db.write() as session:
-        return await threads.delete(session, tenant, thread_id)
+        deleted = await threads.delete(session, tenant, thread_id)
+    # Only once the delete has committed (a failed one changes nothing): the thread's Python
+    # session and its /mnt/data go with it instead of lingering until the idle reaper. This
+    # waits for a call still running in it (bounded by the execution timeout).
+    await sessions.close(thread_session_key(tenant, thread_id))
+    return deleted

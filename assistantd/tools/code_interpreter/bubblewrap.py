@@ -9,7 +9,10 @@ Two modes, chosen by who runs the server:
 * **unprivileged** — ``--unshare-all --unshare-user --disable-userns``: the kernel runs as the
   server's own uid mapped into a fresh user namespace, with no capabilities.
 
-Either way bwrap sets no_new_privs, mounts binds nosuid, and kills the sandbox with its parent.
+Either way bwrap sets no_new_privs, mounts binds nosuid, kills the sandbox with its parent, and
+installs ``seccomp_filter``'s program (no new namespaces, mounts, ptrace, bpf, …). In root mode
+``--disable-userns`` is not available (it needs ``--unshare-user``, which would map the sandbox to
+host root); the seccomp filter alone keeps user namespaces out there.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from assistantd.tools.code_interpreter.backend import (
     SandboxSpec,
 )
 from assistantd.tools.code_interpreter.limits import ResourceLimits
+from assistantd.tools.code_interpreter.seccomp_filter import SeccompUnavailable, program_fd
 
 LAUNCHER = Path(__file__).with_name("kernel_launcher.py")
 SYSTEM_RO_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
@@ -98,25 +102,31 @@ class BubblewrapSandbox:
             "uid": self.sandbox_uid(spec.slot),
             "preload": list(spec.preload),
         }
-        argv = [
-            *self._bwrap_args(spec),
-            self.python,
-            "-I",
-            "-B",
-            LAUNCHER_MOUNT,
-            json.dumps(config),
-        ]
-        return await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        seccomp = program_fd()
+        try:
+            argv = [
+                *self._bwrap_args(spec, seccomp),
+                self.python,
+                "-I",
+                "-B",
+                LAUNCHER_MOUNT,
+                json.dumps(config),
+            ]
+            return await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=(seccomp,),
+            )
+        finally:
+            os.close(seccomp)  # bwrap has its own copy (or failed to start)
 
-    def _bwrap_args(self, spec: SandboxSpec) -> list[str]:
+    def _bwrap_args(self, spec: SandboxSpec, seccomp_fd: int) -> list[str]:
         assert self.bwrap is not None
         args = [self.bwrap, *self._namespace_args(), "--die-with-parent", "--new-session"]
+        args += ["--seccomp", str(seccomp_fd)]
         args += ["--clearenv", "--hostname", "sandbox", "--chdir", DATA_MOUNT]
         for key, value in sandbox_env().items():
             args += ["--setenv", key, value]
@@ -144,17 +154,29 @@ class BubblewrapSandbox:
     async def _self_check(self) -> str | None:
         if self.bwrap is None or not os.access(self.bwrap, os.X_OK):
             return f"bwrap not found ({self.bwrap or 'not on PATH'}); apt-get install bubblewrap"
+        try:
+            seccomp = program_fd()
+        except SeccompUnavailable as exc:
+            return str(exc)
+        try:
+            return await self._run_self_check(seccomp)
+        finally:
+            os.close(seccomp)
+
+    async def _run_self_check(self, seccomp: int) -> str | None:
+        assert self.bwrap is not None
         with tempfile.TemporaryDirectory(prefix="aci-check-") as tmp:
             data, ipc = Path(tmp, "data"), Path(tmp, "ipc")
             data.mkdir()
             ipc.mkdir()
             spec = SandboxSpec(data_dir=data, ipc_dir=ipc, slot=0, limits=ResourceLimits())
-            argv = [*self._bwrap_args(spec), self.python, "-I", "-B", "-c", SELF_CHECK]
+            argv = [*self._bwrap_args(spec, seccomp), self.python, "-I", "-B", "-c", SELF_CHECK]
             proc = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                pass_fds=(seccomp,),
             )
             try:
                 out, err = await asyncio.wait_for(proc.communicate(), 30)

@@ -12,7 +12,11 @@ import sys
 
 _RLIMITS = {
     "cpu_seconds": resource.RLIMIT_CPU,
-    "memory_bytes": resource.RLIMIT_AS,
+    # Not RLIMIT_AS: an idle kernel already reserves ~650 MB of address space (8 MB stack and
+    # a 64 MB malloc arena per thread, mostly never touched), so a 512 MB AS limit failed to
+    # start at all. RLIMIT_DATA counts the private writable memory the code can actually fill
+    # (heap, anonymous mmaps; ~120 MB idle, ~220 MB with pandas and matplotlib loaded).
+    "memory_bytes": resource.RLIMIT_DATA,
     "processes": resource.RLIMIT_NPROC,
     "file_size_bytes": resource.RLIMIT_FSIZE,
     "open_files": resource.RLIMIT_NOFILE,

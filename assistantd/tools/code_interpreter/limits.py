@@ -19,7 +19,7 @@ class ResourceLimits:
     """
 
     cpu_seconds: int = 1800
-    memory_bytes: int = 1024 * MIB  # address space (RLIMIT_AS)
+    memory_bytes: int = 1024 * MIB  # private writable memory (RLIMIT_DATA) of each process
     processes: int = 64  # tasks (threads included) of the sandbox uid (RLIMIT_NPROC)
     file_size_bytes: int = 512 * MIB  # largest single file the code may write (RLIMIT_FSIZE)
     open_files: int = 512

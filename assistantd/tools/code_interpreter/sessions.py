@@ -9,6 +9,7 @@ import itertools
 import os
 import shutil
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,14 @@ from assistantd.tools.code_interpreter.workspace import (
 )
 
 KERNEL_START_TIMEOUT_SECONDS = 30.0
+# Server shutdown waits this long in all for the killed kernels to be gone, then stops waiting.
+STOP_BOUND_SECONDS = 3.0
+# How many evicted keys are remembered (to tell their next call); older ones are forgotten.
+REMEMBERED_EVICTIONS = 4096
+EVICTED_NOTE = (
+    "[the session was restarted: earlier state is gone (variables and /mnt/data files; it was"
+    " idle and closed to make room for other conversations)]\n"
+)
 
 
 @dataclass
@@ -46,10 +55,22 @@ class _Session:
     # The caller's tags (say file ids) of the inputs placed in this session's /mnt/data, by name.
     inputs: dict[str, str] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
+    stored_bytes: int = 0  # of the outputs handed back during this session's life
 
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
+
+
+def _fitting(images: list[bytes], budget: int) -> list[bytes]:
+    """The images, in order, as long as they fit in ``budget`` bytes."""
+    kept: list[bytes] = []
+    for image in images:
+        if len(image) > budget:
+            break
+        kept.append(image)
+        budget -= len(image)
+    return kept
 
 
 class CodeSessions:
@@ -76,6 +97,7 @@ class CodeSessions:
         self.preload = preload
         self.log_cap = log_cap
         self._sessions: dict[str, _Session] = {}
+        self._evicted: OrderedDict[str, None] = OrderedDict()
         self._reaper: asyncio.Task[None] | None = None
 
     @property
@@ -104,12 +126,34 @@ class CodeSessions:
         if reason is not None:
             return ExecutionResult(error=f"SandboxUnavailable: {reason}")
         self._ensure_reaper()
+        if not await self._make_room(key):
+            cap = self.settings.code_interpreter_max_sessions
+            return ExecutionResult(error=f"SandboxBusy: all {cap} sessions are running code")
         session = await self._session(key)
         async with session.lock:
             try:
-                return await self._run(session, code, files, tags, timeout)
+                result = await self._run(session, code, files, tags, timeout)
             finally:
                 session.last_used = time.monotonic()
+        if key in self._evicted:  # told once, on the first call after the eviction
+            del self._evicted[key]
+            result.logs = EVICTED_NOTE + result.logs
+        return result
+
+    async def _make_room(self, key: str) -> bool:
+        """Close least recently used idle sessions until a session for ``key`` fits under the
+        cap; False when every session is busy running code."""
+        cap = self.settings.code_interpreter_max_sessions
+        while key not in self._sessions and len(self._sessions) >= cap:
+            idle = [s for s in self._sessions.values() if not s.lock.locked()]
+            if not idle:
+                return False
+            victim = min(idle, key=lambda s: s.last_used)
+            await self.close(victim.key)
+            self._evicted[victim.key] = None
+            while len(self._evicted) > REMEMBERED_EVICTIONS:
+                self._evicted.popitem(last=False)
+        return True
 
     def placed_inputs(self, key: str) -> dict[str, str]:
         """The tagged inputs (name → tag) in ``key``'s live session; empty for a new one."""
@@ -146,11 +190,34 @@ class CodeSessions:
         if out.kernel_lost:
             await session.kernel.kill()
             session.kernel = None
+        budget = self._output_budget(session)
+        images = _fitting(out.images, budget)
+        budget -= sum(map(len, images))
         produced = await asyncio.to_thread(
-            changed_files, session.data_dir, before, self.limits.file_size_bytes
+            changed_files, session.data_dir, before, self.limits.file_size_bytes, budget
         )
-        return ExecutionResult(
-            logs=out.logs.text(), images=out.images, files=produced, error=out.error
+        session.stored_bytes += sum(map(len, images)) + sum(len(f.data) for f in produced.files)
+        refused = [f"/mnt/data/{name}" for name in produced.refused]
+        if len(images) < len(out.images):
+            refused.append(f"{len(out.images) - len(images)} displayed image(s)")
+        logs = out.logs.text() + self._refusal_note(refused)
+        return ExecutionResult(logs=logs, images=images, files=produced.files, error=out.error)
+
+    def _output_budget(self, session: _Session) -> int:
+        """Bytes of output this call may store: the per-call bound, or less when the session's
+        bound is nearly used up."""
+        per_session = self.settings.code_interpreter_max_output_bytes_per_session
+        per_call = self.settings.code_interpreter_max_output_bytes_per_call
+        return max(0, min(per_call, per_session - session.stored_bytes))
+
+    def _refusal_note(self, refused: list[str]) -> str:
+        if not refused:
+            return ""
+        per_call = self.settings.code_interpreter_max_output_bytes_per_call
+        per_session = self.settings.code_interpreter_max_output_bytes_per_session
+        return (
+            f"\n[not stored, over the output limit ({per_call} bytes per call, {per_session}"
+            f" per session, counting a file's full length): {', '.join(refused)}]\n"
         )
 
     async def _start_kernel(self, session: _Session) -> KernelSession:
@@ -204,6 +271,7 @@ class CodeSessions:
 
     async def close(self, key: str) -> None:
         """End ``key``'s session now (waiting for a running execution) and delete its files."""
+        self._evicted.pop(key, None)  # closed on purpose: nothing to tell its next call
         session = self._sessions.get(key)
         if session is None:
             return
@@ -247,5 +315,15 @@ class CodeSessions:
                 await self._reaper
             self._reaper = None
         sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            await self._destroy(session)
+        # All at once: each task sends its SIGKILL before its first await, so every kernel is
+        # killed right away; tearing down a pid namespace full of processes takes a while, and
+        # one after another 45 sessions took longer than a service manager waits.
+        stopping = {asyncio.create_task(self._destroy(s)): s for s in sessions}
+        if not stopping:
+            return
+        _done, late = await asyncio.wait(stopping, timeout=STOP_BOUND_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for task in late:  # killed, but not seen gone in time: still delete its files
+            shutil.rmtree(stopping[task].root, ignore_errors=True)

@@ -43,6 +43,11 @@ DESCRIPTION = (
 )
 
 
+def thread_session_key(tenant: str, thread_id: str) -> str:
+    """The ``CodeSessions`` key of a thread's session: one per thread, never shared by tenants."""
+    return f"{tenant}:{thread_id}"
+
+
 class CodeInterpreterTool:
     """The ``ServerTool`` and ``MessageAnnotator`` for ``{"type": "code_interpreter"}``."""
 
@@ -80,7 +85,7 @@ class CodeInterpreterTool:
         return {"id": call_id, "type": self.type, self.type: {"input": code, "outputs": outputs}}
 
     async def _run(self, call: ToolCall, code: str, context: ToolContext) -> ServerToolResult:
-        key = f"{context.tenant}:{context.thread_id}"
+        key = thread_session_key(context.tenant, context.thread_id)
         files, tags = await self._new_inputs(context, key)
         result = await self.sessions.execute(key, code, files, tags=tags)
         images, written = await self._keep_outputs(call.id, context, result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistantd.tools.code_interpreter.result import OutputFile
@@ -78,19 +79,43 @@ def snapshot(root: Path) -> Snapshot:
     return found
 
 
-def changed_files(root: Path, before: Snapshot, max_bytes: int) -> list[OutputFile]:
-    """Files created or modified since ``before``, read without following symlinks."""
+@dataclass
+class Collected:
+    """The outputs of one call, and the names of those left out, each with why."""
+
+    files: list[OutputFile] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def changed_files(root: Path, before: Snapshot, max_file_bytes: int, budget: int) -> Collected:
+    """Files created or modified since ``before``, read without following symlinks, while their
+    bytes add up to at most ``budget``; a file that does not fit is refused (named in
+    ``refused``), and smaller ones after it may still fit."""
     after = snapshot(root)
     changed = sorted(rel for rel, ident in after.items() if before.get(rel) != ident)
-    out: list[OutputFile] = []
+    collected = Collected()
     for rel in changed[:MAX_OUTPUT_FILES]:
-        data = _read_regular(root, rel, max_bytes)
-        if data is not None:
-            out.append(OutputFile(name=rel, data=data))
-    return out
+        limit = min(max_file_bytes, budget)
+        data = _read_regular(root, rel, limit + 1)
+        if data is None:
+            continue
+        if len(data) > limit:  # counted as read, i.e. as it would be stored: holes included
+            collected.refused.append(safe_name(rel))
+            continue
+        budget -= len(data)
+        collected.files.append(OutputFile(name=safe_name(rel), data=data))
+    return collected
+
+
+def safe_name(rel: str) -> str:
+    """``rel`` as valid UTF-8 text: the code may name a file with any bytes, which ``os`` hands
+    back as lone surrogates that no database or JSON encoder accepts; each undecodable byte
+    becomes U+FFFD. (The file itself is read under its real name before this.)"""
+    return rel.encode(errors="surrogateescape").decode(errors="replace")
 
 
 def _read_regular(root: Path, rel: str, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of the regular file ``rel``; ``None`` if it is not one."""
     dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     fds = [dir_fd]
     try:
@@ -101,7 +126,7 @@ def _read_regular(root: Path, rel: str, max_bytes: int) -> bytes | None:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
         fds.append(fd)
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+        if not stat.S_ISREG(st.st_mode):
             return None
         with os.fdopen(os.dup(fd), "rb") as handle:
             return handle.read(max_bytes)

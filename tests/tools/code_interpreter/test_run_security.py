@@ -1,6 +1,6 @@
 """Hostile code sent through runs: every attack is contained, the run still completes with the
 failure in its step logs, and the server keeps serving. A server of its own per backend, with
-a short execution timeout, a 16 MiB file limit and two tenants."""
+a short execution timeout, a 512 MB memory limit, a 16 MiB file limit and two tenants."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ def hardened(
             url,
             llm_base_url=scripted_model_url,
             code_interpreter_exec_timeout_seconds=3,
+            # Small enough that the growing memory bomb reaches it well within the 3 s.
+            code_interpreter_memory_mb=512,
             max_file_bytes=FILE_LIMIT,
             api_keys="sk-alice,sk-bob",
         )
@@ -266,3 +268,51 @@ def test_killing_the_parent_leaves_the_server_running(
         assert hardened.alive()
     again = run_code(alice, scripted, assistant, thread.id, "print(6 * 7)")
     assert again.run.status == "completed" and again.logs.strip() == "42", again.logs
+
+
+def test_a_file_name_that_is_not_utf8_gets_a_safe_name(
+    hardened: Hardened, scripted: Scripted
+) -> None:
+    code = (
+        "import os\n"
+        "fd = os.open(b'/mnt/data/bad\\xff\\xfe.txt', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+        "os.write(fd, b'undecodable'); os.close(fd)\n"
+        "print('written')"
+    )
+    done = attack(hardened, scripted, code)
+    assert "written" in done.logs, done.logs
+    listed = httpx.get(f"{hardened.base}/v1/files", headers={"Authorization": "Bearer sk-alice"})
+    assert listed.status_code == 200, listed.text
+    [made] = [f for f in listed.json()["data"] if f["filename"].startswith("bad")]
+    assert made["filename"] == "bad\ufffd\ufffd.txt"
+    assert hardened.alice.files.content(made["id"]).read() == b"undecodable"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_deleting_a_thread_ends_its_session_and_deletes_its_files(
+    hardened: Hardened, scripted: Scripted
+) -> None:
+    alice = hardened.alice
+    sandboxes = hardened.data_dir.resolve() / "sandboxes"
+    before = set(sandboxes.iterdir()) if sandboxes.exists() else set()
+    assistant = new_assistant(alice, new_model())
+    thread = alice.beta.threads.create()
+    run_code(alice, scripted, assistant, thread.id, "open('/mnt/data/kept.txt', 'w').write('x')")
+    [session_dir] = set(sandboxes.iterdir()) - before
+    assert (session_dir / "data" / "kept.txt").exists()
+    assert _processes_mentioning(str(session_dir))  # its kernel is running
+    assert alice.beta.threads.delete(thread.id).deleted
+    assert not session_dir.exists()
+    assert _processes_mentioning(str(session_dir)) == []
+    assert hardened.alive()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -199,3 +200,69 @@ async def test_symlinks_planted_in_mnt_data_are_not_followed(
     )
     assert "upload" in overwrite.logs
     assert victim.read_text() == "host secret"
+
+
+# Each probe runs in a fresh single-threaded child (unshare(CLONE_NEWUSER) refuses a threaded
+# caller such as the kernel itself) and prints the errno it got, 0 for success.
+KERNEL_SURFACE_PROBES = {
+    "unshare_user": "libc.unshare(0x10000000)",
+    "unshare_user_and_mount": "libc.unshare(0x10000000 | 0x00020000)",
+    "clone_new_user": "libc.syscall(56 if machine == 'x86_64' else 220, 0x10000000 | 17, 0, 0, 0, 0)",
+    "mount_tmpfs": "libc.mount(b'none', b'/mnt', b'tmpfs', 0, None)",
+    "ptrace_traceme": "libc.ptrace(0, 0, None, None)",
+    "netlink_netfilter": "socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12) and 0",
+}
+PROBE = """
+import ctypes, json, os, platform, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+machine = platform.machine()
+try:
+    result = {expr}
+    if result > 0:  # clone's child: leave at once
+        os.waitpid(result, 0) if os.getpid() != 1 else None
+        result = 0
+    elif result == 0 and {is_clone}:
+        os._exit(0)
+    print(ctypes.get_errno() if result < 0 else 0)
+except OSError as e:
+    print(e.errno)
+"""
+
+
+@pytest.mark.parametrize("probe", sorted(KERNEL_SURFACE_PROBES))
+async def test_kernel_surface_behind_namespaces_is_blocked(
+    sessions: CodeSessions, probe: str
+) -> None:
+    expr = KERNEL_SURFACE_PROBES[probe]
+    script = PROBE.format(expr=expr, is_clone=probe.startswith("clone"))
+    code = f"import subprocess, sys\nprint(subprocess.run([sys.executable, '-c', {script!r}],"
+    code += " capture_output=True, text=True).stdout)"
+    result = await sessions.execute(new_key(), code)
+    assert result.error is None, result.logs
+    assert result.logs.strip() == str(errno.EPERM), (probe, result.logs)
+
+
+async def test_a_new_user_namespace_grants_no_capabilities(sessions: CodeSessions) -> None:
+    """The `unshare -Ur` route to CAP_NET_ADMIN / CAP_SYS_ADMIN over fresh namespaces is shut."""
+    code = (
+        "import subprocess\n"
+        "p = subprocess.run(['unshare', '-Ur', 'grep', 'CapEff', '/proc/self/status'],"
+        " capture_output=True, text=True)\n"
+        "print(p.returncode, p.stdout, p.stderr)"
+    )
+    result = await sessions.execute(new_key(), code)
+    assert "000001ff" not in result.logs, result.logs
+    assert "Operation not permitted" in result.logs, result.logs
+
+
+async def test_data_science_code_runs_under_the_filter(sessions: CodeSessions) -> None:
+    """Threads (clone3 falls back to clone), subprocesses and BLAS still work."""
+    code = (
+        "import subprocess, threading, numpy as np, pandas as pd\n"
+        "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
+        "print(subprocess.run(['echo', 'child'], capture_output=True, text=True).stdout.strip())\n"
+        "print(int(np.linalg.inv(np.eye(3) * 2).sum() * 2), pd.DataFrame({'a': [1, 2]}).a.sum())"
+    )
+    result = await sessions.execute(new_key(), code)
+    assert result.error is None, result.logs
+    assert result.logs.split() == ["child", "3", "3"], result.logs

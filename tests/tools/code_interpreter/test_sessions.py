@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -13,8 +14,10 @@ import pytest
 from assistantd.config import Settings
 from assistantd.tools.code_interpreter import BubblewrapSandbox, CodeSessions
 from assistantd.tools.code_interpreter.host_uids import live_uids
+from assistantd.tools.code_interpreter.sessions import STOP_BOUND_SECONDS
 from tests.tools.code_interpreter.conftest import needs_sandbox
 
+MIB = 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -193,3 +196,116 @@ async def test_a_new_session_never_shares_a_uid_that_still_has_processes(
         squatter.kill()
         squatter.wait()
         await fresh.aclose()
+
+
+@needs_sandbox
+async def test_output_bytes_are_bounded_per_call_and_per_session(tmp_path: Path) -> None:
+    """A sparse 100 MB file costs no disk inside but would be 100 MB stored: outputs are
+    counted by the bytes that would be stored, and what does not fit is left out, saying so."""
+    settings = Settings(
+        data_dir=tmp_path,
+        code_interpreter_max_output_bytes_per_call=8 * MIB,
+        code_interpreter_max_output_bytes_per_session=12 * MIB,
+    )
+    code_sessions = CodeSessions(settings)
+    key = new_key()
+    write = "open('/mnt/data/{}', 'wb').write(b'x' * 5 * 1024**2)"
+    try:
+        sparse = await code_sessions.execute(
+            key, "with open('/mnt/data/sparse.bin', 'wb') as f:\n    f.truncate(10**8)"
+        )
+        assert sparse.error is None, sparse.logs
+        assert sparse.files == []
+        assert "sparse.bin" in sparse.logs and "not stored" in sparse.logs, sparse.logs
+        per_call = await code_sessions.execute(key, f"{write.format('a')}\n{write.format('b')}")
+        assert [f.name for f in per_call.files] == ["a"]
+        assert "/mnt/data/b" in per_call.logs and "not stored" in per_call.logs, per_call.logs
+        fits = await code_sessions.execute(key, write.format("c"))
+        assert [f.name for f in fits.files] == ["c"]  # 10 MiB stored in this session so far
+        over = await code_sessions.execute(key, write.format("d"))
+        assert over.files == [] and "not stored" in over.logs, over.logs
+    finally:
+        await code_sessions.aclose()
+
+
+@needs_sandbox
+async def test_live_sessions_are_capped_evicting_the_least_recently_used(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, code_interpreter_max_sessions=2)
+    code_sessions = CodeSessions(settings)
+    a, b, c = new_key(), new_key(), new_key()
+    try:
+        for key in (a, b):
+            await code_sessions.execute(key, f"name = {key!r}")
+        await code_sessions.execute(a, "name")  # b is now the least recently used
+        await code_sessions.execute(c, "name = 'c'")
+        assert len(code_sessions._sessions) == 2
+        kept = await code_sessions.execute(a, "print(name)")
+        assert kept.logs.strip() == a and "restarted" not in kept.logs, kept.logs
+        evicted = await code_sessions.execute(b, "print('name' in globals())")
+        assert "the session was restarted: earlier state is gone" in evicted.logs, evicted.logs
+        assert evicted.logs.strip().endswith("False"), evicted.logs
+        again = await code_sessions.execute(b, "print('name' in globals())")
+        assert again.logs.strip() == "False"  # said once, on the first call after eviction
+        assert len(code_sessions._sessions) == 2
+    finally:
+        await code_sessions.aclose()
+
+
+@needs_sandbox
+async def test_closing_all_sessions_is_bounded_even_with_fork_bombs(tmp_path: Path) -> None:
+    """Server shutdown: every kernel is killed at once and the wait for them is bounded, so
+    sessions full of processes (each takes a while to tear down) do not add up."""
+    code_sessions = CodeSessions(Settings(data_dir=tmp_path))
+    bomb = (
+        "import subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-c',"
+        " 'import os\\nwhile True:\\n  try: os.fork()\\n  except OSError: pass'])\n"
+        "time.sleep(1)"
+    )
+    keys = [new_key() for _ in range(10)]
+    for key in keys:
+        result = await code_sessions.execute(key, bomb)
+        assert result.error is None, result.logs
+    roots = [code_sessions._root_for(key) for key in keys]
+    started = time.monotonic()
+    await code_sessions.aclose()
+    assert time.monotonic() - started < STOP_BOUND_SECONDS + 0.5
+    assert not any(root.exists() for root in roots)
+    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _mentions(p, roots)]
+    assert leftover == []
+
+
+def _mentions(proc: Path, roots: list[Path]) -> bool:
+    try:
+        cmdline = (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+    return any(str(root).encode() in cmdline for root in roots)
+
+
+@needs_sandbox
+async def test_a_512_mb_kernel_starts_and_runs_the_data_stack(tmp_path: Path) -> None:
+    """The limit counts memory the code can fill (RLIMIT_DATA), not address space reserved by
+    thread stacks and malloc arenas, which alone came to ~650 MB for an idle kernel."""
+    code_sessions = CodeSessions(Settings(data_dir=tmp_path, code_interpreter_memory_mb=512))
+    key = new_key()
+    try:
+        for _ in range(3):  # a fresh kernel each time
+            result = await code_sessions.execute(
+                key,
+                "import numpy as np, pandas as pd, matplotlib.pyplot as plt\n"
+                "plt.plot(np.arange(10)); plt.show()\n"
+                "print(pd.DataFrame({'a': np.ones(1000)}).a.sum())",
+            )
+            assert result.error is None, result.logs
+            assert "1000.0" in result.logs and len(result.images) == 1
+            await code_sessions.close(key)
+        hog = await code_sessions.execute(key, "b = bytearray(600 * 1024**2)")
+        assert hog.error == "MemoryError", hog.logs
+    finally:
+        await code_sessions.aclose()
+
+
+def test_a_memory_limit_too_small_for_a_kernel_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="CODE_INTERPRETER_MEMORY_MB"):
+        Settings(code_interpreter_memory_mb=128)
