@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +22,7 @@ import orjson
 
 from assistantd import tokens
 from assistantd.llm.chat import ChatChunk, ChatRequest, Usage
-from assistantd.llm.chunk_parsing import chunk_from_completion, chunk_from_event
+from assistantd.llm.chunk_parsing import MalformedChunk, chunk_from_completion, chunk_from_event
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.failures import RetryableFailure, failure_from_payload, failure_from_response
 from assistantd.llm.sse_decoder import SSEDecoder
@@ -174,7 +174,10 @@ def proxy_from_environment(url: str) -> str | None:
 
 async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[ChatChunk]:
     if not response.headers.get("content-type", "").startswith("text/event-stream"):
-        yield chunk_from_completion(_json(await response.read()))
+        payload = _json(await response.read())
+        with _malformed_is_upstreams():
+            whole = chunk_from_completion(payload)
+        yield whole
         return
     finished = False
     decoder = SSEDecoder()
@@ -191,7 +194,8 @@ async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[ChatChunk]:
             payload = _json(data)
             if "error" in payload and not payload.get("choices"):
                 raise failure_from_payload(payload["error"])
-            chunk = chunk_from_event(payload)
+            with _malformed_is_upstreams():
+                chunk = chunk_from_event(payload)
             if chunk is not None:
                 finished = finished or chunk.finish_reason is not None
                 yield chunk
@@ -211,6 +215,16 @@ async def _drain(content: aiohttp.StreamReader) -> None:
                 pass
     except TimeoutError:
         pass  # a server that keeps the stream open after [DONE]: close the connection instead
+
+
+@contextmanager
+def _malformed_is_upstreams() -> Iterator[None]:
+    """A payload of the wrong shape as the endpoint's fault, said in the run's ``last_error``."""
+    try:
+        yield
+    except MalformedChunk as exc:
+        error = UpstreamError("server_error", f"the model endpoint sent a malformed chunk: {exc}")
+        raise RetryableFailure(error) from exc
 
 
 def _json(text: bytes) -> dict[str, Any]:

@@ -174,3 +174,43 @@ async def test_unreachable_endpoint_is_server_error(model: str) -> None:
     finally:
         await backend.aclose()
     assert error.code == "server_error"
+
+
+@pytest.mark.parametrize(
+    ("chunk", "named"),
+    [
+        ({"choices": "notalist"}, "choices"),
+        ({"choices": ["notanobject"]}, "choices[0]"),
+        ({"choices": [{"delta": "notanobject"}]}, "delta"),
+        ({"choices": [{"delta": {"content": 42}}]}, "content"),
+        ({"choices": [{"delta": {"tool_calls": {"index": 0}}}]}, "tool_calls"),
+        ({"choices": [{"delta": {"tool_calls": ["notanobject"]}}]}, "tool_calls[0]"),
+        ({"choices": [{"delta": {"tool_calls": [{"index": "x"}]}}]}, "index"),
+        ({"choices": [{"delta": {"tool_calls": [{"index": 0, "function": "f"}]}}]}, "function"),
+        ({"choices": [{"delta": {}, "finish_reason": 7}]}, "finish_reason"),
+        ({"choices": [], "usage": {"prompt_tokens": "many"}}, "usage"),
+    ],
+)
+async def test_a_chunk_of_an_unexpected_shape_is_the_upstreams_fault(
+    backend: OpenAICompatibleBackend,
+    scripted: ScriptedModelClient,
+    model: str,
+    chunk: dict[str, object],
+    named: str,
+) -> None:
+    await scripted.script(model, {"raw_chunks": [chunk], "repeat": 3})
+    error = await _failure(backend, model)
+    assert error.code == "server_error"
+    assert "malformed chunk" in error.message
+    assert named in error.message
+
+
+async def test_null_fields_in_a_chunk_are_not_malformed(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    nulls = {"choices": [{"delta": {"content": None, "tool_calls": None}, "finish_reason": None}]}
+    text = {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}], "usage": None}
+    await scripted.script(model, {"raw_chunks": [{"choices": None}, nulls, text]})
+    assembled = await assemble(backend, ask(model))
+    assert "".join(assembled.texts) == "ok"
+    assert assembled.finish_reason == "stop"

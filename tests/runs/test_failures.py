@@ -55,6 +55,16 @@ def test_upstream_failures_fail_the_run_with_last_error(
     assert run.last_error.message
 
 
+def test_a_malformed_model_chunk_fails_the_run_as_the_models_fault(
+    fragile_client: openai.OpenAI, scripted: Scripted, model: str
+) -> None:
+    scripted.script(model, {"raw_chunks": [{"choices": "notalist"}]})
+    run = _failed_run(fragile_client, model)
+    assert run.last_error.code == "server_error"
+    assert "malformed chunk" in run.last_error.message
+    assert "choices" in run.last_error.message
+
+
 def test_a_failure_mid_message_leaves_it_incomplete(
     fragile_client: openai.OpenAI, scripted: Scripted, model: str
 ) -> None:
