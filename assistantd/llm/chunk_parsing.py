@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from assistantd.llm.chat import ChatChunk, ToolCallDelta, Usage
 
-
 T = TypeVar("T")
 
 
