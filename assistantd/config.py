@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     llm_connect_timeout_seconds: float = 10.0
     llm_max_retries: int = 2
     default_context_window: int = 32768
+    # Model backend hardening (issue #11 §6): the whole model call (retries and their backoff
+    # included) has an end, besides ``llm_timeout_seconds`` of silence between events.
+    llm_total_timeout_seconds: float = 600.0
 
     # The run engine.
     run_workers: int = 64
