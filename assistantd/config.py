@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     # searches what is ready (a thread's fresh attachments are usually still in progress).
     file_search_wait_seconds: float = 30.0
 
+    # Slow HTTP clients (issue #11 §7): a connection whose request headers are not complete
+    # this long after it opened (or after a next request began) gets 408 and is closed; a body
+    # that sends nothing this long is cut off. Concurrent connections and requests beyond the
+    # limit (unset: none) are answered 503 by uvicorn.
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_limit_concurrency: int | None = None
+
     # code_interpreter.
     code_interpreter_idle_seconds: float = 3600.0
     code_interpreter_exec_timeout_seconds: float = 60.0

@@ -12,6 +12,7 @@ import uvicorn
 
 from assistantd.app import create_app
 from assistantd.config import Settings
+from assistantd.http_deadlines import uvicorn_options
 
 
 def free_port() -> int:
@@ -25,7 +26,12 @@ def running_server(settings: Settings) -> Iterator[str]:
     """Serve the app until the block ends; yields its base URL (without ``/v1``)."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        **uvicorn_options(settings),  # the deadlines on slow clients, as `assistantd serve`
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"assistantd:{port}", daemon=True)
