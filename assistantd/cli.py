@@ -79,6 +79,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from assistantd.app import create_app
+    from assistantd.http_deadlines import uvicorn_options
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -102,7 +103,13 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(
         settings, mount_scripted_model=args.with_scripted_model, execute=not args.no_worker
     )
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        **uvicorn_options(settings),
+    )
     Server(config).run()
     return 0
 

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     llm_connect_timeout_seconds: float = 10.0
     llm_max_retries: int = 2
     default_context_window: int = 32768
+    # Model backend hardening (issue #11 §6): the whole model call (retries and their backoff
+    # included) has an end, besides ``llm_timeout_seconds`` of silence between events.
+    llm_total_timeout_seconds: float = 600.0
 
     # The run engine.
     run_workers: int = 64
@@ -99,6 +102,14 @@ class Settings(BaseSettings):
     # How long a file_search call waits for its stores' files still being indexed before it
     # searches what is ready (a thread's fresh attachments are usually still in progress).
     file_search_wait_seconds: float = 30.0
+
+    # Slow HTTP clients (issue #11 §7): a connection whose request headers are not complete
+    # this long after it opened (or after a next request began) gets 408 and is closed; a body
+    # that sends nothing this long is cut off. Concurrent connections and requests beyond the
+    # limit (unset: none) are answered 503 by uvicorn.
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_limit_concurrency: int | None = None
 
     # code_interpreter.
     code_interpreter_idle_seconds: float = 3600.0

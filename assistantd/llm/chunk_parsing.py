@@ -1,63 +1,111 @@
-"""Turning OpenAI chat-completion payloads (stream chunks or whole completions) into ChatChunks."""
+"""Turning OpenAI chat-completion payloads (stream chunks or whole completions) into ChatChunks.
+
+Payloads come from a server we do not control, so every field is checked for its type before it
+is used: one of the wrong shape is the endpoint's fault and raises ``MalformedChunk`` naming the
+field, which the backend reports as such (instead of an ``AttributeError`` deep in the engine).
+Absent and ``null`` fields are fine: servers leave out or null what they do not send.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from assistantd.llm.chat import ChatChunk, ToolCallDelta, Usage
+
+T = TypeVar("T")
+
+
+class MalformedChunk(ValueError):
+    """A payload whose shape is not a chat completion's; the message says which field."""
 
 
 def chunk_from_event(payload: dict[str, Any]) -> ChatChunk | None:
     """The ChatChunk of one ``chat.completion.chunk``, or None when it carries nothing."""
-    choices = payload.get("choices")
-    choice = (choices[0] or {}) if choices else {}
-    delta = choice.get("delta") or {}
-    raw_calls = delta.get("tool_calls")
-    text = delta.get("content") or None
-    finish_reason = choice.get("finish_reason")
+    text = raw_calls = finish_reason = None
+    if choices := payload.get("choices"):
+        choice = _first_choice(choices)
+        delta = _optional(choice.get("delta"), dict, "choices[0].delta") or {}
+        text = _optional(delta.get("content"), str, "choices[0].delta.content") or None
+        raw_calls = _optional(delta.get("tool_calls"), list, "choices[0].delta.tool_calls")
+        finish_reason = _optional(choice.get("finish_reason"), str, "choices[0].finish_reason")
     usage = usage_from(payload["usage"]) if "usage" in payload else None
     if not (text or raw_calls or finish_reason or usage):
         return None  # e.g. the role chunk, or a keep-alive
-    calls = [_tool_call_delta(raw) for raw in raw_calls] if raw_calls else ()
-    return ChatChunk(text, calls, finish_reason, usage)
+    where = "choices[0].delta.tool_calls"
+    calls = [_tool_call_delta(raw, f"{where}[{i}]") for i, raw in enumerate(raw_calls or ())]
+    return ChatChunk(text, calls or (), finish_reason, usage)
 
 
 def chunk_from_completion(payload: dict[str, Any]) -> ChatChunk:
     """A whole ``chat.completion`` (from a server that ignored ``stream``) as one chunk."""
-    choices = payload.get("choices") or []
-    choice = choices[0] if choices else {}
-    message = choice.get("message") or {}
+    choices = payload.get("choices")
+    choice = _first_choice(choices) if choices else {}
+    message = _optional(choice.get("message"), dict, "choices[0].message") or {}
+    where = "choices[0].message.tool_calls"
+    raw_calls = _optional(message.get("tool_calls"), list, where) or ()
     calls = [
-        ToolCallDelta(
-            index=index,
-            id=raw.get("id"),
-            name=(raw.get("function") or {}).get("name"),
-            arguments=(raw.get("function") or {}).get("arguments") or "",
-        )
-        for index, raw in enumerate(message.get("tool_calls") or ())
+        _tool_call_delta({**_required(raw, dict, f"{where}[{index}]"), "index": index}, where)
+        for index, raw in enumerate(raw_calls)
     ]
     return ChatChunk(
-        text=message.get("content") or None,
+        text=_optional(message.get("content"), str, "choices[0].message.content") or None,
         tool_calls=calls,
-        finish_reason=choice.get("finish_reason") or "stop",
+        finish_reason=_optional(choice.get("finish_reason"), str, "choices[0].finish_reason")
+        or "stop",
         usage=usage_from(payload.get("usage")),
     )
 
 
 def usage_from(raw: object) -> Usage | None:
-    if not isinstance(raw, dict):
+    if raw is None:
         return None
-    prompt = int(raw.get("prompt_tokens") or 0)
-    completion = int(raw.get("completion_tokens") or 0)
-    total = int(raw.get("total_tokens") or prompt + completion)
+    raw = _required(raw, dict, "usage")
+    prompt = _count(raw, "prompt_tokens")
+    completion = _count(raw, "completion_tokens")
+    total = _count(raw, "total_tokens") or prompt + completion
     return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
 
 
-def _tool_call_delta(raw: dict[str, Any]) -> ToolCallDelta:
-    function = raw.get("function") or {}
+def _first_choice(choices: object) -> dict[str, Any]:
+    choices = _required(choices, list, "choices")
+    return _required(choices[0], dict, "choices[0]") if choices else {}
+
+
+def _tool_call_delta(raw: object, where: str) -> ToolCallDelta:
+    raw = _required(raw, dict, where)
+    index = _optional(raw.get("index"), int, f"{where}.index") or 0
+    function = _optional(raw.get("function"), dict, f"{where}.function") or {}
     return ToolCallDelta(
-        index=int(raw.get("index") or 0),
-        id=raw.get("id") or None,
-        name=function.get("name") or None,
-        arguments=function.get("arguments") or "",
+        index=index,
+        id=_optional(raw.get("id"), str, f"{where}.id") or None,
+        name=_optional(function.get("name"), str, f"{where}.function.name") or None,
+        arguments=_optional(function.get("arguments"), str, f"{where}.function.arguments") or "",
     )
+
+
+def _count(usage: dict[str, Any], key: str) -> int:
+    value = usage.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedChunk(f"usage.{key} is {_shown(value)}, not a number")
+    return int(value)
+
+
+_KINDS = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
+
+
+def _required(value: object, kind: type[T], where: str) -> T:
+    # bool is an int to isinstance, but never a valid index or count.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise MalformedChunk(f"{where} is {_shown(value)}, not {_KINDS[kind]}")
+    return value
+
+
+def _optional(value: object, kind: type[T], where: str) -> T | None:
+    return None if value is None else _required(value, kind, where)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

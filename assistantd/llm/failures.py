@@ -25,7 +25,10 @@ class RetryableFailure(Exception):
     def __init__(self, error: UpstreamError, delay_seconds: float | None = None) -> None:
         super().__init__(error.message)
         self.error = error
-        self.delay_seconds = delay_seconds  # what the server asked for, or 0; None = our backoff
+        self.delay_seconds = delay_seconds  # what the server asked for; None: it did not say
+        # A request that never reached the server (a pooled connection closing under it): sent
+        # again at once, since no server is being spared by waiting.
+        self.at_once = False
 
 
 def failure_from_response(

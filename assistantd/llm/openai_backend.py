@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import fields
+from random import Random
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
@@ -21,8 +22,10 @@ import aiohttp
 import orjson
 
 from assistantd import tokens
+from assistantd.llm.backoff import retry_delay
 from assistantd.llm.chat import ChatChunk, ChatRequest, Usage
-from assistantd.llm.chunk_parsing import chunk_from_completion, chunk_from_event
+from assistantd.llm.chunk_parsing import MalformedChunk, chunk_from_completion, chunk_from_event
+from assistantd.llm.deadlines import CallDeadline
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.failures import RetryableFailure, failure_from_payload, failure_from_response
 from assistantd.llm.sse_decoder import SSEDecoder
@@ -47,23 +50,27 @@ class OpenAICompatibleBackend:
         api_key: str | None = None,
         *,
         timeout_seconds: float = 120.0,
+        total_timeout_seconds: float = 600.0,
         connect_timeout_seconds: float = 10.0,
         max_retries: int = 2,
         backoff_seconds: float = 0.2,
         max_connections: int = MAX_CONNECTIONS,
+        random: Random | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._max_retries = max_retries
         self._backoff_seconds = backoff_seconds
         self._max_connections = max_connections
-        # ``sock_read`` bounds the silence between two reads (the wait for the response head
-        # included), not the whole stream; ``connect`` includes waiting for a pooled connection.
+        # Injectable so that tests can draw the backoff's jitter deterministically.
+        self._random = random or Random()
+        self._timeout_seconds = timeout_seconds
+        self._total_timeout_seconds = total_timeout_seconds
+        # Only connecting is aiohttp's to time (``connect`` includes waiting for a pooled
+        # connection); the silence between events and the whole call are ``CallDeadline``'s,
+        # since aiohttp's ``sock_read`` would count keep-alive comments as progress.
         self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=connect_timeout_seconds,
-            sock_read=timeout_seconds,
-            sock_connect=connect_timeout_seconds,
+            total=None, connect=connect_timeout_seconds, sock_connect=connect_timeout_seconds
         )
         self._session: aiohttp.ClientSession | None = None
         self._proxy = proxy_from_environment(self.base_url)
@@ -87,12 +94,14 @@ class OpenAICompatibleBackend:
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Yield chunks as they arrive. Retries only until the first chunk has been yielded."""
         body = orjson.dumps(request_body(request))
+        deadline = CallDeadline(self._timeout_seconds, self._total_timeout_seconds)
         attempt = 0
         while True:
             yielded = False
+            deadline.progressed()
             try:
                 # aclosing: a consumer that stops early closes the HTTP response now, not at GC.
-                async with aclosing(self._one_attempt(request, body)) as chunks:
+                async with aclosing(self._one_attempt(request, body, deadline)) as chunks:
                     async for chunk in chunks:
                         yielded = True
                         yield chunk
@@ -100,16 +109,24 @@ class OpenAICompatibleBackend:
             except RetryableFailure as failure:
                 if yielded or attempt >= self._max_retries:
                     raise failure.error from failure
-                delay = failure.delay_seconds
-                if delay is None:
-                    delay = self._backoff_seconds * 2**attempt
+                delay = 0.0
+                if not failure.at_once:
+                    delay = retry_delay(
+                        attempt,
+                        failure.delay_seconds,
+                        base_seconds=self._backoff_seconds,
+                        random=self._random,
+                    )
+                if deadline.total_passed(delay):
+                    raise failure.error from failure  # no time left for another attempt
                 log.info("retrying %s in %.2fs: %s", request.model, delay, failure.error.message)
                 attempt += 1
                 await asyncio.sleep(delay)
 
     async def list_models(self) -> list[str]:
         try:
-            async with self._http().get(f"{self.base_url}/models") as response:
+            timeout = aiohttp.ClientTimeout(total=self._timeout_seconds)
+            async with self._http().get(f"{self.base_url}/models", timeout=timeout) as response:
                 response.raise_for_status()
                 listing = orjson.loads(await response.read())
             return [str(entry["id"]) for entry in listing.get("data", [])]
@@ -130,30 +147,38 @@ class OpenAICompatibleBackend:
             await self._session.close()
             self._session = None
 
-    async def _one_attempt(self, request: ChatRequest, body: bytes) -> AsyncIterator[ChatChunk]:
+    async def _one_attempt(
+        self, request: ChatRequest, body: bytes, deadline: CallDeadline
+    ) -> AsyncIterator[ChatChunk]:
         collected = _Collected()
         url = f"{self.base_url}/chat/completions"
         answered = False
         try:
-            async with self._http().post(url, data=body, headers=_JSON) as response:
+            async with asyncio.timeout_at(deadline.next_due()):
+                response = await self._http().post(url, data=body, headers=_JSON)
+            async with response:
                 answered = True
-                if response.status >= 400:
-                    text = (await response.read()).decode("utf-8", "replace")
-                    raise failure_from_response(
-                        response.status, response.headers, text, response.reason or ""
-                    )
-                async with aclosing(_chunks(response)) as chunks:
-                    async for chunk in chunks:
-                        collected.add(chunk)
-                        yield chunk
+                with deadline.watching(response.content):
+                    if response.status >= 400:
+                        text = (await response.read()).decode("utf-8", "replace")
+                        raise failure_from_response(
+                            response.status, response.headers, text, response.reason or ""
+                        )
+                    async with aclosing(_chunks(response, deadline)) as chunks:
+                        async for chunk in chunks:
+                            collected.add(chunk)
+                            yield chunk
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
-            raise _transport_failure("timed out waiting for the model", exc) from exc
+            if deadline.total_passed():
+                raise deadline.total_failure() from exc
+            silence = f"timed out waiting for the model: nothing for {deadline.gap_seconds:g} s"
+            raise _transport_failure(silence, exc) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             failure = _transport_failure("the connection to the model failed", exc)
             if not answered and not isinstance(exc, aiohttp.ClientConnectorError):
                 # A pooled connection the server closed as the request went out: the request
                 # never reached it, so a fresh connection may try again at once.
-                failure.delay_seconds = 0.0
+                failure.at_once = True
             raise failure from exc
         except aiohttp.ClientError as exc:
             raise _transport_failure("the connection to the model failed", exc) from exc
@@ -172,9 +197,14 @@ def proxy_from_environment(url: str) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
-async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[ChatChunk]:
+async def _chunks(
+    response: aiohttp.ClientResponse, deadline: CallDeadline
+) -> AsyncIterator[ChatChunk]:
     if not response.headers.get("content-type", "").startswith("text/event-stream"):
-        yield chunk_from_completion(_json(await response.read()))
+        payload = _json(await response.read())
+        with _malformed_is_upstreams():
+            whole = chunk_from_completion(payload)
+        yield whole
         return
     finished = False
     decoder = SSEDecoder()
@@ -186,12 +216,14 @@ async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[ChatChunk]:
             if data == _DONE:
                 await _drain(content)
                 return
+            deadline.progressed()  # an event, even an empty one; comments never get here
             if not data:
                 continue
             payload = _json(data)
             if "error" in payload and not payload.get("choices"):
                 raise failure_from_payload(payload["error"])
-            chunk = chunk_from_event(payload)
+            with _malformed_is_upstreams():
+                chunk = chunk_from_event(payload)
             if chunk is not None:
                 finished = finished or chunk.finish_reason is not None
                 yield chunk
@@ -211,6 +243,16 @@ async def _drain(content: aiohttp.StreamReader) -> None:
                 pass
     except TimeoutError:
         pass  # a server that keeps the stream open after [DONE]: close the connection instead
+
+
+@contextmanager
+def _malformed_is_upstreams() -> Iterator[None]:
+    """A payload of the wrong shape as the endpoint's fault, said in the run's ``last_error``."""
+    try:
+        yield
+    except MalformedChunk as exc:
+        error = UpstreamError("server_error", f"the model endpoint sent a malformed chunk: {exc}")
+        raise RetryableFailure(error) from exc
 
 
 def _json(text: bytes) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class ModelRouter:
                 base_url,
                 api_key,
                 timeout_seconds=self._settings.llm_timeout_seconds,
+                total_timeout_seconds=self._settings.llm_total_timeout_seconds,
                 connect_timeout_seconds=self._settings.llm_connect_timeout_seconds,
                 max_retries=self._settings.llm_max_retries,
             )

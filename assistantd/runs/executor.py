@@ -18,7 +18,7 @@ from assistantd.config import Settings
 from assistantd.llm.chat import ChatRequest, Usage
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.router import ModelRouter, Route
-from assistantd.runs import prompt_images, records
+from assistantd.runs import prompt_images, records, unknown_tools
 from assistantd.runs.events import RunEvents
 from assistantd.runs.prompt import (
     Budget,
@@ -151,7 +151,13 @@ class Executor:
         turn = state.turn = Turn(last_message_seq=last_seq)
         await self._until_cancelled(self._stream(state, route, prompt.request, turn), cancel, turn)
         results = await self._run_server_tools(state, prompt, turn, cancel)
-        return await self._finish_turn(state, turn, results, budget)
+        offered = unknown_tools.offered_names(state.data["tools"], prompt.server_tools)
+        unknown = unknown_tools.unknown_calls(turn.calls.values(), offered)
+        for call_id, answer in unknown_tools.error_results(unknown, offered).items():
+            results[call_id] = answer
+            if (delta := turn.output_delta(call_id, answer.output)) is not None:
+                self._events.publish(state.id, "thread.run.step.delta", delta)
+        return await self._finish_turn(state, turn, results, budget, (unknown, offered))
 
     def _budget(self, state: RunState) -> Budget:
         used = usage_of(state.engine)
@@ -348,8 +354,15 @@ class Executor:
     # --- after the model has answered -------------------------------------------------------
 
     async def _finish_turn(
-        self, state: RunState, turn: Turn, results: dict[str, ServerToolResult], budget: Budget
+        self,
+        state: RunState,
+        turn: Turn,
+        results: dict[str, ServerToolResult],
+        budget: Budget,
+        unknown: tuple[list[PendingCall], list[str]],
     ) -> bool:
+        """``unknown``: the turn's calls to tools the run lacks (answered in ``results``), and
+        the names the model was offered."""
         usage = turn.usage or Usage(0, 0, 0)
         truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
         events: list[Event] = []
@@ -360,6 +373,10 @@ class Executor:
             if row.status != "in_progress":
                 raise RunCancelled  # cancelling, or the sweeper expired it meanwhile
             engine = _add_usage(dict(row.engine or {}), usage)
+            unknown_calls, offered = unknown
+            if unknown_calls:
+                engine["unknown_tool_rounds"] = engine.get("unknown_tool_rounds", 0) + 1
+            gave_up = engine.get("unknown_tool_rounds", 0) > unknown_tools.MAX_ROUNDS
             row.engine = state.engine = engine
             step_usage = _usage_dict(usage)
             if turn.message is not None:
@@ -370,6 +387,14 @@ class Executor:
                 events += await finish_run(
                     session, row, "incomplete", incomplete_reason="max_completion_tokens"
                 )
+                done = True
+            elif turn.calls and unknown_calls and gave_up:
+                await self._close_tool_step(
+                    session, state, row, turn, results, step_usage, close=False
+                )
+                error = unknown_tools.given_up(unknown_calls, offered)
+                last_error = {"code": error.code, "message": error.message}
+                events += await finish_run(session, row, "failed", last_error=last_error)
                 done = True
             elif turn.calls:
                 events += await self._close_tool_step(
@@ -446,7 +471,11 @@ class Executor:
         turn: Turn,
         results: dict[str, ServerToolResult],
         usage: dict[str, int],
+        *,
+        close: bool = True,
     ) -> list[Event]:
+        """Write the step's calls; with ``close``, complete it or put the run in
+        requires_action (without, the step stays open for the caller to end the run)."""
         assert turn.tool_step is not None
         calls = [turn.calls[index] for index in sorted(turn.calls)]
         entries = [
@@ -467,9 +496,11 @@ class Executor:
             "step_details": {"type": "tool_calls", "tool_calls": entries},
             "usage": usage,
         }
-        if not pending:
+        if close and not pending:
             step.update(status="completed", completed_at=now())
         await run_rows.replace_step(session, state.tenant, step, {"calls": engine_calls})
+        if not close:
+            return []
         if not pending:
             return [("thread.run.step.completed", step)]
         required = [

@@ -99,6 +99,16 @@ class Turn:
             {"index": index, "type": "code_interpreter", "code_interpreter": body}
         )
 
+    def output_delta(self, call_id: str, output: str) -> dict[str, Any] | None:
+        """The step delta that streams the output the server gave a function call (one to a
+        tool the run lacks), so that clients merging deltas see it as the stored step has it."""
+        index = next((i for i, c in self.calls.items() if c.id == call_id), None)
+        if index is None:
+            return None
+        return self._step_delta(
+            {"index": index, "type": "function", "function": {"output": output}}
+        )
+
     def _step_delta(self, entry: dict[str, Any] | None) -> dict[str, Any] | None:
         if entry is None:
             return None

@@ -20,6 +20,7 @@ from assistantd.scripted_model.options import ScriptedModelOptions
 from assistantd.scripted_model.reply import Reply, plan_reply, prompt_tokens
 from assistantd.scripted_model.script import ScriptBook, ScriptRequest, Step
 from assistantd.scripted_model.wire_format import (
+    KEEPALIVE,
     completion,
     context_length_error,
     error_body,
@@ -152,7 +153,9 @@ class PacedEvents(StreamingResponse):
         for sent, event in enumerate(events):
             if reply.drop_after_chunks is not None and sent >= reply.drop_after_chunks:
                 raise ConnectionDropped(f"dropped after {sent} chunks, as scripted")
-            if reply.chunk_delay_s and sent > 1:  # no pause before the role chunk and first piece
+            if event is KEEPALIVE:
+                await asyncio.sleep(reply.comments_every_s or 0)
+            elif reply.chunk_delay_s and sent > 1:  # no pause before the role chunk, first piece
                 await asyncio.sleep(reply.chunk_delay_s)
             if self._gone:
                 return

@@ -40,6 +40,9 @@ class Reply:
     first_token_delay_s: float = 0.0
     drop_after_chunks: int | None = None
     send_usage: bool = True
+    raw_chunks: list[Any] | None = None
+    comments_every_s: float | None = None
+    endless: bool = False
 
     @property
     def text(self) -> str:
@@ -107,6 +110,9 @@ def _scripted_reply(step: Step) -> Reply:
         first_token_delay_s=step.first_token_delay_ms / 1000,
         drop_after_chunks=step.drop_after_chunks,
         send_usage=step.send_usage,
+        raw_chunks=step.raw_chunks,
+        comments_every_s=None if step.comments_every_ms is None else step.comments_every_ms / 1000,
+        endless=step.endless,
     )
 
 

@@ -35,6 +35,14 @@ class Step(BaseModel):
     finish_reason: str | None = None
     usage: dict[str, int] | None = None
     send_usage: bool = True  # False: no usage chunk even when the client asks for one
+    # Events sent as they are after the role chunk, in place of the text and tool calls: each
+    # a JSON value as its ``data`` (a string is sent verbatim), for chunks of unexpected shapes.
+    raw_chunks: list[Any] | None = None
+    # After the text (and tool calls), send only ``: keep-alive`` comments, one this often, and
+    # never finish: a model that keeps its connection busy but says nothing.
+    comments_every_ms: float | None = None
+    # Stream the text over and over, never finishing (``chunk_delay_ms`` apart).
+    endless: bool = False
     repeat: int = Field(default=1, ge=1)
 
 

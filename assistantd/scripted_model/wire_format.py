@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from itertools import cycle
 from typing import Any
 
 import orjson
@@ -12,6 +13,8 @@ import orjson
 from assistantd.scripted_model.reply import Reply
 
 DONE = b"data: [DONE]\n\n"
+# A comment event: SSE clients skip it (servers send it to keep idle connections open).
+KEEPALIVE = b": keep-alive\n\n"
 
 
 class ChunkWriter:
@@ -69,10 +72,17 @@ def _one_line(value: object) -> bytes:
 
 
 def stream_events(reply: Reply, model: str, include_usage: bool) -> Iterator[bytes]:
-    """Every SSE event of ``reply`` in order: role, text pieces, tool calls, finish, usage."""
+    """Every SSE event of ``reply`` in order: role, text pieces, tool calls, finish, usage.
+    A reply scripted never to finish yields forever (the caller paces and stops it)."""
     writer = ChunkWriter(model)
     yield writer.delta({"role": "assistant", "content": "", "refusal": None})
-    for piece in reply.pieces:
+    if reply.raw_chunks is not None:
+        for raw in reply.raw_chunks:
+            data = raw.encode() if isinstance(raw, str) else orjson.dumps(raw)
+            yield b"data: " + data + b"\n\n"
+        yield DONE
+        return
+    for piece in cycle(reply.pieces or [" "]) if reply.endless else reply.pieces:
         yield writer.text(piece)
     for index, call in enumerate(reply.tool_calls):
         head = {
@@ -86,6 +96,8 @@ def stream_events(reply: Reply, model: str, include_usage: bool) -> Iterator[byt
             yield writer.delta(
                 {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
             )
+    while reply.comments_every_s is not None:
+        yield KEEPALIVE
     yield writer.delta({}, finish_reason=reply.finish_reason)
     if include_usage and reply.send_usage:
         yield writer.event([], usage=reply.usage)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from assistantd.app import create_app
 from assistantd.config import Settings
+from assistantd.http_deadlines import uvicorn_options
 
 
 def free_port() -> int:
@@ -31,7 +32,14 @@ def running_server(
     app = create_app(settings)
     if customise is not None:
         customise(app)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        **uvicorn_options(settings),  # the deadlines on slow clients, as `assistantd serve`
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"assistantd:{port}", daemon=True)
     thread.start()

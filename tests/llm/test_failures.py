@@ -9,7 +9,11 @@ import pytest
 
 from assistantd.llm import OpenAICompatibleBackend, UpstreamError
 from assistantd.scripted_model.testing import ScriptedModelClient, running_scripted_model
-from tests.llm.collecting import ask, assemble
+from tests.llm.collecting import Assembled, ask, assemble
+
+# A deadline to fail a test that would otherwise hang (the bug it guards against), not a speed
+# requirement.
+GIVE_UP_SECONDS = 30
 
 
 async def _failure(backend: OpenAICompatibleBackend, model: str) -> UpstreamError:
@@ -174,3 +178,95 @@ async def test_unreachable_endpoint_is_server_error(model: str) -> None:
     finally:
         await backend.aclose()
     assert error.code == "server_error"
+
+
+@pytest.mark.parametrize(
+    ("chunk", "named"),
+    [
+        ({"choices": "notalist"}, "choices"),
+        ({"choices": ["notanobject"]}, "choices[0]"),
+        ({"choices": [{"delta": "notanobject"}]}, "delta"),
+        ({"choices": [{"delta": {"content": 42}}]}, "content"),
+        ({"choices": [{"delta": {"tool_calls": {"index": 0}}}]}, "tool_calls"),
+        ({"choices": [{"delta": {"tool_calls": ["notanobject"]}}]}, "tool_calls[0]"),
+        ({"choices": [{"delta": {"tool_calls": [{"index": "x"}]}}]}, "index"),
+        ({"choices": [{"delta": {"tool_calls": [{"index": 0, "function": "f"}]}}]}, "function"),
+        ({"choices": [{"delta": {}, "finish_reason": 7}]}, "finish_reason"),
+        ({"choices": [], "usage": {"prompt_tokens": "many"}}, "usage"),
+    ],
+)
+async def test_a_chunk_of_an_unexpected_shape_is_the_upstreams_fault(
+    backend: OpenAICompatibleBackend,
+    scripted: ScriptedModelClient,
+    model: str,
+    chunk: dict[str, object],
+    named: str,
+) -> None:
+    await scripted.script(model, {"raw_chunks": [chunk], "repeat": 3})
+    error = await _failure(backend, model)
+    assert error.code == "server_error"
+    assert "malformed chunk" in error.message
+    assert named in error.message
+
+
+async def test_null_fields_in_a_chunk_are_not_malformed(
+    backend: OpenAICompatibleBackend, scripted: ScriptedModelClient, model: str
+) -> None:
+    nulls = {"choices": [{"delta": {"content": None, "tool_calls": None}, "finish_reason": None}]}
+    text = {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}], "usage": None}
+    await scripted.script(model, {"raw_chunks": [{"choices": None}, nulls, text]})
+    assembled = await assemble(backend, ask(model))
+    assert "".join(assembled.texts) == "ok"
+    assert assembled.finish_reason == "stop"
+
+
+async def test_a_stream_of_keep_alive_comments_alone_times_out(
+    scripted_url: str, scripted: ScriptedModelClient, model: str
+) -> None:
+    """Comments are bytes on the wire but no progress: silence between events is what counts."""
+    backend = OpenAICompatibleBackend(scripted_url, timeout_seconds=0.5, max_retries=0)
+    await scripted.script(model, {"text": "", "comments_every_ms": 50})
+    try:
+        error = await asyncio.wait_for(_failure(backend, model), GIVE_UP_SECONDS)
+    finally:
+        await backend.aclose()
+    assert error.code == "server_error"
+    assert "timed out" in error.message
+
+
+async def test_a_stream_that_never_ends_times_out_as_a_whole(
+    scripted_url: str, scripted: ScriptedModelClient, model: str
+) -> None:
+    backend = OpenAICompatibleBackend(
+        scripted_url, timeout_seconds=0.5, total_timeout_seconds=1.5, max_retries=2
+    )
+    await scripted.script(model, {"text": "on and on", "endless": True, "chunk_delay_ms": 20})
+    assembled = Assembled()
+    try:
+        with pytest.raises(UpstreamError) as raised:
+            await asyncio.wait_for(assemble(backend, ask(model), into=assembled), GIVE_UP_SECONDS)
+    finally:
+        await backend.aclose()
+    assert raised.value.code == "server_error"
+    assert "timed out" in raised.value.message
+    assert "1.5" in raised.value.message  # says which bound it hit
+    assert len(assembled.texts) > 10  # it was streaming all along
+    assert len(await scripted.requests(model)) == 1
+
+
+async def test_the_whole_call_bounds_the_retries_too(
+    scripted_url: str, scripted: ScriptedModelClient, model: str
+) -> None:
+    """Waiting for the response counts: hanging attempts retried stop at the overall bound."""
+    backend = OpenAICompatibleBackend(
+        scripted_url, timeout_seconds=0.6, total_timeout_seconds=1.0, max_retries=5,
+        backoff_seconds=0.01,
+    )  # fmt: skip
+    await scripted.script(model, {"hang": True, "repeat": 6})
+    try:
+        error = await asyncio.wait_for(_failure(backend, model), GIVE_UP_SECONDS)
+    finally:
+        await backend.aclose()
+    assert error.code == "server_error"
+    assert "timed out" in error.message
+    assert len(await scripted.requests(model)) == 2

@@ -55,6 +55,60 @@ def test_upstream_failures_fail_the_run_with_last_error(
     assert run.last_error.message
 
 
+def test_a_malformed_model_chunk_fails_the_run_as_the_models_fault(
+    fragile_client: openai.OpenAI, scripted: Scripted, model: str
+) -> None:
+    scripted.script(model, {"raw_chunks": [{"choices": "notalist"}]})
+    run = _failed_run(fragile_client, model)
+    assert run.last_error.code == "server_error"
+    assert "malformed chunk" in run.last_error.message
+    assert "choices" in run.last_error.message
+
+
+@pytest.fixture(scope="module")
+def impatient_client(
+    backend: str,
+    scripted_model_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    contract_log: ContractLog,
+) -> Iterator[openai.OpenAI]:
+    """A server that allows the model 1 s of silence and 2 s in all (runs expire as usual)."""
+    yield from other_server(
+        backend,
+        tmp_path_factory,
+        contract_log,
+        llm_base_url=scripted_model_url,
+        llm_max_retries=0,
+        llm_timeout_seconds=1.0,
+        llm_total_timeout_seconds=2.0,
+    )
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"text": "", "comments_every_ms": 100},
+        {"text": "more and more", "endless": True, "chunk_delay_ms": 50},
+    ],
+    ids=["keep-alive-comments-only", "never-ends"],
+)
+def test_a_model_that_never_finishes_fails_the_run_as_timed_out(
+    impatient_client: openai.OpenAI, scripted: Scripted, model: str, step: dict[str, Any]
+) -> None:
+    scripted.script(model, step)
+    client = impatient_client
+    assistant = client.beta.assistants.create(model=model)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Hi"}])
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    run = wait_for(  # not create_and_poll: on the bug it would poll for as long as the run lives
+        lambda: client.beta.threads.runs.retrieve(run.id, thread_id=thread.id),
+        lambda r: r.status not in ("queued", "in_progress"),
+    )
+    assert run.status == "failed"
+    assert run.last_error.code == "server_error"
+    assert "timed out" in run.last_error.message
+
+
 def test_a_failure_mid_message_leaves_it_incomplete(
     fragile_client: openai.OpenAI, scripted: Scripted, model: str
 ) -> None:

@@ -154,3 +154,97 @@ def test_outputs_are_refused_unless_the_run_requires_action(
             run_id=run.id, thread_id=thread.id, tool_outputs=[]
         )
     assert 'status "completed"' in refused.value.message
+
+
+@pytest.mark.parametrize("missing", ["no_such_tool", "code_interpreter", "file_search"])
+def test_a_call_to_a_tool_the_run_lacks_is_answered_with_an_error_and_the_run_goes_on(
+    client: openai.OpenAI,
+    scripted: Scripted,
+    model: str,
+    tool_assistant: Any,
+    thread: Any,
+    missing: str,
+) -> None:
+    """The client is never asked to run a function it did not declare: the model is told."""
+    scripted.script(
+        model, {"tool_calls": [{"id": "call_x", "name": missing}]}, {"text": "I cannot."}
+    )
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    )
+    assert run.status == "completed", run.last_error
+    tool_step, message_step = client.beta.threads.runs.steps.list(
+        thread_id=thread.id, run_id=run.id, order="asc"
+    ).data
+    assert tool_step.status == "completed" and message_step.type == "message_creation"
+    [call] = tool_step.step_details.tool_calls
+    assert call.type == "function" and call.function.name == missing
+    assert missing in call.function.output and "get_weather" in call.function.output
+    told = scripted.requests(model)[-1]["messages"][-1]
+    assert told == {"role": "tool", "tool_call_id": "call_x", "content": call.function.output}
+    [message] = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id).data
+    assert message.content[0].text.value == "I cannot."
+
+
+def test_a_missing_tool_next_to_a_declared_one_leaves_only_the_declared_one_to_the_client(
+    client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
+) -> None:
+    scripted.script(
+        model,
+        {
+            "tool_calls": [
+                {"id": "call_w", "name": "get_weather", "arguments": {"city": "Oslo"}},
+                {"id": "call_x", "name": "no_such_tool"},
+            ]
+        },
+        {"text": "Cold."},
+    )
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    )
+    assert run.status == "requires_action"
+    assert [c.id for c in run.required_action.submit_tool_outputs.tool_calls] == ["call_w"]
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": "call_w", "output": "-5"}],
+    )
+    assert run.status == "completed"
+    told = scripted.requests(model)[-1]["messages"][-2:]
+    assert [(m["tool_call_id"], "no_such_tool" in m["content"]) for m in told] == [
+        ("call_w", False),
+        ("call_x", True),
+    ]
+
+
+def test_a_model_that_keeps_calling_missing_tools_fails_the_run(
+    client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
+) -> None:
+    scripted.script(model, {"tool_calls": [{"name": "no_such_tool"}], "repeat": 10})
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    )
+    assert run.status == "failed"
+    assert run.last_error.code == "server_error"
+    assert "no_such_tool" in run.last_error.message
+    assert len(scripted.requests(model)) == 4  # told three times, then given up on
+    steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
+    assert [s.status for s in steps] == ["failed", "completed", "completed", "completed"]
+
+
+def test_a_streamed_run_with_a_missing_tool_streams_on_to_its_answer(
+    client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
+) -> None:
+    scripted.script(model, {"tool_calls": [{"name": "no_such_tool"}]}, {"text": "Done."})
+    with client.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=tool_assistant.id
+    ) as stream:
+        names = [event.event for event in stream]
+        steps = stream.get_final_run_steps()
+        [message] = stream.get_final_messages()
+    assert "thread.run.requires_action" not in names
+    assert names[-1] == "thread.run.completed"
+    assert [s.type for s in steps] == ["tool_calls", "message_creation"]
+    [call] = steps[0].step_details.tool_calls
+    assert call.function.name == "no_such_tool" and "no_such_tool" in call.function.output
+    assert message.content[0].text.value == "Done."
