@@ -158,7 +158,9 @@ def test_a_message_image_is_checked_from_its_first_bytes_in_the_bucket(
     empty = s3_client.files.create(file=("empty.png", b""), purpose="vision")
     thread = s3_client.beta.threads.create()
     message = s3_client.beta.threads.messages.create(
-        thread.id, role="user", content=[{"type": "image_file", "image_file": {"file_id": image.id}}]
+        thread.id,
+        role="user",
+        content=[{"type": "image_file", "image_file": {"file_id": image.id}}],
     )
     assert message.content[0].image_file.file_id == image.id
     with pytest.raises(openai.BadRequestError) as raised:
@@ -226,12 +228,12 @@ def two_servers(
     bucket = s3.new_bucket()
     first_dir = tmp_path_factory.mktemp("s3-first")
     second_dir = tmp_path_factory.mktemp("s3-second")
-    with fresh_database("postgresql", first_dir) as url:
-        with (
-            running_server(s3_settings(first_dir, url, bucket)) as first,
-            running_server(s3_settings(second_dir, url, bucket)) as second,
-        ):
-            yield first, second, bucket
+    with (
+        fresh_database("postgresql", first_dir) as url,
+        running_server(s3_settings(first_dir, url, bucket)) as first,
+        running_server(s3_settings(second_dir, url, bucket)) as second,
+    ):
+        yield first, second, bucket
 
 
 def test_a_file_uploaded_through_one_process_is_served_by_another(
@@ -265,7 +267,7 @@ async def test_a_missing_bucket_fails_start_up_naming_the_settings(
     missing = f"no-such-bucket-{uuid.uuid4().hex[:8]}"
     settings = Settings(data_dir=tmp_path, blob_url=f"s3://{missing}/x")
     with pytest.raises(BlobStoreUnavailable) as raised:
-        await open_blob_store(settings)
+        await open_blob_store(settings.blob_url, settings.files_dir)
     message = str(raised.value)
     assert "ASSISTANTD_BLOB_URL" in message and missing in message
     assert "AWS_ENDPOINT_URL" in message
@@ -279,20 +281,20 @@ async def test_an_unreachable_endpoint_fails_start_up(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     settings = Settings(data_dir=tmp_path, blob_url="s3://any-bucket")
     with pytest.raises(BlobStoreUnavailable) as raised:
-        await open_blob_store(settings)
+        await open_blob_store(settings.blob_url, settings.files_dir)
     assert "AWS_ENDPOINT_URL" in str(raised.value)
 
 
 @pytest.mark.parametrize("url", ["s3://", "file:///tmp/x", "s3:///prefix", "bucket/prefix"])
 async def test_a_malformed_blob_url_is_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(BlobStoreUnavailable, match="ASSISTANTD_BLOB_URL"):
-        await open_blob_store(Settings(data_dir=tmp_path, blob_url=url))
+        settings = Settings(data_dir=tmp_path, blob_url=url)
+        await open_blob_store(settings.blob_url, settings.files_dir)
 
 
 async def test_stores_say_whether_processes_share_their_blobs(s3: S3Server, tmp_path: Path) -> None:
-    local = await open_blob_store(Settings(data_dir=tmp_path / "local"))
-    bucket = s3.new_bucket()
-    shared = await open_blob_store(Settings(data_dir=tmp_path / "s3", blob_url=f"s3://{bucket}"))
+    local = await open_blob_store(None, tmp_path / "local")
+    shared = await open_blob_store(f"s3://{s3.new_bucket()}", tmp_path / "s3")
     try:
         assert (local.shared, shared.shared) == (False, True)
     finally:
