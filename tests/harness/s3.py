@@ -1,7 +1,7 @@
 """An S3-compatible server for the tests: moto's server mode on a free loopback port, and the
 standard ``AWS_*`` variables that point a client (the server's, the test's) at it.
 
-Where ``moto[server]`` is not installed, the S3 tests skip and say why.
+Where ``moto[server]`` (or the ``s3`` extra) is not installed, the S3 tests skip and say why.
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ class S3Server:
 
 
 def moto_unavailable_reason() -> str | None:
+    """Why the S3 tests cannot run here (the server's client or moto missing), or None."""
+    try:
+        import aiobotocore  # noqa: F401
+    except ImportError as error:
+        return f"the S3 client is not installed ({error}); `pip install -e '.[s3]'`"
     try:
         from moto.server import ThreadedMotoServer  # noqa: F401
     except ImportError as error:
