@@ -8,15 +8,17 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 
 from assistantd.config import Settings
 from assistantd.store.blob_stores import BlobStoreUnavailable, open_blob_store
+from assistantd.store.blobs import BlobTooLarge
 from tests.conftest import make_settings
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
@@ -300,3 +302,53 @@ async def test_stores_say_whether_processes_share_their_blobs(s3: S3Server, tmp_
     finally:
         await local.close()
         await shared.close()
+
+
+# The store protocol itself, the same for both stores: what callers rely on.
+
+
+@pytest.fixture(params=["local", "s3"])
+async def store(request: pytest.FixtureRequest, s3: S3Server, tmp_path: Path) -> AsyncIterator[Any]:
+    url = f"s3://{s3.new_bucket()}/p" if request.param == "s3" else None
+    opened = await open_blob_store(url, tmp_path / "files")
+    yield opened
+    await opened.close()
+
+
+async def test_both_stores_keep_the_same_contract(store: Any, tmp_path: Path) -> None:
+    staged = store.stage()
+    for piece in (b"abc", b"def" * 1000):
+        staged.write(piece)
+    await staged.commit("file-a")
+    staged.discard()  # after commit: a no-op, as callers' finally blocks do
+    whole = b"abc" + b"def" * 1000
+    assert await store.size("file-a") == len(whole)
+    assert await store.read("file-a") == whole
+    assert await store.head("file-a", 4) == b"abcd"
+    assert await store.head("file-a", 10**6) == whole
+    assert b"".join([chunk async for chunk in store.iter_bytes("file-a")]) == whole
+
+    empty = store.stage()
+    await empty.commit("file-empty")
+    assert (await store.size("file-empty"), await store.head("file-empty", 8)) == (0, b"")
+
+    abandoned = store.stage(max_bytes=4)
+    with pytest.raises(BlobTooLarge):
+        abandoned.write(b"12345")
+    abandoned.discard()
+    assert not list((tmp_path / "files").glob(".staging-*"))  # nothing staged is left
+
+    await store.delete("file-a")
+    await store.delete("file-a")  # deleting what is gone is fine
+    for missing in (
+        store.size("file-a"),
+        store.read("file-a"),
+        store.head("file-a", 4),
+        anext(aiter(store.iter_bytes("file-a"))),
+    ):
+        with pytest.raises(FileNotFoundError):
+            await missing
+    escaping = store.stage()
+    with pytest.raises(ValueError):  # keys are server-made ids, never paths
+        await escaping.commit("../escape")
+    escaping.discard()
