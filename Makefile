@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[bench,code-interpreter,local-embeddings,test]"
+	$(BIN)/pip install -q -e ".[bench,code-interpreter,local-embeddings,s3,test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd

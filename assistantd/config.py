@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     # timeouts of 30–60 s).
     stream_keepalive_seconds: float = Field(default=15.0, gt=0)
 
-    # Files.
+    # Files. Where their bytes live: unset, under the data dir (seen by this machine only);
+    # "s3://bucket/prefix", in an S3-compatible bucket every server process shares (issue #12),
+    # reached through the standard AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    # AWS_REGION variables. The bucket must exist; start-up fails, saying why, if it cannot be used.
+    blob_url: str | None = None
     max_file_bytes: int = 512 * 1024 * 1024
     # How often expired files are deleted for good (to clients they are gone at once).
     file_sweep_interval_seconds: float = 60.0

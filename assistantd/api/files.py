@@ -33,7 +33,7 @@ async def create_file(request: Request, tenant: Tenant, db: Db, blobs: Blobs) ->
         fields = _form_fields(form.fields)
         filename = clean_filename(form.filename)
         size = form.blob.size
-        form.blob.commit(file_id)
+        await form.blob.commit(file_id)
     finally:
         form.discard()
     seconds = fields.expires_after.seconds if fields.expires_after else None

@@ -51,7 +51,7 @@ async def add_part(
         if form.blob is None:
             raise InvalidRequest("Missing required parameter: 'data'.", "data")
         size = form.blob.size
-        form.blob.commit(part_id)
+        await form.blob.commit(part_id)
     finally:
         form.discard()
     try:
@@ -103,7 +103,7 @@ async def _assemble(blobs: BlobStore, part_ids: list[str], file_id: str, md5: st
             raise InvalidRequest(
                 "The MD5 checksum of the assembled file does not match the 'md5' given.", "md5"
             )
-        staged.commit(file_id)
+        await staged.commit(file_id)
     finally:
         staged.discard()
 

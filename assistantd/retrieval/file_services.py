@@ -11,7 +11,8 @@ from assistantd.retrieval.file_expiry import FileExpirySweeper
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.retrieval.parse_limits import ParseLimits
 from assistantd.retrieval.sqlite_index import SqliteChunkIndex
-from assistantd.store.blobs import LocalBlobStore
+from assistantd.store.blob_stores import open_blob_store
+from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 
 INDEX_FILENAME = "chunks.sqlite3"
@@ -19,13 +20,14 @@ INDEX_FILENAME = "chunks.sqlite3"
 
 @dataclass(frozen=True)
 class FileServices:
-    blobs: LocalBlobStore
+    blobs: BlobStore
     ingestion: IngestionWorker
     expiry: FileExpirySweeper
 
     async def stop(self) -> None:
         await self.expiry.stop()  # first: it deletes chunks from the index the worker closes
         await self.ingestion.stop()
+        await self.blobs.close()
 
 
 async def start_file_services(
@@ -33,8 +35,7 @@ async def start_file_services(
 ) -> FileServices:
     """``execute``: index vector-store files in this process (else only search and hand files
     over: a worker process indexes them, found by its sweep)."""
-    blobs = LocalBlobStore(settings.files_dir)
-    blobs.discard_stale_staging()
+    blobs = await open_blob_store(settings.blob_url, settings.files_dir)
     index = SqliteChunkIndex(settings.data_dir / INDEX_FILENAME)
     worker = IngestionWorker(
         db,

@@ -25,7 +25,7 @@ async def save_outputs(
     If the records cannot be written, the blobs are removed again."""
     ids = [files.new_file_id() for _ in produced]
     for file_id, new in zip(ids, produced, strict=True):
-        await asyncio.to_thread(_write_blob, blobs, file_id, new.data)
+        await _write_blob(blobs, file_id, new.data)
     try:
         async with db.write() as session:
             for file_id, new in zip(ids, produced, strict=True):
@@ -37,11 +37,11 @@ async def save_outputs(
     return ids
 
 
-def _write_blob(blobs: BlobStore, file_id: str, data: bytes) -> None:
+async def _write_blob(blobs: BlobStore, file_id: str, data: bytes) -> None:
     staged = blobs.stage()
     try:
-        staged.write(data)
-        staged.commit(file_id)
+        await asyncio.to_thread(staged.write, data)
+        await staged.commit(file_id)
     except BaseException:
         staged.discard()
         raise
