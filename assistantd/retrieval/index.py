@@ -16,6 +16,8 @@ from assistantd.retrieval.chunking import Chunk
 # "none" returns the fused order; the other names all mean our default rerank (see ranking.py).
 Ranker = Literal["none", "auto", "default-2024-11-15", "default_2024_08_21"]
 RANKERS = frozenset({"none", "auto", "default-2024-11-15", "default_2024_08_21"})
+# What a search ranks by: both methods fused (the API's), or one alone (for measuring).
+Mode = Literal["hybrid", "dense", "keyword"]
 MAX_NUM_RESULTS = 50
 
 
