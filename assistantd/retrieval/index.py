@@ -1,7 +1,7 @@
 """The chunk index interface the file_search feature builds on, and what a search returns.
 
-``SqliteChunkIndex`` is the embedded default; a PostgreSQL/pgvector index can provide the same
-protocol later.
+``SqliteChunkIndex`` is the embedded default; ``PostgresChunkIndex`` (PostgreSQL with pgvector)
+is shared by every server process on one database.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ class SearchHit:
 
 
 class ChunkIndex(Protocol):
+    # True when every server process on the database searches this same index (PostgreSQL);
+    # False for an index local to one process (SQLite), which several processes cannot share.
+    shared: bool
+
     async def add(
         self,
         store_id: str,

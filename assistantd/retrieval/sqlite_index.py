@@ -53,6 +53,9 @@ class _StoreMatrix:
 
 
 class SqliteChunkIndex:
+    # A file of this process's: other server processes on the same database do not see it.
+    shared = False
+
     def __init__(self, path: Path | str) -> None:
         self._path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-index")
