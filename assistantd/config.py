@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # How often the ingestion worker looks for vector-store files waiting to be indexed that it
     # was not handed (added through another server process, or left by a restart).
     ingestion_sweep_interval_seconds: float = 1.0
+    # A server holds each vector-store file it indexes under a lease it renews; a file whose
+    # lease lapses (its server died) is indexed by another server.
+    ingestion_lease_seconds: float = Field(default=30.0, gt=0)
 
     # Embeddings for vector stores / file_search: "local" runs the bundled all-MiniLM-L6-v2 on the
     # CPU; "openai" calls any OpenAI-compatible /v1/embeddings endpoint.

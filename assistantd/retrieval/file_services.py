@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from assistantd.config import Settings
 from assistantd.retrieval.embedder import make_embedder
 from assistantd.retrieval.file_expiry import FileExpirySweeper
+from assistantd.retrieval.index_choice import open_chunk_index
 from assistantd.retrieval.ingestion_worker import IngestionWorker
-from assistantd.retrieval.sqlite_index import SqliteChunkIndex
 from assistantd.store.blobs import LocalBlobStore
 from assistantd.store.database import Database
 
@@ -30,7 +30,7 @@ class FileServices:
 async def start_file_services(settings: Settings, db: Database) -> FileServices:
     blobs = LocalBlobStore(settings.files_dir)
     blobs.discard_stale_staging()
-    index = SqliteChunkIndex(settings.data_dir / INDEX_FILENAME)
+    index = await open_chunk_index(db, settings.data_dir / INDEX_FILENAME)
     worker = IngestionWorker(
         db,
         blobs,
@@ -38,6 +38,7 @@ async def start_file_services(settings: Settings, db: Database) -> FileServices:
         make_embedder(settings),
         concurrency=settings.ingestion_workers,
         sweep_seconds=settings.ingestion_sweep_interval_seconds,
+        lease_seconds=settings.ingestion_lease_seconds,
     )
     await worker.start()
     expiry = FileExpirySweeper(db, worker, settings.file_sweep_interval_seconds)

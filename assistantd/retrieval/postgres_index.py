@@ -238,7 +238,15 @@ class PostgresChunkIndex:
                 "vector", schema=schema, encoder=_vector_text, decoder=str, format="text"
             )
 
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=pool_size, init=setup)
+        # Custom plans always: a generic plan cannot know how many chunks a tsquery or a store
+        # matches, and chose sequential scans where the GIN index answers in a millisecond.
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            init=setup,
+            server_settings={"plan_cache_mode": "force_custom_plan"},
+        )
         return cls(pool, _version(version) >= (0, 8), exact_scan_chunks)
 
     async def close(self) -> None:
