@@ -52,6 +52,7 @@ POOL_SIZE = 10
 
 _VECTOR_SCHEMA = "SELECT typnamespace::regnamespace::text FROM pg_type WHERE typname = 'vector'"
 _VECTOR_VERSION = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+_ANALYZE = "ANALYZE chunk_index_chunks, chunk_index_files, chunk_index_stores"
 _SCHEMA_PRESENT = "SELECT to_regclass('chunk_index_chunks') IS NOT NULL"
 
 # -- writes ---------------------------------------------------------------------------------
@@ -251,6 +252,12 @@ class PostgresChunkIndex:
 
     async def close(self) -> None:
         await self._pool.close()
+
+    async def analyze(self) -> None:
+        """Refresh the planner's statistics of the chunks (autovacuum does so some time after a
+        large load; until then the planner may scan a store's chunks where the GIN index
+        would answer)."""
+        await self._pool.execute(_ANALYZE)
 
     # -- writes ----------------------------------------------------------------------------
 
