@@ -166,8 +166,10 @@ async def renew(
 
 
 def _claimable(worker: str, now: float) -> Any:
+    # No lease: nobody holds the file (it finished, and was set back in progress since).
     return or_(
         VectorStoreFile.claimed_by.is_(None),
+        VectorStoreFile.lease_expires_at.is_(None),
         VectorStoreFile.claimed_by == worker,
         VectorStoreFile.lease_expires_at < now,
     )
