@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # How often the ingestion worker looks for vector-store files waiting to be indexed that it
     # was not handed (added through another server process, or left by a restart).
     ingestion_sweep_interval_seconds: float = 1.0
+    # A server holds each vector-store file it indexes under a lease it renews; a file whose
+    # lease lapses (its server died) is indexed by another server.
+    ingestion_lease_seconds: float = Field(default=30.0, gt=0)
 
     # Hardening of files and uploads (issue #11): the most a document may expand to while it is
     # parsed for a vector store: a DOCX's unpacked parts (as declared, checked before inflating),

@@ -1,6 +1,6 @@
 """Retrieval benchmark: quality (recall@5, MRR), ingestion speed and search latency.
 
-    .venv/bin/python bench/bench_retrieval.py [--quick] [--baseline DIR]
+    .venv/bin/python bench/bench_retrieval.py [--quick] [--baseline DIR] [--indexes]
 
 ``--baseline DIR`` (a checkout of an older commit, e.g. ``git archive <commit> | tar -x -C DIR``)
 adds a before/after section: the default local embedder of this tree and of DIR, each in its own
@@ -38,6 +38,11 @@ over the same ingestion rounds, with their retrieval quality on the same questio
   is the steadier figure.
 * Search: p50/p95 of ``SqliteChunkIndex.search`` over 10k (and 100k without --quick) chunks with
   synthetic unit vectors and synthetic text; query embedding is timed separately.
+* SQLite vs PostgreSQL: the shared ``PostgresChunkIndex`` (a pgvector PostgreSQL started from
+  the ``pgserver`` wheel in a temporary directory, unix socket) against the SQLite index, side by
+  side: the quality questions on the same 200/100 chunks and vectors (hybrid ``auto``), and the
+  search latency on the same synthetic corpus (HNSW answers the PostgreSQL searches past
+  ``EXACT_SCAN_CHUNKS``). Skipped, saying why, where no such PostgreSQL can be started.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +66,7 @@ import numpy as np
 from assistantd.retrieval import ChunkingStrategy, SqliteChunkIndex, chunk_text, ingest_file
 from assistantd.retrieval.chunking import Chunk
 from assistantd.retrieval.local_embedder import LocalEmbedder
+from assistantd.retrieval.postgres_index import PostgresChunkIndex
 
 try:
     from assistantd.retrieval.query_rewrite import rewrite_query
@@ -138,9 +145,12 @@ async def quality(
     workdir: Path,
     articles: list[Article],
     strategy: ChunkingStrategy = STRATEGY,
+    index: object | None = None,
+    methods: list[tuple[str, str, bool]] = METHODS,
 ) -> list[list]:
+    """Recall@5 / MRR rows, one per method; ``index`` (empty) instead of a new SQLite one."""
     name = f"quality-{embedder.runtime_name}-{strategy.max_chunk_size_tokens}.sqlite3"
-    index = SqliteChunkIndex(workdir / name)
+    index = index or SqliteChunkIndex(workdir / name)
     for article in articles:
         data = article.text.encode()
         await ingest_file(index, embedder, "vs", article.file_id, data, "a.md", None, strategy)
@@ -149,7 +159,7 @@ async def quality(
     if rewrite_query is not None:
         questions[True] = [rewrite_query(q) for q in questions[False]]
     vectors = {rewrite: await embedder.embed(qs) for rewrite, qs in questions.items()}
-    methods = [method for method in METHODS if method[2] in questions]
+    methods = [method for method in methods if method[2] in questions]
     ranks: dict[tuple[str, str], list[int | None]] = {}
     for mode, ranker, rewrite in methods:
         method = _method_name(mode, ranker, rewrite)
@@ -212,11 +222,18 @@ async def query_p50(embedder: LocalEmbedder) -> float:
 
 
 async def search_latency(
-    workdir: Path, sizes: list[int], query_vector: np.ndarray, dims: int
+    workdir: Path,
+    sizes: list[int],
+    query_vector: np.ndarray,
+    dims: int,
+    index: object | None = None,
+    rounds: int = 40,
 ) -> list[list[str]]:
+    """p50/p95 rows per size and filter; ``index`` (empty) instead of a new SQLite one. The
+    corpus and the queries are drawn from fixed seeds: every index sees the same."""
     rng = np.random.default_rng(11)
     vocabulary = [f"w{i}" for i in range(5000)]
-    index = SqliteChunkIndex(workdir / "scale.sqlite3")
+    index = index or SqliteChunkIndex(workdir / "scale.sqlite3")
     rows, have = [], 0
     for size in sizes:
         batch = 1000
@@ -227,10 +244,12 @@ async def search_latency(
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             await index.add("vs", f"file{have // batch}", chunks, vectors, {"n": have // batch})
             have += batch
+        if hasattr(index, "analyze"):  # PostgreSQL: statistics as autovacuum would leave them
+            await index.analyze()
         await index.search(["vs"], ["w1 w2"], query_vector)  # loads the matrix cache
         for label, filters in (("none", None), ("n < 50", {"type": "lt", "key": "n", "value": 50})):
             times = []
-            for _ in range(40):
+            for _ in range(rounds):
                 words = " ".join(rng.choice(vocabulary, size=4))
                 start = time.perf_counter()
                 await index.search(["vs"], [words], query_vector, 10, 0.0, filters, "auto")
@@ -251,8 +270,11 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, indexes_only: bool = False) -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)\n")
+    if indexes_only:
+        await indexes(quick)
+        return
     runtimes = {name: LocalEmbedder(runtime=name) for name in ("onnx-int8", "onnx-fp32", "torch")}
     if quick:
         del runtimes["onnx-fp32"]
@@ -315,7 +337,92 @@ async def main(quick: bool) -> None:
         sizes = [10_000] if quick else [10_000, 100_000]
         rows = await search_latency(workdir, sizes, query, 384)
         print(table(["chunks", "filter", "p50 ms", "p95 ms"], rows))
+        await compare_indexes(default, workdir, articles, query, sizes)
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
+
+
+async def indexes(quick: bool) -> None:
+    """Only the SQLite vs PostgreSQL section (``--indexes``)."""
+    embedder = LocalEmbedder(runtime="onnx-int8")
+    await embedder.load()
+    articles = support_kb(45 if quick else 300)
+    query = (await embedder.embed(["warranty for a coffee machine"]))[0]
+    sizes = [10_000] if quick else [10_000, 100_000]
+    with tempfile.TemporaryDirectory() as tmp:
+        await compare_indexes(embedder, Path(tmp), articles, query, sizes)
+
+
+async def compare_indexes(
+    embedder: LocalEmbedder,
+    workdir: Path,
+    articles: list[Article],
+    query: np.ndarray,
+    sizes: list[int],
+) -> None:
+    """SQLite and PostgreSQL indexes side by side: the same questions, the same corpora."""
+    print("\n## Chunk index: SQLite (embedded) vs PostgreSQL (pgvector, shared)\n")
+    try:
+        url = _pgvector_database()
+    except Exception as error:  # no pgserver wheel, or it cannot start here
+        print(f"skipped: no PostgreSQL with pgvector ({type(error).__name__}: {error})")
+        return
+    hybrid = [("hybrid", "auto", False)]
+    by_index: dict[str, list] = {}
+    for name in ("sqlite", "postgres"):
+        index = await _fresh_index(name, workdir, url, "quality")
+        by_index[name] = (await quality(embedder, workdir, articles, STRATEGY, index, hybrid))[0]
+    for name in ("sqlite", "postgres"):
+        index = await _fresh_index(name, workdir, url, "scale")
+        by_index[name + " latency"] = await search_latency(workdir, sizes, query, 384, index)
+    kinds = [*KINDS, "all"]
+    print("quality: recall@5 / MRR, hybrid (auto), 200/100 chunks\n")
+    rows = [[name, *by_index[name][2:]] for name in ("sqlite", "postgres")]
+    print(table(["index", *kinds], rows))
+    print("\nsearch latency (ms), hybrid + auto rerank, top 10, synthetic corpus\n")
+    rows = [
+        [*ours[:2], ours[2], theirs[2], ours[3], theirs[3]]
+        for ours, theirs in zip(
+            by_index["sqlite latency"], by_index["postgres latency"], strict=True
+        )
+    ]
+    headers = ["chunks", "filter", "p50 sqlite", "p50 postgres", "p95 sqlite", "p95 postgres"]
+    print(table(headers, rows))
+
+
+def _pgvector_database() -> str:
+    """A migrated database on a pgvector PostgreSQL of this run's own (stopped at exit)."""
+    import atexit
+
+    import pgserver
+
+    from assistantd.store.database import Database
+
+    directory = tempfile.mkdtemp(prefix="pgv-bench-")
+    server = pgserver.get_server(directory, cleanup_mode="delete")
+    atexit.register(server.cleanup)
+    server.psql("CREATE DATABASE bench;")
+    base, _, socket = server.get_uri().partition("?")
+    url = (
+        f"{base.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/bench?{socket}"
+    )
+
+    async def migrate() -> None:
+        db = Database(url)
+        await db.migrate()
+        await db.dispose()
+
+    # Its own thread: this is called from inside the benchmark's event loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, migrate()).result()
+    return url
+
+
+async def _fresh_index(name: str, workdir: Path, url: str, label: str) -> object:
+    if name == "sqlite":
+        return SqliteChunkIndex(workdir / f"compare-{label}.sqlite3")
+    index = await PostgresChunkIndex.connect(url)
+    await index.delete_store("vs")
+    return index
 
 
 async def child(task: str, quick: bool) -> None:
@@ -387,6 +494,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--baseline", type=Path, help="an older checkout to compare with")
+    parser.add_argument(
+        "--indexes", action="store_true", help="only the SQLite vs PostgreSQL index section"
+    )
     parser.add_argument("--child", choices=("ingest", "quality"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
@@ -394,4 +504,4 @@ if __name__ == "__main__":
     elif options.baseline:
         compare(options.baseline, options.quick)
     else:
-        asyncio.run(main(options.quick))
+        asyncio.run(main(options.quick, options.indexes))

@@ -7,9 +7,10 @@ transaction and enqueue the work once it has committed.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
@@ -67,6 +68,9 @@ async def add(
         await documents.insert(session, row)
     else:
         row.batch_id = batch_id
+        # A new version to index: whoever indexes the old one no longer holds it.
+        row.claimed_by = None
+        row.lease_expires_at = None
         _set(row, data)
     return data
 
@@ -111,6 +115,66 @@ async def list_page(
     )
 
 
+class ClaimLost(Exception):
+    """Another worker holds the file now (it was re-added, or our lease lapsed and it was taken
+    over): the outcome is that worker's to record, and the chunks are its too."""
+
+
+async def claim(
+    session: AsyncSession,
+    tenant: str,
+    store_id: str,
+    file_id: str,
+    worker: str,
+    lease_expires_at: float,
+    exclusive: bool = False,
+) -> bool:
+    """Take the file to index it: only one worker gets an in-progress file whose claim is free,
+    ours, or lapsed (one conditional UPDATE: concurrent claimants queue on the row lock and
+    re-check the condition). ``exclusive`` (a single server process on the database, SQLite)
+    takes it whoever held it: that holder is a previous run of this server."""
+    statement = update(VectorStoreFile).where(
+        VectorStoreFile.tenant == tenant,
+        VectorStoreFile.vector_store_id == store_id,
+        VectorStoreFile.id == file_id,
+        VectorStoreFile.status == "in_progress",
+    )
+    if not exclusive:
+        statement = statement.where(_claimable(worker, time.time()))
+    statement = statement.values(
+        claimed_by=worker, lease_expires_at=lease_expires_at, claims=VectorStoreFile.claims + 1
+    )
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def renew(
+    session: AsyncSession, store_id: str, file_id: str, worker: str, lease_expires_at: float
+) -> bool:
+    """Extend our claim on the file; False when we no longer hold it."""
+    statement = (
+        update(VectorStoreFile)
+        .where(
+            VectorStoreFile.vector_store_id == store_id,
+            VectorStoreFile.id == file_id,
+            VectorStoreFile.claimed_by == worker,
+        )
+        .values(lease_expires_at=lease_expires_at)
+    )
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _claimable(worker: str, now: float) -> Any:
+    # No lease: nobody holds the file (it finished, and was set back in progress since).
+    return or_(
+        VectorStoreFile.claimed_by.is_(None),
+        VectorStoreFile.lease_expires_at.is_(None),
+        VectorStoreFile.claimed_by == worker,
+        VectorStoreFile.lease_expires_at < now,
+    )
+
+
 async def finish(
     session: AsyncSession,
     tenant: str,
@@ -118,15 +182,20 @@ async def finish(
     file_id: str,
     usage_bytes: int = 0,
     error: tuple[str, str] | None = None,
+    worker: str | None = None,
 ) -> VectorStoreFile | None:
     """Record the outcome of indexing; returns the row, or None when the file is no longer
-    in progress (removed or cancelled meanwhile, so the work is to be thrown away)."""
+    in progress (removed or cancelled meanwhile, so the work is to be thrown away). Raises
+    ``ClaimLost`` when another worker than ``worker`` holds the file now."""
     await vector_stores.lock(session, tenant, store_id)
     row = await documents.fetch_for_update(
         session, VectorStoreFile, tenant, file_id, vector_store_id=store_id
     )
     if row is None or row.status != "in_progress":
         return None
+    if worker is not None and row.claimed_by not in (None, worker):
+        raise ClaimLost(file_id)
+    row.lease_expires_at = None
     data = dict(row.data)
     if error is None:
         data |= {"status": "completed", "usage_bytes": usage_bytes, "last_error": None}
@@ -151,12 +220,17 @@ async def cancel_batch_files(session: AsyncSession, tenant: str, batch_id: str) 
     return [row.id for row in rows]
 
 
-async def unfinished(session: AsyncSession) -> list[tuple[str, str, str]]:
+async def unfinished(
+    session: AsyncSession, worker: str | None = None
+) -> list[tuple[str, str, str]]:
     """``(tenant, store_id, file_id)`` of every file still in progress, across all tenants (for
-    re-queuing at start-up)."""
+    re-queuing at start-up). With ``worker``, only those it could claim now (not held by a live
+    claim of another worker)."""
     query = select(
         VectorStoreFile.tenant, VectorStoreFile.vector_store_id, VectorStoreFile.id
     ).where(VectorStoreFile.status == "in_progress")
+    if worker is not None:
+        query = query.where(_claimable(worker, time.time()))
     return [(t, s, f) for t, s, f in await session.execute(query.order_by(VectorStoreFile.seq))]
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from assistantd.config import Settings
 from assistantd.retrieval.embedder import make_embedder
 from assistantd.retrieval.file_expiry import FileExpirySweeper
+from assistantd.retrieval.index_choice import open_chunk_index
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.retrieval.parse_limits import ParseLimits
-from assistantd.retrieval.sqlite_index import SqliteChunkIndex
 from assistantd.store.blob_stores import open_blob_store
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
@@ -36,7 +36,7 @@ async def start_file_services(
     """``execute``: index vector-store files in this process (else only search and hand files
     over: a worker process indexes them, found by its sweep)."""
     blobs = await open_blob_store(settings.blob_url, settings.files_dir)
-    index = SqliteChunkIndex(settings.data_dir / INDEX_FILENAME)
+    index = await open_chunk_index(db, settings.data_dir / INDEX_FILENAME)
     worker = IngestionWorker(
         db,
         blobs,
@@ -45,6 +45,7 @@ async def start_file_services(
         concurrency=settings.ingestion_workers,
         sweep_seconds=settings.ingestion_sweep_interval_seconds,
         limits=ParseLimits(max_expanded_bytes=settings.max_parsed_bytes),
+        lease_seconds=settings.ingestion_lease_seconds,
     )
     if execute:
         await worker.start()

@@ -1,7 +1,7 @@
 """The chunk index interface the file_search feature builds on, and what a search returns.
 
-``SqliteChunkIndex`` is the embedded default; a PostgreSQL/pgvector index can provide the same
-protocol later.
+``SqliteChunkIndex`` is the embedded default; ``PostgresChunkIndex`` (PostgreSQL with pgvector)
+is shared by every server process on one database.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from assistantd.retrieval.chunking import Chunk
 # "none" returns the fused order; the other names all mean our default rerank (see ranking.py).
 Ranker = Literal["none", "auto", "default-2024-11-15", "default_2024_08_21"]
 RANKERS = frozenset({"none", "auto", "default-2024-11-15", "default_2024_08_21"})
+# What a search ranks by: both methods fused (the API's), or one alone (for measuring).
+Mode = Literal["hybrid", "dense", "keyword"]
 MAX_NUM_RESULTS = 50
 
 
@@ -30,6 +32,10 @@ class SearchHit:
 
 
 class ChunkIndex(Protocol):
+    # True when every server process on the database searches this same index (PostgreSQL);
+    # False for an index local to one process (SQLite), which several processes cannot share.
+    shared: bool
+
     async def add(
         self,
         store_id: str,

@@ -10,6 +10,11 @@ a crash never leaves one stuck and files recorded by code that cannot reach the 
 ``tool_resources`` helper) get indexed too. A file removed or cancelled
 while it is being indexed has its chunks thrown away when the worker finishes (and its running
 job is cancelled at once where possible).
+
+Several server processes may share the database: a worker claims a file before indexing it
+(``vector_store_files.claim``) under a lease it renews while it works, so each file is indexed
+by one process, and a file whose indexer died is taken over by the sweep of another once its
+lease lapses. An outcome is recorded only by the claim's holder.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +45,7 @@ log = logging.getLogger(__name__)
 
 FLOAT32_BYTES = 4
 SWEEP_SECONDS = 1.0
+LEASE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class IngestionWorker:
         concurrency: int = 2,
         sweep_seconds: float = SWEEP_SECONDS,
         limits: ParseLimits = DEFAULT_LIMITS,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.db = db
         self.blobs = blobs
@@ -76,6 +87,10 @@ class IngestionWorker:
         self._queued: set[tuple[str, str]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease_seconds = lease_seconds
+        # On SQLite this is the database's only server: any other claim is a previous run's.
+        self._exclusive = db.is_sqlite
 
     async def start(self) -> None:
         """Queue the files a previous run left in progress, then start the workers."""
@@ -106,7 +121,8 @@ class IngestionWorker:
 
     async def _sweep(self) -> None:
         async with self.db.read() as session:
-            unfinished = await vector_store_files.unfinished(session)
+            claimant = None if self._exclusive else self._worker
+            unfinished = await vector_store_files.unfinished(session, claimant)
         for tenant, store_id, file_id in unfinished:
             key = (store_id, file_id)
             if key not in self._queued and key not in self._running:
@@ -159,8 +175,47 @@ class IngestionWorker:
 
     async def _process(self, job: Job) -> None:
         work = await self._read(job)
-        if work is None:
+        if work is None or not await self._claim(job):
             return
+        keeper = asyncio.create_task(self._keep_claim(job))
+        try:
+            await self._index(job, work)
+        finally:
+            keeper.cancel()
+
+    async def _claim(self, job: Job) -> bool:
+        async with self.db.write() as session:
+            return await vector_store_files.claim(
+                session,
+                job.tenant,
+                job.store_id,
+                job.file_id,
+                self._worker,
+                time.time() + self._lease_seconds,
+                exclusive=self._exclusive,
+            )
+
+    async def _keep_claim(self, job: Job) -> None:
+        """Renew the lease while the job runs (a third of it at a time, so one late renewal
+        does not lose it)."""
+        while True:
+            await asyncio.sleep(self._lease_seconds / 3)
+            try:
+                async with self.db.write() as session:
+                    held = await vector_store_files.renew(
+                        session,
+                        job.store_id,
+                        job.file_id,
+                        self._worker,
+                        time.time() + self._lease_seconds,
+                    )
+            except Exception:  # a database hiccup: try again at the next beat
+                log.exception("renewing the claim on %s failed", job)
+                continue
+            if not held:
+                return
+
+    async def _index(self, job: Job, work: _Work) -> None:
         error: tuple[str, str] | None = None
         usage = 0
         try:
@@ -205,13 +260,17 @@ class IngestionWorker:
     async def _record(
         self, job: Job, work: _Work, usage: int, error: tuple[str, str] | None
     ) -> None:
-        async with self.db.write() as session:
-            row = await vector_store_files.finish(
-                session, job.tenant, job.store_id, job.file_id, usage, error
-            )
-            if row is not None:
-                await file_batches.refresh(session, job.tenant, row.batch_id)
-                attributes = dict(row.data.get("attributes") or {})
+        try:
+            async with self.db.write() as session:
+                row = await vector_store_files.finish(
+                    session, job.tenant, job.store_id, job.file_id, usage, error, self._worker
+                )
+                if row is not None:
+                    await file_batches.refresh(session, job.tenant, row.batch_id)
+                    attributes = dict(row.data.get("attributes") or {})
+        except vector_store_files.ClaimLost:
+            log.info("%s was taken over by another worker; its outcome is that one's", job)
+            return
         if row is None:
             # Removed or cancelled while we worked: the chunks must not stay searchable.
             with contextlib.suppress(Exception):

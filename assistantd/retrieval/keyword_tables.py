@@ -12,11 +12,12 @@ forgotten only when told its old text, which ``forget_file`` does.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable
 
 import numpy as np
+
+from assistantd.retrieval.keyword_query import phrase_tokens, query_words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS keyword_stores (
@@ -24,91 +25,16 @@ CREATE TABLE IF NOT EXISTS keyword_stores (
 );
 """
 _TOKENIZER = "porter unicode61 remove_diacritics 2"
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Function words: OR-ing "the" or "in" would let any chunk match.
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "too",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-    ]
-)
 
 
 def fts_query(queries: list[str]) -> str:
     """An FTS5 expression matching any word of the queries, each quoted so none is syntax."""
-    words = dict.fromkeys(
-        word
-        for q in queries
-        for word in (w.lower() for w in _WORD.findall(q))
-        if word not in STOPWORDS
-    )
-    return " OR ".join(f'"{word}"' for word in words)
+    return " OR ".join(f'"{word}"' for word in query_words(queries))
 
 
 def fts_phrase(word: str) -> str:
     """An FTS5 phrase of the tokens of ``word``: ``E-4411`` → ``"e 4411"``."""
-    return '"' + " ".join(token.lower() for token in _WORD.findall(word)) + '"'
+    return '"' + " ".join(phrase_tokens(word)) + '"'
 
 
 def table_of(db: sqlite3.Connection, store_id: str) -> str | None:

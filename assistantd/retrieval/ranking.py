@@ -32,8 +32,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from assistantd.retrieval.identifiers import identifier_evidence
+
 DENSE_WEIGHT = 0.5
 FUSION_WEIGHT = 0.5
+# Candidates each method contributes before fusion, at least.
+MIN_CANDIDATES = 50
+
+
+def candidate_pool(max_num_results: int) -> int:
+    """How many candidates each method contributes to a search for ``max_num_results``."""
+    return max(MIN_CANDIDATES, 4 * max_num_results)
+
+
+def weighs_identifiers(mode: str, ranker: str) -> bool:
+    """Whether the search looks for quoted identifiers: only the rerank weighs them ("none"
+    stays the plain fused order), and only with the keyword index in play."""
+    return mode != "dense" and ranker != "none"
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What an index found for one search, before fusion; every index hands over the same.
+
+    * ``dense``: the dense candidates' chunk ids, best first;
+    * ``keyword``: the keyword candidates' chunk ids → BM25 (higher is better);
+    * ``quotes``: each rare identifier of the queries → the ids of all chunks of the searched
+      stores quoting it, filters or not (see ``identifiers``);
+    * ``cosines``: chunk id → best cosine to the queries, for every candidate that passes the
+      filters (a quoting chunk missing here is one the filters exclude);
+    * ``chunks``: how many chunks the searched stores hold.
+    """
+
+    dense: list[int]
+    keyword: dict[int, float]
+    quotes: dict[str, list[int]]
+    cosines: dict[int, float]
+    chunks: int
+
+
+def choose(
+    candidates: Candidates, ranker: str, score_threshold: float, max_num_results: int
+) -> list[tuple[int, float]]:
+    """``(chunk id, score)`` of the results, best first: fused, reranked, rounded, thresholded."""
+    cosines = candidates.cosines
+    fused = fused_scores(
+        {chunk_id: cosines[chunk_id] for chunk_id in candidates.dense}, candidates.keyword
+    )
+    evidence = {
+        chunk_id: value
+        for chunk_id, value in identifier_evidence(candidates.quotes, candidates.chunks).items()
+        if chunk_id in cosines
+    }
+    ranked = final_scores(fused, cosines, ranker, evidence)
+    # Rounded before the threshold so a client re-using a returned score keeps that hit.
+    rounded = [(chunk_id, round(score, 6)) for chunk_id, score in ranked]
+    return [(cid, score) for cid, score in rounded if score >= score_threshold][:max_num_results]
 
 
 def fused_scores(dense: dict[int, float], keyword: dict[int, float]) -> dict[int, float]:

@@ -17,21 +17,18 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from assistantd.retrieval import keyword_tables
 from assistantd.retrieval.chunking import Chunk
 from assistantd.retrieval.filters import matches
-from assistantd.retrieval.identifiers import identifier_evidence, quoted_identifiers, rare_limit
-from assistantd.retrieval.index import SearchHit
+from assistantd.retrieval.identifiers import quoted_identifiers, rare_limit
+from assistantd.retrieval.index import Mode, SearchHit
 from assistantd.retrieval.keyword_tables import fts_phrase, fts_query
-from assistantd.retrieval.ranking import final_scores, fused_scores
+from assistantd.retrieval.ranking import Candidates, candidate_pool, choose, weighs_identifiers
 
-Mode = Literal["hybrid", "dense", "keyword"]
-# Candidates each method contributes before fusion, at least.
-MIN_CANDIDATES = 50
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     store_id TEXT NOT NULL, file_id TEXT NOT NULL, attributes TEXT NOT NULL,
@@ -56,6 +53,9 @@ class _StoreMatrix:
 
 
 class SqliteChunkIndex:
+    # A file of this process's: other server processes on the same database do not see it.
+    shared = False
+
     def __init__(self, path: Path | str) -> None:
         self._path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-index")
@@ -222,27 +222,26 @@ class SqliteChunkIndex:
         ranker: str,
         mode: Mode,
     ) -> list[SearchHit]:
-        pool = max(MIN_CANDIDATES, 4 * max_num_results)
+        pool = candidate_pool(max_num_results)
         matrices = {s: self._matrix(s) for s in dict.fromkeys(store_ids)}
         scored = {s: _dense_scores(m, filters, query_vectors) for s, m in matrices.items()}
         dense = _top_ids(scored, matrices, pool) if mode != "keyword" else []
         keyword = [] if mode == "dense" else self._keyword_ranking(matrices, queries, pool, filters)
         chunks = sum(len(matrix.ids) for matrix in matrices.values())
-        # Only the rerank weighs identifiers; "none" stays the plain fused order.
-        weigh = mode != "dense" and ranker != "none"
-        quotes = self._quotes(matrices, queries, chunks) if weigh else {}
+        quotes = self._quotes(matrices, queries, chunks) if weighs_identifiers(mode, ranker) else {}
         owners = [(chunk_id, store_id) for chunk_id, store_id, _ in keyword]
         owners += [owner for quoting in quotes.values() for owner in quoting]
-        cosines = _candidate_cosines(scored, matrices, dense, owners)
-        fused = fused_scores(
-            {chunk_id: cosines[chunk_id] for chunk_id in dense},
-            {chunk_id: bm25 for chunk_id, _, bm25 in keyword},
+        candidates = Candidates(
+            dense=dense,
+            keyword={chunk_id: bm25 for chunk_id, _, bm25 in keyword},
+            quotes={
+                word: [chunk_id for chunk_id, _ in quoting] for word, quoting in quotes.items()
+            },
+            cosines=_candidate_cosines(scored, matrices, dense, owners),
+            chunks=chunks,
         )
-        ranked = final_scores(fused, cosines, ranker, _evidence(quotes, chunks, cosines))
-        # Rounded before the threshold so a client re-using a returned score keeps that hit.
-        rounded = [(cid, round(score, 6)) for cid, score in ranked]
-        chosen = [(cid, score) for cid, score in rounded if score >= score_threshold]
-        return self._hits(chosen[:max_num_results], matrices)
+        chosen = choose(candidates, ranker, score_threshold, max_num_results)
+        return self._hits(chosen, matrices)
 
     def _matrix(self, store_id: str) -> _StoreMatrix:
         matrix = self._matrices.get(store_id)
@@ -417,19 +416,6 @@ def _top_ids(
     return all_ids[order].tolist()
 
 
-def _evidence(
-    quotes: dict[str, list[tuple[int, str]]], chunks: int, cosines: dict[int, float]
-) -> dict[int, float]:
-    """Chunk id → identifier evidence, for the quoting chunks that the filters let through
-    (``chunks``: how many the searched stores hold)."""
-    quoted = {word: [chunk_id for chunk_id, _ in quoting] for word, quoting in quotes.items()}
-    return {
-        chunk_id: value
-        for chunk_id, value in identifier_evidence(quoted, chunks).items()
-        if np.isfinite(cosines.get(chunk_id, -np.inf))  # -inf: the filters exclude it
-    }
-
-
 def _candidate_cosines(
     scored: dict[str, np.ndarray],
     matrices: dict[str, _StoreMatrix],
@@ -447,5 +433,7 @@ def _candidate_cosines(
         rows = np.minimum(np.searchsorted(matrix.ids, chunk_ids), len(matrix.ids) - 1)
         found = matrix.ids[rows] == chunk_ids
         scores = scored[store_id][rows[found]]
-        out.update(zip(chunk_ids[found].tolist(), scores.tolist(), strict=True))
+        # -inf: the filters exclude the chunk, so it is no candidate.
+        passing = np.isfinite(scores)
+        out.update(zip(chunk_ids[found][passing].tolist(), scores[passing].tolist(), strict=True))
     return out

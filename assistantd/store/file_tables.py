@@ -3,7 +3,7 @@ the wire object in ``data``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Float, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistantd.store.tables import Base, Document
@@ -54,6 +54,10 @@ class VectorStoreFile(Document, Base):
     batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(32))
     usage_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The ingestion worker indexing the file, its lease (Unix seconds), and claims taken so far.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         UniqueConstraint("vector_store_id", "id", name="uq_vector_store_files_store_file"),
         Index("ix_vector_store_files_store_seq", "tenant", "vector_store_id", "seq"),

@@ -1,7 +1,8 @@
 """Databases the tests run against: a fresh SQLite file, or a fresh PostgreSQL database.
 
 PostgreSQL comes from ``ASSISTANTD_TEST_POSTGRES_URL`` (default: the local server, trust auth).
-Where none is reachable, the PostgreSQL tests skip and say why.
+Where none is reachable, the PostgreSQL tests skip and say why. ``pgvector`` is a PostgreSQL
+with the ``vector`` extension (``tests/harness/pgvector.py``), where the chunk index is shared.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+
+from tests.harness import pgvector
 
 POSTGRES_URL = os.environ.get(
     "ASSISTANTD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -40,16 +43,29 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{directory / 'assistantd.sqlite3'}"
         return
     name = f"assistantd_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_URL.rsplit("/", 1)[0]
+    admin = pgvector.admin_url() if backend == "pgvector" else POSTGRES_URL
+    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    if backend == "pgvector":
+        url = pgvector.database_url(name)
+    else:
+        url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+        yield url.replace("postgresql://", "postgresql+asyncpg://", 1)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+def unavailable_reason(backend: str) -> str | None:
+    """Why ``backend`` cannot be had here, or None."""
+    if backend == "postgresql":
+        return postgres_unavailable_reason()
+    if backend == "pgvector":
+        return pgvector.unavailable_reason()
+    return None
+
+
+async def _admin(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url, timeout=5)
     try:
         await connection.execute(statement)
     finally:

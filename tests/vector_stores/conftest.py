@@ -1,5 +1,8 @@
 """A server whose embedder is the scripted model's deterministic ``/v1/embeddings`` (fast and
-offline), shared by this directory's tests in place of the default server."""
+offline), shared by this directory's tests in place of the default server.
+
+These tests run on a third backend too: ``pgvector``, a PostgreSQL with the extension, where the
+server uses the shared PostgreSQL chunk index (``postgresql`` has none: the local SQLite one)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import openai
 import pytest
 
 from tests.conftest import make_settings
-from tests.harness.databases import fresh_database
+from tests.harness.databases import BACKENDS, fresh_database, unavailable_reason
 from tests.harness.server import running_server
 
 
@@ -23,6 +26,14 @@ def embedding_settings(scripted_model_url: str) -> dict[str, Any]:
         "embedding_model": "text-embedding-3-small",
         "embedding_dimensions": 256,
     }
+
+
+@pytest.fixture(scope="session", params=(*BACKENDS, "pgvector"))
+def backend(request: pytest.FixtureRequest) -> str:
+    reason = unavailable_reason(request.param)
+    if reason:
+        pytest.skip(reason)
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,15 @@
 Start-up reads it to refuse a configuration that would give wrong answers beside another live
 process on the same database (see ``assistantd/deployment.py``).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,543 @@
+"""The shared chunk index: PostgreSQL with pgvector, so every server process on one database
+answers every search the same.
+
+* ``chunk_index_chunks`` holds each chunk's text, its embedding (``vector``) and a generated
+  ``tsvector``; ``chunk_index_files`` each file's attributes; ``chunk_index_stores`` each store's
+  chunk and token counts (BM25's N and average length, and the identifiers' N). Schema:
+  migration 0005.
+* Dense: cosine distance (``<=>``). Small candidate sets (the searched stores, after the
+  filters, hold at most ``exact_scan_chunks`` chunks) are scanned exactly; larger ones go
+  through an HNSW index per embedding size, whose candidates the store and filter conditions
+  then thin out. So a filtered search still fills its pool: ``hnsw.ef_search`` grows with how
+  few chunks pass, pgvector ≥ 0.8 also scans on (``hnsw.iterative_scan``), and a scan that
+  still comes back short is redone exactly.
+* Keyword: the GIN index finds the chunks holding any query word; their BM25 is computed here
+  with the formula and constants of SQLite FTS5's ``bm25()`` (per-store document frequency,
+  chunk count and average length), so the fusion in ``ranking.py`` sees the same kind of score
+  from either index.
+* Filters are decided in Python by ``filters.matches`` on the searched stores' file attributes
+  (files are few next to chunks), then handed to SQL as the passing file ids: the filter
+  semantics are those of the SQLite index by construction.
+* Every search reads one snapshot (a read-only REPEATABLE READ transaction).
+
+asyncpg directly, not SQLAlchemy through ``Database``: a search is several statements whose
+cost is mostly round trips, SQLAlchemy's adapter wraps each in more of them, and the ``vector``
+type needs a codec on the driver's connections.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import asyncpg
+import numpy as np
+
+from assistantd.retrieval.chunking import Chunk
+from assistantd.retrieval.filters import matches
+from assistantd.retrieval.identifiers import quoted_identifiers, rare_limit
+from assistantd.retrieval.index import Mode, SearchHit
+from assistantd.retrieval.keyword_query import WORD, phrase_tokens, query_words
+from assistantd.retrieval.ranking import Candidates, candidate_pool, choose, weighs_identifiers
+
+# At most this many candidate chunks: an exact scan (fast enough, and never misses).
+EXACT_SCAN_CHUNKS = 20_000
+# pgvector indexes ``vector`` columns of at most 2,000 dimensions; larger ones are scanned.
+HNSW_MAX_DIMS = 2_000
+MIN_EF_SEARCH, MAX_EF_SEARCH = 40, 1_000
+# SQLite FTS5's bm25() constants.
+BM25_K1, BM25_B = 1.2, 0.75
+POOL_SIZE = 10
+
+_VECTOR_SCHEMA = "SELECT typnamespace::regnamespace::text FROM pg_type WHERE typname = 'vector'"
+_VECTOR_VERSION = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+_ANALYZE = "ANALYZE chunk_index_chunks, chunk_index_files, chunk_index_stores"
+_SCHEMA_PRESENT = "SELECT to_regclass('chunk_index_chunks') IS NOT NULL"
+
+# -- writes ---------------------------------------------------------------------------------
+
+# One writer per file at a time (two adds of one file would both insert their chunks).
+_LOCK_FILE = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))"
+_STORE_DIMS = "SELECT chunks, dims FROM chunk_index_stores WHERE store_id = $1"
+_DELETE_CHUNKS = "DELETE FROM chunk_index_chunks WHERE store_id = $1 AND file_id = $2"
+_DELETE_FILE = """
+WITH gone AS (
+    DELETE FROM chunk_index_files WHERE store_id = $1 AND file_id = $2 RETURNING chunks, tokens
+)
+UPDATE chunk_index_stores AS s SET chunks = s.chunks - gone.chunks, tokens = s.tokens - gone.tokens
+FROM gone WHERE s.store_id = $1
+"""
+_INSERT_CHUNK = """
+INSERT INTO chunk_index_chunks
+    (store_id, file_id, position, start_token, end_token, text, tokens, dims, embedding)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+_INSERT_FILE = """
+INSERT INTO chunk_index_files (store_id, file_id, attributes, chunks, tokens)
+VALUES ($1, $2, $3::jsonb, $4, $5)
+"""
+_COUNT_IN_STORE = """
+INSERT INTO chunk_index_stores AS s (store_id, chunks, tokens, dims) VALUES ($1, $2, $3, $4)
+ON CONFLICT (store_id) DO UPDATE
+SET chunks = s.chunks + excluded.chunks, tokens = s.tokens + excluded.tokens, dims = excluded.dims
+"""
+_DELETE_STORE = [
+    "DELETE FROM chunk_index_chunks WHERE store_id = $1",
+    "DELETE FROM chunk_index_files WHERE store_id = $1",
+    "DELETE FROM chunk_index_stores WHERE store_id = $1",
+]
+_UPDATE_ATTRIBUTES = """
+UPDATE chunk_index_files SET attributes = $3::jsonb WHERE store_id = $1 AND file_id = $2
+"""
+# The HNSW index of one embedding size: a partial index over a cast, since the column holds
+# vectors of any size. Made once per size, under a lock so two processes do not race.
+_LOCK_HNSW = "SELECT pg_advisory_xact_lock(hashtextextended('chunk_index_hnsw', 0))"
+_CREATE_HNSW = """
+CREATE INDEX IF NOT EXISTS chunk_index_hnsw_{dims} ON chunk_index_chunks
+USING hnsw ((embedding::vector({dims})) vector_cosine_ops) WHERE dims = {dims}
+"""
+
+# -- reads ----------------------------------------------------------------------------------
+
+_FILE_CHUNKS = """
+SELECT text FROM chunk_index_chunks WHERE store_id = $1 AND file_id = $2 ORDER BY position
+"""
+_CHUNK_COUNT = "SELECT coalesce(sum(chunks), 0) FROM chunk_index_stores WHERE store_id = $1"
+# The searched stores, and how many chunks of their size the whole table holds (what the HNSW
+# index ranges over).
+_STORES = """
+SELECT s.store_id, s.chunks, s.tokens, s.dims,
+       (SELECT sum(t.chunks) FROM chunk_index_stores t WHERE t.dims = s.dims) AS same_size
+FROM chunk_index_stores s WHERE s.store_id = ANY($1::text[]) AND s.chunks > 0
+"""
+_FILES = """
+SELECT store_id, file_id, attributes, chunks FROM chunk_index_files
+WHERE store_id = ANY($1::text[])
+"""
+_QUERY_TERMS = """
+SELECT tsvector_to_array(to_tsvector('assistantd_english', $1)) AS lexemes,
+       ARRAY(SELECT phraseto_tsquery('assistantd_english', p)::text
+             FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n) AS phrases
+"""
+# $3: the passing file ids, or NULL for no filter.
+_EXACT_DENSE = """
+SELECT id, store_id, file_id, 1 - (embedding <=> $1) AS cosine FROM chunk_index_chunks
+WHERE store_id = ANY($2::text[]) AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
+ORDER BY embedding <=> $1, id LIMIT $4
+"""
+_HNSW_DENSE = """
+SELECT id, store_id, file_id, 1 - (embedding::vector({dims}) <=> $1) AS cosine
+FROM chunk_index_chunks
+WHERE dims = {dims} AND store_id = ANY($2::text[])
+  AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
+ORDER BY embedding::vector({dims}) <=> $1 LIMIT $4
+"""
+_SET_EF_SEARCH = "SELECT set_config('hnsw.ef_search', $1, true)"
+_SET_ITERATIVE_SCAN = "SELECT set_config('hnsw.iterative_scan', 'strict_order', true)"
+# BM25 as FTS5 computes it: per query term, idf = ln((N - n + 0.5) / (n + 0.5)) (at least 1e-6)
+# over the store's N chunks, n of which hold the term, times tf·(k1+1) / (tf + k1·(1 - b +
+# b·length/average length)). The statistics count every chunk of the store; only then are the
+# chunks the filter excludes dropped ($6).
+_KEYWORD = f"""
+WITH stats AS (
+    SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[]) AS s(store_id, chunks, avgdl)
+), matched AS (
+    SELECT c.id, c.store_id, c.file_id, c.tokens,
+           ts_filter(setweight(c.tsv, 'A', $4::text[]), '{{a}}') AS hits
+    FROM chunk_index_chunks c
+    WHERE c.store_id = ANY($1::text[]) AND c.tsv @@ $5::tsquery
+), postings AS (
+    SELECT m.id, m.store_id, m.file_id, m.tokens, p.lexeme, cardinality(p.positions) AS tf
+    FROM matched m CROSS JOIN LATERAL unnest(m.hits) AS p
+), idf AS (
+    SELECT p.store_id, p.lexeme,
+           greatest(ln((s.chunks - count(*) + 0.5) / (count(*) + 0.5)), 1e-6) AS idf
+    FROM postings p JOIN stats s USING (store_id)
+    GROUP BY p.store_id, p.lexeme, s.chunks
+)
+SELECT p.id, p.store_id, p.file_id,
+       sum(i.idf * p.tf * {BM25_K1 + 1}
+           / (p.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * p.tokens / s.avgdl))) AS bm25
+FROM postings p JOIN idf i USING (store_id, lexeme) JOIN stats s USING (store_id)
+WHERE $6::text[] IS NULL OR p.file_id = ANY($6::text[])
+GROUP BY p.id, p.store_id, p.file_id
+ORDER BY bm25 DESC, p.id LIMIT $7
+"""
+_QUOTING = """
+SELECT id FROM chunk_index_chunks
+WHERE store_id = ANY($1::text[]) AND tsv @@ $2::tsquery LIMIT $3
+"""
+_COSINES = """
+SELECT id, store_id, file_id, 1 - (embedding <=> $1) AS cosine FROM chunk_index_chunks
+WHERE id = ANY($2::bigint[]) AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
+"""
+_HITS = """
+SELECT c.id, c.store_id, c.file_id, c.position, c.text, f.attributes
+FROM chunk_index_chunks c
+JOIN chunk_index_files f ON f.store_id = c.store_id AND f.file_id = c.file_id
+WHERE c.id = ANY($1::bigint[])
+"""
+
+
+def asyncpg_url(url: str) -> str:
+    """asyncpg's form of a SQLAlchemy ``postgresql+asyncpg://`` URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def schema_present(url: str) -> bool:
+    """Whether the database holds the shared index's tables (migration 0005 found pgvector)."""
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        return bool(await connection.fetchval(_SCHEMA_PRESENT))
+    finally:
+        await connection.close()
+
+
+class _Filter:
+    """The files of the searched stores that pass a search's filters."""
+
+    def __init__(self, rows: list[asyncpg.Record], spec: dict) -> None:
+        passing = [r for r in rows if matches(spec, json.loads(r["attributes"]))]
+        self.pairs = {(r["store_id"], r["file_id"]) for r in passing}
+        self.file_ids = sorted({file_id for _, file_id in self.pairs})
+        self.chunks = sum(r["chunks"] for r in passing)
+
+    def keeps(self, row: asyncpg.Record) -> bool:
+        # SQL narrows by file id alone; a file in two searched stores may pass in one only.
+        return (row["store_id"], row["file_id"]) in self.pairs
+
+
+class PostgresChunkIndex:
+    # Every process on the database sees the same index (the single-process check asks this).
+    shared = True
+
+    def __init__(
+        self, pool: asyncpg.Pool, iterative_scan: bool, exact_scan_chunks: int = EXACT_SCAN_CHUNKS
+    ) -> None:
+        self._pool = pool
+        self._iterative_scan = iterative_scan
+        self._exact_scan_chunks = exact_scan_chunks
+        self._hnsw_sizes: set[int] = set()
+
+    @classmethod
+    async def connect(
+        cls, url: str, exact_scan_chunks: int = EXACT_SCAN_CHUNKS, pool_size: int = POOL_SIZE
+    ) -> PostgresChunkIndex:
+        dsn = asyncpg_url(url)
+        probe = await asyncpg.connect(dsn)
+        try:
+            schema = await probe.fetchval(_VECTOR_SCHEMA)
+            version = await probe.fetchval(_VECTOR_VERSION)
+        finally:
+            await probe.close()
+        if schema is None:
+            raise RuntimeError("the database has no pgvector extension")
+
+        async def setup(connection: asyncpg.Connection) -> None:
+            await connection.set_type_codec(
+                "vector", schema=schema, encoder=_vector_text, decoder=str, format="text"
+            )
+
+        # Custom plans always: a generic plan cannot know how many chunks a tsquery or a store
+        # matches, and chose sequential scans where the GIN index answers in a millisecond.
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            init=setup,
+            server_settings={"plan_cache_mode": "force_custom_plan"},
+        )
+        return cls(pool, _version(version) >= (0, 8), exact_scan_chunks)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def analyze(self) -> None:
+        """Refresh the planner's statistics of the chunks (autovacuum does so some time after a
+        large load; until then the planner may scan a store's chunks where the GIN index
+        would answer)."""
+        await self._pool.execute(_ANALYZE)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def add(
+        self,
+        store_id: str,
+        file_id: str,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        attributes: dict[str, Any],
+    ) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk is required")
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        dims = int(vectors.shape[1]) if len(chunks) else 0
+        if dims:
+            await self._ensure_hnsw(dims)
+        lengths = [len(WORD.findall(chunk.text)) for chunk in chunks]
+        rows = [
+            (store_id, file_id, c.index, c.start_token, c.end_token, c.text, n, dims, vector)
+            for c, n, vector in zip(chunks, lengths, vectors, strict=True)
+        ]
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(_LOCK_FILE, store_id, file_id)
+            await self._delete_file_rows(connection, store_id, file_id)
+            held = await connection.fetchrow(_STORE_DIMS, store_id)
+            if dims and held and held["chunks"] and held["dims"] != dims:
+                raise ValueError(
+                    f"the store holds {held['dims']}-dimensional vectors but this file has "
+                    f"{dims}; re-index with the same embedder"
+                )
+            await connection.executemany(_INSERT_CHUNK, rows)
+            attributes_json = json.dumps(attributes or {})
+            await connection.execute(
+                _INSERT_FILE, store_id, file_id, attributes_json, len(rows), sum(lengths)
+            )
+            stored_dims = dims or (held["dims"] if held else None)
+            await connection.execute(
+                _COUNT_IN_STORE, store_id, len(rows), sum(lengths), stored_dims
+            )
+
+    async def _ensure_hnsw(self, dims: int) -> None:
+        if dims in self._hnsw_sizes or dims > HNSW_MAX_DIMS:
+            return
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(_LOCK_HNSW)
+            await connection.execute(_CREATE_HNSW.format(dims=int(dims)))
+        self._hnsw_sizes.add(dims)
+
+    @staticmethod
+    async def _delete_file_rows(
+        connection: asyncpg.Connection, store_id: str, file_id: str
+    ) -> None:
+        await connection.execute(_DELETE_CHUNKS, store_id, file_id)
+        await connection.execute(_DELETE_FILE, store_id, file_id)
+
+    async def delete_file(self, store_id: str, file_id: str) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(_LOCK_FILE, store_id, file_id)
+            await self._delete_file_rows(connection, store_id, file_id)
+
+    async def delete_store(self, store_id: str) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            for statement in _DELETE_STORE:
+                await connection.execute(statement, store_id)
+
+    async def update_attributes(
+        self, store_id: str, file_id: str, attributes: dict[str, Any]
+    ) -> None:
+        await self._pool.execute(
+            _UPDATE_ATTRIBUTES, store_id, file_id, json.dumps(attributes or {})
+        )
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def file_chunks(self, store_id: str, file_id: str) -> list[str]:
+        return [row["text"] for row in await self._pool.fetch(_FILE_CHUNKS, store_id, file_id)]
+
+    async def chunk_count(self, store_id: str) -> int:
+        return int(await self._pool.fetchval(_CHUNK_COUNT, store_id))
+
+    async def search(
+        self,
+        store_ids: list[str],
+        queries: list[str],
+        query_vectors: np.ndarray,
+        max_num_results: int = 10,
+        score_threshold: float = 0.0,
+        filters: dict | None = None,
+        ranker: str = "auto",
+        mode: Mode = "hybrid",
+    ) -> list[SearchHit]:
+        """Hybrid search over ``store_ids``; ``mode`` limits it to one method (for measuring)."""
+        vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+        pool = candidate_pool(max_num_results)
+        async with (
+            self._pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            stores = await connection.fetch(_STORES, list(dict.fromkeys(store_ids)))
+            if not stores:
+                return []
+            _check_dims(stores, vectors.shape[1])
+            passing = None
+            if filters:
+                passing = _Filter(
+                    await connection.fetch(_FILES, [s["store_id"] for s in stores]), filters
+                )
+            search = _Search(connection, stores, passing, pool)
+            cosines: dict[int, float] = {}
+            dense: list[int] = []
+            if mode != "keyword":
+                dense = await search.dense(
+                    vectors, self._exact_scan_chunks, self._iterative_scan, cosines
+                )
+            keyword: dict[int, float] = {}
+            quotes: dict[str, list[int]] = {}
+            if mode != "dense":
+                lexemes, phrases = await search.terms(queries)
+                keyword = await search.keyword(lexemes)
+                if weighs_identifiers(mode, ranker):
+                    quotes = await search.quotes(phrases)
+            wanted = set(keyword) | {cid for ids in quotes.values() for cid in ids}
+            await search.cosines(vectors, sorted(wanted - cosines.keys()), cosines)
+            candidates = Candidates(dense, keyword, quotes, cosines, search.chunks)
+            chosen = choose(candidates, ranker, score_threshold, max_num_results)
+            return await _hits(connection, chosen)
+
+
+class _Search:
+    """One search's statements, on one connection inside its snapshot."""
+
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        stores: list[asyncpg.Record],
+        passing: _Filter | None,
+        pool: int,
+    ) -> None:
+        self.connection = connection
+        self.stores = stores
+        self.store_ids = [s["store_id"] for s in stores]
+        self.passing = passing
+        self.pool = pool
+        self.chunks = sum(s["chunks"] for s in stores)
+        self.file_ids = passing.file_ids if passing is not None else None
+        self._identifiers: list[str] = []
+
+    def _kept(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        return rows if self.passing is None else [r for r in rows if self.passing.keeps(r)]
+
+    async def dense(
+        self,
+        vectors: np.ndarray,
+        exact_scan_chunks: int,
+        iterative_scan: bool,
+        cosines: dict[int, float],
+    ) -> list[int]:
+        """The ``pool`` chunks of best cosine (over the query vectors), best first; records their
+        cosines. A chunk in the top ``pool`` by its best cosine is in the top ``pool`` of the
+        query vector it is best for, so one scan per vector finds them all."""
+        candidates = self.passing.chunks if self.passing is not None else self.chunks
+        if not candidates:
+            return []
+        dims = int(vectors.shape[1])
+        same_size = int(self.stores[0]["same_size"] or 0)
+        exact = candidates <= exact_scan_chunks or dims > HNSW_MAX_DIMS
+        if not exact:
+            # Of the chunks the HNSW index returns, about candidates/same_size pass the store
+            # and filter conditions: ask for enough that a pool's worth remain.
+            ef = self.pool * same_size / candidates * 2
+            ef_search = min(max(math.ceil(ef), MIN_EF_SEARCH), MAX_EF_SEARCH)
+            await self.connection.execute(_SET_EF_SEARCH, str(ef_search))
+            if iterative_scan:
+                await self.connection.execute(_SET_ITERATIVE_SCAN)
+        wanted = min(self.pool, candidates)
+        for vector in vectors:
+            rows = await self._dense_rows(vector, dims, exact)
+            if len(rows) < wanted:  # the approximate scan came back short: scan exactly
+                rows = await self._dense_rows(vector, dims, True)
+            for row in rows:
+                cosine = float(row["cosine"])
+                if cosine > cosines.get(row["id"], -math.inf):
+                    cosines[row["id"]] = cosine
+        ranked = sorted(cosines.items(), key=lambda item: (-item[1], item[0]))
+        return [chunk_id for chunk_id, _ in ranked[: self.pool]]
+
+    async def _dense_rows(self, vector: np.ndarray, dims: int, exact: bool) -> list[asyncpg.Record]:
+        sql = _EXACT_DENSE if exact else _HNSW_DENSE.format(dims=dims)
+        rows = await self.connection.fetch(sql, vector, self.store_ids, self.file_ids, self.pool)
+        return self._kept(rows)
+
+    async def terms(self, queries: list[str]) -> tuple[list[str], list[str]]:
+        """The query's stemmed words, and the ``tsquery`` phrase of each quoted identifier."""
+        words = query_words(queries)
+        identifiers = quoted_identifiers(queries)
+        if not words and not identifiers:
+            return [], []
+        phrase_texts = [" ".join(phrase_tokens(word)) for word in identifiers]
+        row = await self.connection.fetchrow(_QUERY_TERMS, " ".join(words), phrase_texts)
+        self._identifiers = identifiers
+        return list(row["lexemes"]), list(row["phrases"])
+
+    async def keyword(self, lexemes: list[str]) -> dict[int, float]:
+        """Chunk id → BM25 of the ``pool`` best keyword matches that pass the filters."""
+        if not lexemes:
+            return {}
+        # The lexemes come from the parser with punctuation removed; quoted all the same.
+        query = " | ".join(
+            "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes
+        )
+        rows = await self.connection.fetch(
+            _KEYWORD,
+            self.store_ids,
+            [float(s["chunks"]) for s in self.stores],
+            [s["tokens"] / s["chunks"] for s in self.stores],
+            lexemes,
+            query,
+            self.file_ids,
+            self.pool,
+        )
+        return {row["id"]: float(row["bm25"]) for row in self._kept(rows)}
+
+    async def quotes(self, phrases: list[str]) -> dict[str, list[int]]:
+        """Each rare identifier → the ids of all chunks quoting it, filters or not (reads at
+        most one past the limit: that one says it is not rare)."""
+        limit = rare_limit(self.chunks)
+        found: dict[str, list[int]] = {}
+        for word, phrase in zip(self._identifiers, phrases, strict=True):
+            if not phrase:
+                continue
+            rows = await self.connection.fetch(_QUOTING, self.store_ids, phrase, limit + 1)
+            if len(rows) <= limit:
+                found[word] = [row["id"] for row in rows]
+        return found
+
+    async def cosines(
+        self, vectors: np.ndarray, chunk_ids: list[int], cosines: dict[int, float]
+    ) -> None:
+        """Adds the best cosine of those of ``chunk_ids`` that pass the filters."""
+        if not chunk_ids:
+            return
+        for vector in vectors:
+            rows = await self.connection.fetch(_COSINES, vector, chunk_ids, self.file_ids)
+            for row in self._kept(rows):
+                cosine = float(row["cosine"])
+                if cosine > cosines.get(row["id"], -math.inf):
+                    cosines[row["id"]] = cosine
+
+
+async def _hits(connection: asyncpg.Connection, chosen: list[tuple[int, float]]) -> list[SearchHit]:
+    if not chosen:
+        return []
+    rows = {row["id"]: row for row in await connection.fetch(_HITS, [cid for cid, _ in chosen])}
+    return [
+        SearchHit(
+            store_id=rows[chunk_id]["store_id"],
+            file_id=rows[chunk_id]["file_id"],
+            chunk_index=rows[chunk_id]["position"],
+            score=float(score),
+            content=rows[chunk_id]["text"],
+            attributes=json.loads(rows[chunk_id]["attributes"]),
+        )
+        for chunk_id, score in chosen
+    ]
+
+
+def _check_dims(stores: list[asyncpg.Record], dims: int) -> None:
+    for store in stores:
+        if store["dims"] != dims:
+            raise ValueError(
+                f"the store holds {store['dims']}-dimensional vectors but the query has "
+                f"{dims}; re-index with the same embedder"
+            )
+
+
+def _vector_text(vector: Any) -> str:
+    """pgvector's text form of a vector: ``[0.1,0.2]`` (each float32 exactly, as a float64)."""
+    return "[" + ",".join(map(str, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def _version(text: str | None) -> tuple[int, ...]:
+    return tuple(int(part) for part in (text or "0").split(".") if part.isdigit())

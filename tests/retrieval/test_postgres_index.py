@@ -1,0 +1,135 @@
+"""What only the shared PostgreSQL index has to show: every process answers alike, and its
+approximate (HNSW) dense search still returns the best chunks that pass a filter.
+
+The behaviour both indexes share is tested on each in ``test_sqlite_index.py`` and
+``test_search.py`` (the ``index`` fixture is parametrised)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+
+from assistantd.retrieval import Chunk, SqliteChunkIndex
+from assistantd.retrieval.postgres_index import PostgresChunkIndex
+from tests.retrieval.conftest import _emptied
+
+DIMS = 16
+FILES = 20
+PER_FILE = 100
+
+
+@pytest.fixture
+async def pg_index(pgvector_url: str) -> AsyncIterator[PostgresChunkIndex]:
+    await _emptied(pgvector_url)
+    index = await PostgresChunkIndex.connect(pgvector_url)
+    yield index
+    await index.close()
+
+
+def random_corpus(seed: int = 3) -> tuple[np.ndarray, list[list[Chunk]]]:
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((FILES * PER_FILE, DIMS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    words = [f"term{n}" for n in range(300)]
+    files = [
+        [
+            Chunk(i, " ".join(rng.choice(words, size=12)), i * 12, i * 12 + 12)
+            for i in range(PER_FILE)
+        ]
+        for _ in range(FILES)
+    ]
+    return vectors, files
+
+
+async def add_random_corpus(index: PostgresChunkIndex | SqliteChunkIndex) -> np.ndarray:
+    vectors, files = random_corpus()
+    for n, chunks in enumerate(files):
+        rows = vectors[n * PER_FILE : (n + 1) * PER_FILE]
+        await index.add("vs", f"file_{n:02d}", chunks, rows, {"n": n, "even": n % 2 == 0})
+    return vectors
+
+
+def hit_keys(hits: list) -> list[tuple[str, int, float]]:
+    return [(h.file_id, h.chunk_index, h.score) for h in hits]
+
+
+def test_only_the_postgres_index_is_shared(pg_index: PostgresChunkIndex, tmp_path) -> None:
+    assert pg_index.shared is True
+    assert SqliteChunkIndex(tmp_path / "chunks.sqlite3").shared is False
+
+
+async def test_two_processes_answer_every_search_the_same(
+    pg_index: PostgresChunkIndex, pgvector_url: str
+) -> None:
+    vectors = await add_random_corpus(pg_index)
+    other = await PostgresChunkIndex.connect(pgvector_url)  # its own pool, as another process
+    try:
+        for query, n in (("term1 term7 term99", 5), ("term42", 17)):
+            for filters in (None, {"type": "eq", "key": "even", "value": True}):
+                ours = await pg_index.search(["vs"], [query], vectors[n], 10, 0.0, filters)
+                theirs = await other.search(["vs"], [query], vectors[n], 10, 0.0, filters)
+                assert hit_keys(ours) == hit_keys(theirs) and len(ours) == 10
+    finally:
+        await other.close()
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        None,
+        {"type": "eq", "key": "n", "value": 7},  # one file of twenty
+        {"type": "in", "key": "n", "value": [3, 11]},
+        {"type": "eq", "key": "even", "value": True},
+    ],
+)
+async def test_approximate_dense_search_returns_the_best_chunks_that_pass_the_filter(
+    pgvector_url: str, filters: dict | None
+) -> None:
+    # exact_scan_chunks=0: the HNSW index answers even a store this small.
+    index = await PostgresChunkIndex.connect(pgvector_url, exact_scan_chunks=0)
+    await _emptied(pgvector_url)
+    try:
+        vectors = await add_random_corpus(index)
+        query = vectors[123]
+        hits = await index.search(["vs"], ["x"], query, 10, 0.0, filters, "none", mode="dense")
+    finally:
+        await index.close()
+    passing = [
+        row for row in range(len(vectors)) if filters is None or _passes(filters, row // PER_FILE)
+    ]
+    cosines = vectors[passing] @ query
+    best = [passing[i] for i in np.argsort(-cosines)[:10]]
+    expected = [(f"file_{row // PER_FILE:02d}", row % PER_FILE) for row in best]
+    assert [(h.file_id, h.chunk_index) for h in hits] == expected
+
+
+def _passes(filters: dict, n: int) -> bool:
+    if filters["key"] == "even":
+        return n % 2 == 0
+    values = filters["value"] if filters["type"] == "in" else [filters["value"]]
+    return n in values
+
+
+async def test_keyword_scores_are_bm25_as_sqlite_computes_it(
+    pg_index: PostgresChunkIndex, tmp_path
+) -> None:
+    # Same corpus, keyword side alone, ranker "none": the fused score is BM25 / best BM25.
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    try:
+        vectors = await add_random_corpus(pg_index)
+        await add_random_corpus(sqlite)
+        query = vectors[0]
+        ours = await pg_index.search(
+            ["vs"], ["term5 term77"], query, 20, 0.0, None, "none", mode="keyword"
+        )
+        theirs = await sqlite.search(
+            ["vs"], ["term5 term77"], query, 20, 0.0, None, "none", mode="keyword"
+        )
+    finally:
+        await sqlite.close()
+    assert [(h.file_id, h.chunk_index) for h in ours] == [
+        (h.file_id, h.chunk_index) for h in theirs
+    ]
+    assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
