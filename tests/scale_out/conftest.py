@@ -1,5 +1,6 @@
-"""Fixtures for scale-out tests: a fresh PostgreSQL database and Redis for several real
-``assistantd`` processes, the scripted model they share, and a round-robin proxy in front."""
+"""Fixtures for scale-out tests: what several real ``assistantd`` processes of one deployment
+share — a fresh PostgreSQL database with pgvector, Redis, an S3-compatible bucket — and the
+scripted model they all use."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.harness.databases import fresh_database
+from tests.harness.databases import fresh_database, unavailable_reason
+from tests.harness.s3 import S3Server, running_s3
 from tests.runs.conftest import model, scripted
 
 __all__ = ["model", "scripted"]
@@ -25,23 +27,32 @@ def redis_unavailable_reason() -> str | None:
     return None
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with running_s3() as server:
+        yield server
+
+
 @pytest.fixture
 def shared_env(
-    postgres_skip_reason: str | None, scripted_model_url: str, tmp_path: Path
+    scripted_model_url: str, s3_server: S3Server, tmp_path: Path
 ) -> Iterator[dict[str, str]]:
-    """The environment every process of one deployment shares: one PostgreSQL database (fresh
-    for the test), Redis, the scripted model."""
-    if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
-    if reason := redis_unavailable_reason():
-        pytest.skip(reason)
-    # Interim: a process refuses to join others while its file bytes and chunk index are its
-    # own; the object-storage and pgvector fixtures that share them come next.
-    pytest.skip("needs the S3 and pgvector fixtures (not merged yet)")
-    with fresh_database("postgresql", tmp_path) as url:
+    """The environment every process of one deployment gets."""
+    for reason in (unavailable_reason("pgvector"), redis_unavailable_reason()):
+        if reason:
+            pytest.skip(reason)
+    bucket = s3_server.new_bucket()
+    with fresh_database("pgvector", tmp_path) as url:
         yield {
             "ASSISTANTD_DATABASE_URL": url,
             "ASSISTANTD_REDIS_URL": REDIS_URL,
+            "ASSISTANTD_BLOB_URL": f"s3://{bucket}/deployment",
+            **s3_server.environment(),
             "ASSISTANTD_LLM_BASE_URL": scripted_model_url,
             "ASSISTANTD_RUN_WORKERS": "8",
+            # The scripted model's embeddings: no process spends seconds loading a local model.
+            "ASSISTANTD_EMBEDDING_BACKEND": "openai",
+            "ASSISTANTD_EMBEDDING_BASE_URL": scripted_model_url,
+            "ASSISTANTD_EMBEDDING_DIMENSIONS": "256",
+            "ASSISTANTD_INGESTION_SWEEP_INTERVAL_SECONDS": "0.2",
         }
