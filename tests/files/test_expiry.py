@@ -25,7 +25,8 @@ from assistantd.retrieval import file_expiry
 from tests.conftest import make_settings
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
-from tests.harness.databases import fresh_database
+from tests.harness.databases import fresh_database, unavailable_reason
+from tests.harness.redis_server import peer_settings
 from tests.harness.server import running_server
 from tests.vector_stores.conftest import embedding_settings, wait_until
 
@@ -207,10 +208,9 @@ def test_the_sweep_deletes_an_expired_files_bytes_and_its_place_in_vector_stores
     assert client.files.content(kept.id).content == TEXT.encode()
 
 
-# Several server processes share a PostgreSQL database, never a SQLite one.
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+# Several server processes share a PostgreSQL database (with pgvector: the chunk index is
+# shared too, as it must be for them to run side by side), never a SQLite one.
 def test_servers_sharing_a_database_sweep_without_getting_in_each_others_way(
-    backend: str,
     tmp_path_factory: pytest.TempPathFactory,
     contract_log: ContractLog,
     caplog: pytest.LogCaptureFixture,
@@ -218,8 +218,11 @@ def test_servers_sharing_a_database_sweep_without_getting_in_each_others_way(
 ) -> None:
     sweeper_log = file_expiry.log.name
     data_dir = tmp_path_factory.mktemp("two-sweepers")
-    with fresh_database(backend, data_dir) as url:
-        settings = make_settings(data_dir, url, file_sweep_interval_seconds=0.02)
+    if reason := unavailable_reason("pgvector"):
+        pytest.skip(reason)
+    with fresh_database("pgvector", data_dir) as url:
+        peers = peer_settings(same_data_dir=True)
+        settings = make_settings(data_dir, url, file_sweep_interval_seconds=0.02, **peers)
         with running_server(settings) as one_base, running_server(settings) as two_base:
             one, two = sdk_client(one_base, contract_log), sdk_client(two_base, contract_log)
             expiring = [

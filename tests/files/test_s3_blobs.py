@@ -22,8 +22,9 @@ from assistantd.store.blobs import BlobTooLarge
 from tests.conftest import make_settings
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
-from tests.harness.databases import fresh_database
+from tests.harness.databases import fresh_database, unavailable_reason
 from tests.harness.images import png
+from tests.harness.redis_server import peer_settings
 from tests.harness.s3 import S3Server, aws_environment, running_s3
 from tests.harness.server import running_server
 from tests.runs.conftest import Scripted
@@ -224,16 +225,18 @@ def test_code_interpreter_reads_an_input_and_writes_an_output_through_the_bucket
 def two_servers(
     s3: S3Server, postgres_skip_reason: str | None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str, str]]:
-    """Two servers, each with its own data dir, on one PostgreSQL database and one bucket."""
-    if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
+    """Two servers, each with its own data dir, on one PostgreSQL database (with pgvector, for a
+    shared chunk index), Redis and one bucket: what they need to run side by side."""
+    if reason := postgres_skip_reason or unavailable_reason("pgvector"):
+        pytest.skip(reason)
+    peers = peer_settings(same_data_dir=False)
     bucket = s3.new_bucket()
     first_dir = tmp_path_factory.mktemp("s3-first")
     second_dir = tmp_path_factory.mktemp("s3-second")
     with (
-        fresh_database("postgresql", first_dir) as url,
-        running_server(s3_settings(first_dir, url, bucket)) as first,
-        running_server(s3_settings(second_dir, url, bucket)) as second,
+        fresh_database("pgvector", first_dir) as url,
+        running_server(s3_settings(first_dir, url, bucket, **peers)) as first,
+        running_server(s3_settings(second_dir, url, bucket, **peers)) as second,
     ):
         yield first, second, bucket
 

@@ -8,23 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.harness.databases import fresh_database, unavailable_reason
+from tests.harness.redis_server import REDIS_URL, redis_unavailable_reason
 from tests.harness.s3 import S3Server, running_s3
 from tests.runs.conftest import model, scripted
 
 __all__ = ["model", "scripted"]
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_unavailable_reason() -> str | None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as error:
-        return f"Redis not reachable at {REDIS_URL} ({type(error).__name__}: {error})"
-    return None
 
 
 @pytest.fixture(scope="session")

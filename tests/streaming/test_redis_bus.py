@@ -13,8 +13,8 @@ import pytest
 
 from assistantd.runs.redis_events import RedisRunEvents
 from tests.harness.contract import ContractLog
+from tests.harness.redis_server import REDIS_URL, redis_unavailable_reason
 from tests.runs.conftest import Scripted, other_server
-from tests.scale_out.conftest import REDIS_URL, redis_unavailable_reason
 
 
 @pytest.fixture(scope="module")

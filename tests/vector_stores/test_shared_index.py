@@ -20,6 +20,7 @@ from tests.conftest import make_settings
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database, unavailable_reason
+from tests.harness.redis_server import peer_settings
 from tests.harness.server import running_server
 from tests.vector_stores.conftest import embedding_settings, wait_until
 
@@ -60,6 +61,7 @@ def test_two_servers_share_one_index_and_index_each_file_once(
 ) -> None:
     # Fast sweeps: both servers see every waiting file at once and race for it.
     options = embedding_settings(scripted_model_url) | {"ingestion_sweep_interval_seconds": 0.05}
+    options |= peer_settings(same_data_dir=True)
     # One data directory: the files' bytes are where both servers read them (a shared volume).
     first = make_settings(tmp_path, pgvector_url, **options)
     second = make_settings(tmp_path, pgvector_url, **options)

@@ -1,0 +1,142 @@
+"""Scale-out benchmark: what spreading a deployment over processes costs.
+
+    .venv/bin/python bench/bench_scale_out.py [--quick]
+
+Every process is a real ``assistantd serve`` (own data dir) on one PostgreSQL database with
+pgvector (pgserver), Redis, and an S3-compatible server (moto), the scripted model answering.
+Side by side in one run:
+
+* CPU per run summed over every server process: one process, then three behind a round-robin
+  proxy, the same streamed runs (``--concurrency`` at once). Target: three ≤ 1.25× one.
+* Added time to first token (first ``thread.message.delta`` after the create request, minus
+  nothing: the scripted model answers at once) of one process with its run events in memory
+  against the same process kind with them on Redis, sequential streamed runs. Target: Redis
+  ≤ +3 ms p50.
+
+(PostgreSQL against SQLite runs/s is ``bench_runs.py``; the chunk indexes, ``bench_retrieval.py
+--indexes``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistantd.scripted_model.testing import running_scripted_model_process  # noqa: E402
+from tests.harness.cluster import ServerProcess, cluster  # noqa: E402
+from tests.harness.databases import fresh_database, unavailable_reason  # noqa: E402
+from tests.harness.proxy import round_robin  # noqa: E402
+from tests.harness.s3 import running_s3  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
+
+
+async def one_run(http: aiohttp.ClientSession, base: str, assistant: str) -> float:
+    """A streamed thread-and-run; returns seconds to its first message delta."""
+    started = time.perf_counter()
+    body = {
+        "assistant_id": assistant,
+        "stream": True,
+        "thread": {"messages": [{"role": "user", "content": "Hello there"}]},
+    }
+    first = None
+    async with http.post(f"{base}/v1/threads/runs", json=body) as response:
+        async for line in response.content:
+            if first is None and line.startswith(b"event: thread.message.delta"):
+                first = time.perf_counter() - started
+            if line.startswith(b"data: [DONE]"):
+                break
+    return first if first is not None else float("nan")
+
+
+async def drive(base: str, runs: int, concurrency: int) -> list[float]:
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer sk-bench"}) as http:
+        async with http.post(f"{base}/v1/assistants", json={"model": "scripted"}) as answer:
+            assistant = (await answer.json())["id"]
+        gate = asyncio.Semaphore(concurrency)
+
+        async def gated() -> float:
+            async with gate:
+                return await one_run(http, base, assistant)
+
+        return await asyncio.gather(*(gated() for _ in range(runs)))
+
+
+def cpu_per_run(servers: list[ServerProcess], base: str, runs: int, concurrency: int) -> float:
+    asyncio.run(drive(base, 10, concurrency))  # warm up every process
+    before = sum(cpu_seconds(s.process.pid) for s in servers)
+    asyncio.run(drive(base, runs, concurrency))
+    return (sum(cpu_seconds(s.process.pid) for s in servers) - before) / runs * 1000
+
+
+def ttft_ms(servers: list[ServerProcess], runs: int) -> float:
+    base = servers[0].url or ""
+    asyncio.run(drive(base, 5, 1))
+    return statistics.median(asyncio.run(drive(base, runs, 1))) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    runs = 100 if args.quick else 600
+    if reason := unavailable_reason("pgvector"):
+        sys.exit(f"needs a PostgreSQL with pgvector: {reason}")
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        running_scripted_model_process() as model_url,
+        running_s3() as s3,
+    ):
+        root = Path(scratch)
+        rows = []
+        for label, count, redis in (
+            ("1 process, Redis", 1, True),
+            ("3 processes, Redis, round robin", 3, True),
+            ("1 process, events in memory", 1, False),
+        ):
+            bucket = s3.new_bucket()
+            with fresh_database("pgvector", root) as url:
+                env = {
+                    "ASSISTANTD_DATABASE_URL": url,
+                    "ASSISTANTD_BLOB_URL": f"s3://{bucket}/bench",
+                    "ASSISTANTD_LLM_BASE_URL": model_url,
+                    **s3.environment(),
+                    **({"ASSISTANTD_REDIS_URL": REDIS_URL} if redis else {}),
+                }
+                here = root / label.replace(" ", "-").replace(",", "")
+                with cluster(["serve"] * count, here, env) as servers:
+                    if count == 1:
+                        ttft = ttft_ms(servers, runs // 4)
+                        cpu = cpu_per_run(servers, servers[0].url or "", runs, args.concurrency)
+                    else:
+                        ttft = float("nan")
+                        with round_robin([s.url or "" for s in servers]) as (proxy, _):
+                            cpu = cpu_per_run(servers, proxy, runs, args.concurrency)
+                rows.append((label, cpu, ttft))
+    print(f"{runs} streamed runs, {args.concurrency} at once (PostgreSQL + pgvector, S3)\n")
+    print("| deployment | server CPU per run (ms, all processes) | time to first token p50 (ms) |")
+    print("|---|---|---|")
+    for label, cpu, ttft in rows:
+        print(f"| {label} | {cpu:.2f} | {ttft:.1f} |")
+    print(f"\nCPU, 3 processes against 1: {rows[1][1] / rows[0][1]:.2f}x (target <= 1.25x)")
+    print(f"TTFT, Redis against in memory: {rows[0][2] - rows[2][2]:+.1f} ms (target <= +3 ms)")
+
+
+if __name__ == "__main__":
+    main()
