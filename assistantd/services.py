@@ -25,6 +25,7 @@ from assistantd.runs.redis_events import RedisRunEvents
 from assistantd.store.database import Database
 from assistantd.store.run_leases import Lease
 from assistantd.tools.code_interpreter import CodeSessions
+from assistantd.tools.code_interpreter.affinity import SessionAffinity
 from assistantd.tools.code_interpreter.tool import CodeInterpreterTool
 from assistantd.tools.file_search import FileSearchTool
 
@@ -40,9 +41,12 @@ class Services:
     code_sessions: CodeSessions
     run_engine: RunEngine
     presence: Presence
+    affinity: SessionAffinity | None
 
     async def stop(self) -> None:
         await self.run_engine.stop()
+        if self.affinity is not None:
+            await self.affinity.stop()
         await self.presence.leave()
         await self.code_sessions.aclose()
         await self.files.stop()
@@ -67,7 +71,8 @@ async def start_services(
     engine = RunEngine(db, router, settings, files.blobs, events=events, queue=queue, lease=lease)
     # Tools first: the engine resumes interrupted runs as soon as it starts.
     engine.server_tools.register(FileSearchTool(files.ingestion.index, files.ingestion.embedder))
-    engine.server_tools.register(CodeInterpreterTool(code_sessions, files.blobs))
+    affinity = None if db.is_sqlite else SessionAffinity(db, lease)
+    engine.server_tools.register(CodeInterpreterTool(code_sessions, files.blobs, affinity))
     try:
         presence = await _join_deployment(settings, db, files, lease, role)
     except DeploymentRefused as refusal:
@@ -77,7 +82,7 @@ async def start_services(
         await db.dispose()
         raise
     await engine.start(execute=execute)
-    return Services(settings, db, router, files, code_sessions, engine, presence)
+    return Services(settings, db, router, files, code_sessions, engine, presence, affinity)
 
 
 async def _join_deployment(

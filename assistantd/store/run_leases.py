@@ -51,6 +51,9 @@ CLAIM_WAITING_RUNS = text(
     "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
     " SELECT id FROM runs WHERE status IN ('queued', 'cancelling')"
     " AND (claimed_by IS NULL OR lease_expires_at < :now)"
+    # A thread whose code_interpreter session another live worker holds waits for that worker.
+    " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
+    " AND a.worker <> :worker AND a.expires_at >= :now)"
     " ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
     ") RETURNING id"
 )

@@ -22,6 +22,7 @@ from assistantd.runs.server_tools import (
 )
 from assistantd.store.blobs import BlobStore
 from assistantd.store.tables import Message
+from assistantd.tools.code_interpreter.affinity import MOVED_NOTE, SessionAffinity
 from assistantd.tools.code_interpreter.code_argument import ARGUMENT, code_of
 from assistantd.tools.code_interpreter.output_files import NewFile, save_outputs
 from assistantd.tools.code_interpreter.result import ExecutionResult
@@ -53,9 +54,12 @@ class CodeInterpreterTool:
 
     type = "code_interpreter"
 
-    def __init__(self, sessions: CodeSessions, blobs: BlobStore) -> None:
+    def __init__(
+        self, sessions: CodeSessions, blobs: BlobStore, affinity: SessionAffinity | None = None
+    ) -> None:
         self.sessions = sessions
         self._blobs = blobs
+        self._affinity = affinity  # with several workers: keep the thread's runs here
         # run id → {path under /mnt/data: file id} of the files its calls wrote, for annotating
         # the links in its messages (kept for the most recent runs only).
         self._run_files: OrderedDict[str, dict[str, str]] = OrderedDict()
@@ -81,13 +85,24 @@ class CodeInterpreterTool:
             entry = self._entry(call.id, code, [{"type": "logs", "logs": logs}])
             return ServerToolResult(entry, logs)
 
+    async def _hold(self, thread_id: str, key: str) -> bool:
+        """Hold the thread's session here; True if it had one on a worker that is gone."""
+        if self._affinity is None:
+            return False
+        fresh = not self.sessions.live(key)
+        moved = await self._affinity.hold(thread_id)
+        return moved and fresh
+
     def _entry(self, call_id: str, code: str, outputs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"id": call_id, "type": self.type, self.type: {"input": code, "outputs": outputs}}
 
     async def _run(self, call: ToolCall, code: str, context: ToolContext) -> ServerToolResult:
         key = thread_session_key(context.tenant, context.thread_id)
+        moved = await self._hold(context.thread_id, key)
         files, tags = await self._new_inputs(context, key)
         result = await self.sessions.execute(key, code, files, tags=tags)
+        if moved:
+            result.logs = MOVED_NOTE + result.logs
         images, written = await self._keep_outputs(call.id, context, result)
         self._remember(context.run_id, written)
         outputs: list[dict[str, Any]] = []
