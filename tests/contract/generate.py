@@ -1,6 +1,6 @@
 """Derive the wire contract the tests check from OpenAI's OpenAPI description.
 
-    python -m tests.contract.generate ../shared/spec/assistants-v2.openapi.yaml
+    python -m tests.contract.generate path/to/assistants-v2.openapi.yaml
 
 writes ``tests/contract/assistants-v2.contract.json``: the same operations and component schemas,
 reduced to their facts (paths, parameters, request and response schemas: field names, types,
