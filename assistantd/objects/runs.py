@@ -14,7 +14,7 @@ from assistantd.ids import new_id
 from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.tool_resources import check_references, tool_resources_to_wire
-from assistantd.store import documents, run_statuses
+from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.run_leases import Lease, release
@@ -88,8 +88,11 @@ async def get_row(session: AsyncSession, tenant: str, thread_id: str, run_id: st
     return row
 
 
-async def lock_row(session: AsyncSession, tenant: str, thread_id: str, run_id: str) -> Run:
-    row = await documents.fetch_for_update(session, Run, tenant, run_id, thread_id=thread_id)
+async def lock_row(
+    session: AsyncSession, tenant: str, thread_id: str, run_id: str
+) -> run_rows.RunRecord:
+    """The run, locked to be changed and then saved with ``run_rows.save_run``."""
+    row = await run_rows.lock_run(session, run_id, tenant=tenant, thread_id=thread_id)
     if row is None:
         raise NotFound.object(KIND, run_id)
     return row
@@ -113,7 +116,8 @@ async def modify(
     data = dict(row.data)
     if body.metadata is not None:
         data["metadata"] = body.metadata
-    documents.replace_data(row, data)
+    row.data = data
+    await run_rows.save_run(session, row)
     return data
 
 
@@ -126,7 +130,8 @@ async def cancel(session: AsyncSession, tenant: str, thread_id: str, run_id: str
         return row.data
     data = {**row.data, "status": "cancelling"}
     row.status = "cancelling"
-    documents.replace_data(row, data)
+    row.data = data
+    await run_rows.save_run(session, row)
     return data
 
 
@@ -156,7 +161,8 @@ async def submit_tool_outputs(
         release(row)
     else:
         lease.take(row)
-    documents.replace_data(row, data)
+    row.data = data
+    await run_rows.save_run(session, row)
     return data, step
 
 

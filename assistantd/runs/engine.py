@@ -15,8 +15,6 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from assistantd.clock import now
 from assistantd.config import Settings
 from assistantd.llm.router import ModelRouter
@@ -26,12 +24,11 @@ from assistantd.runs.poll_pacing import PollPacer
 from assistantd.runs.queue import InProcessRunQueue, RunQueue
 from assistantd.runs.server_tools import ServerToolRegistry
 from assistantd.runs.transitions import Event, discard_open_work, finish_run
-from assistantd.store import documents, run_statuses
 from assistantd.store import run_leases as leases
+from assistantd.store import run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 from assistantd.store.run_leases import Lease
-from assistantd.store.tables import Run
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +186,7 @@ class RunEngine:
                 signal.set()
                 continue
             async with self._db.write() as session:
-                row = await _lock(session, run_id)
+                row = await run_rows.lock_run(session, run_id)
                 if row is None or row.status not in run_statuses.EXPIRING:
                     continue
                 if (row.expires_at or 0) > now():
@@ -197,6 +194,7 @@ class RunEngine:
                 if row.status != "requires_action" and not self.lease.can_take(row):
                     continue  # another live process holds it; its own sweeper ends it
                 events = await finish_run(session, row, "expired")
+                await run_rows.save_run(session, row)
             self._publish(run_id, events)
 
     async def recover(self, *, all_unowned: bool) -> None:
@@ -216,7 +214,7 @@ class RunEngine:
     async def _recover_one(self, run_id: str, forced: bool) -> bool:
         """Requeue a run whose worker died, forgetting its half-written turn; True if requeued."""
         async with self._db.write() as session:
-            row = await _lock(session, run_id)
+            row = await run_rows.lock_run(session, run_id)
             if row is None or row.status not in run_statuses.EXECUTING:
                 return False
             if not forced and not self.lease.can_take(row):
@@ -231,8 +229,9 @@ class RunEngine:
                     leases.release(row)  # any worker may take it now
                 else:
                     self.lease.take(row)
-                documents.replace_data(row, data)
+                row.data = data
                 events = [("thread.run.queued", data)]
+            await run_rows.save_run(session, row)
         log.info("recovered run %s (%s)", run_id, row.status)
         self._publish(run_id, events)
         await self.events.flush()
@@ -241,8 +240,3 @@ class RunEngine:
     def _publish(self, run_id: str, events: list[Event]) -> None:
         for name, data in events:
             self.events.publish(run_id, name, data)
-
-
-async def _lock(session: Any, run_id: str) -> Run | None:
-    query = select(Run).where(Run.id == run_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()

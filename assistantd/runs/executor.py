@@ -130,7 +130,7 @@ class Executor:
                 data = {**row.data, "status": "in_progress", "started_at": started_at}
                 row.status = "in_progress"
                 self._lease.take(row)
-                documents.replace_data(row, data)
+                row.data = data
                 events = [("thread.run.in_progress", data)]
                 state = RunState(run_id, row.tenant, data, dict(row.engine or {}))
             else:
@@ -522,7 +522,7 @@ class Executor:
         row.status = "requires_action"
         row.engine = {**(row.engine or {}), "pending_step_id": step["id"]}
         release(row)
-        documents.replace_data(row, data)
+        row.data = data
         return [("thread.run.requires_action", data)]
 
     # --- ending abnormally ------------------------------------------------------------------

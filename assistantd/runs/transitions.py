@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.clock import now
-from assistantd.store import documents, run_rows
+from assistantd.store import run_rows
 from assistantd.store.run_leases import release
-from assistantd.store.run_rows import RunRow
+from assistantd.store.run_rows import RunRecord
 from assistantd.wire.messages import text_part
 
 Event = tuple[str, dict[str, Any]]
@@ -51,7 +51,7 @@ def usage_of(engine: dict[str, Any] | None) -> dict[str, int]:
 
 async def finish_run(
     session: AsyncSession,
-    row: RunRow,
+    row: RunRecord,
     status: str,
     *,
     last_error: dict[str, str] | None = None,
@@ -75,14 +75,14 @@ async def finish_run(
         data["incomplete_details"] = {"reason": incomplete_reason}
     row.status = status
     release(row)
-    documents.replace_data(row, data)
+    row.data = data
     events.append((f"thread.run.{status}", data))
     return events
 
 
 async def close_open_work(
     session: AsyncSession,
-    row: RunRow,
+    row: RunRecord,
     status: str,
     last_error: dict[str, str] | None,
     partial_text: dict[str, str],
@@ -118,13 +118,13 @@ async def close_open_work(
     return events
 
 
-async def discard_open_work(session: AsyncSession, row: RunRow) -> None:
+async def discard_open_work(session: AsyncSession, row: RunRecord) -> None:
     """Forget the half-written step and message of an interrupted turn, to redo the turn."""
     for table in ("run_steps", "messages"):
         for data in await _open(session, table, row):
             await run_rows.delete(session, table, row.tenant, data["id"])
 
 
-async def _open(session: AsyncSession, table: str, row: RunRow) -> list[dict[str, Any]]:
+async def _open(session: AsyncSession, table: str, row: RunRecord) -> list[dict[str, Any]]:
     objects = await run_rows.run_objects(session, table, row.tenant, row.id)
     return [data for data in objects if data["status"] == "in_progress"]

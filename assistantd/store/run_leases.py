@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import run_statuses
-from assistantd.store.run_rows import RunRow
+from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Run
 
 
@@ -31,11 +31,11 @@ class Lease:
     def until(self) -> float:
         return time.time() + self.seconds
 
-    def take(self, row: RunRow) -> None:
+    def take(self, row: RunRecord) -> None:
         row.claimed_by = self.worker
         row.lease_expires_at = self.until()
 
-    def can_take(self, row: RunRow) -> bool:
+    def can_take(self, row: RunRecord) -> bool:
         """Free, ours already, or abandoned (its holder stopped renewing)."""
         return (
             row.claimed_by is None
@@ -44,12 +44,13 @@ class Lease:
         )
 
 
+_WAITING = run_statuses.sql_list(run_statuses.WAITING_FOR_WORKER)
 # Claim up to ``:limit`` runs that wait for a worker, oldest first: queued or cancelling, held
 # by nobody or by a worker whose lease lapsed. SKIP LOCKED: rows another claimer has locked are
 # passed over, so concurrent claimers never wait for, or take, the same run. PostgreSQL only.
 CLAIM_WAITING_RUNS = text(
     "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
-    " SELECT id FROM runs WHERE status IN ('queued', 'cancelling')"
+    f" SELECT id FROM runs WHERE status IN ({_WAITING})"
     " AND (claimed_by IS NULL OR lease_expires_at < :now)"
     # A thread whose code_interpreter session another live worker holds waits for that worker.
     " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
@@ -59,7 +60,7 @@ CLAIM_WAITING_RUNS = text(
 )
 RELEASE_WAITING_RUNS = text(
     "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
-    " WHERE claimed_by = :worker AND status IN ('queued', 'cancelling')"
+    f" WHERE claimed_by = :worker AND status IN ({_WAITING})"
 )
 
 
@@ -73,7 +74,7 @@ async def release_waiting(session: AsyncSession, lease: Lease) -> None:
     await session.execute(RELEASE_WAITING_RUNS, {"worker": lease.worker})
 
 
-def release(row: RunRow) -> None:
+def release(row: RunRecord) -> None:
     row.claimed_by = None
     row.lease_expires_at = None
 

@@ -1,6 +1,7 @@
-"""The rows the run engine reads and writes while a run executes, by hand-written statements
-(``driver_sql``): lock and save a run, add and update its messages and steps, read a thread's
-history. Each call runs in the caller's transaction."""
+"""The rows a run's life changes, by hand-written statements (``driver_sql``): lock and save a
+run (the one way any layer changes a stored run: the requests that cancel or answer it, the
+executor, expiry and recovery), add and update its messages and steps, read a thread's history.
+Each call runs in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -15,14 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.store import documents
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Statement, execute, fetch, fetch_inline
-from assistantd.store.tables import Message, Run, RunStep
+from assistantd.store.tables import Message, RunStep
 
 
 @dataclass(slots=True)
 class RunRecord:
-    """A run's row, locked for the transaction that read it; change it, then ``save`` it.
-    (It has the attribute names of ``tables.Run``, so the lease and transition rules take
-    either.)"""
+    """A run's row, locked for the transaction that read it; change it, then ``save_run`` it."""
 
     id: str
     tenant: str
@@ -34,9 +33,6 @@ class RunRecord:
     lease_expires_at: float | None
     expires_at: int | None
 
-
-# A run's row, as the ORM holds it or as these statements read it.
-RunRow = Run | RunRecord
 
 _RUN_COLUMNS = (
     "tenant",
@@ -95,9 +91,20 @@ _THREAD_TOOL_STEPS = Statement(
 )
 
 
-async def lock_run(session: AsyncSession, run_id: str) -> RunRecord | None:
+async def lock_run(
+    session: AsyncSession, run_id: str, *, tenant: str | None = None, thread_id: str | None = None
+) -> RunRecord | None:
+    """The run, locked until the transaction ends; None if there is none (in ``tenant``'s
+    ``thread_id``, where given)."""
     rows = await fetch(session, _LOCK_RUN, {"id": run_id})
-    return RunRecord(run_id, *rows[0]) if rows else None
+    if not rows:
+        return None
+    run = RunRecord(run_id, *rows[0])
+    if tenant is not None and run.tenant != tenant:
+        return None
+    if thread_id is not None and run.thread_id != thread_id:
+        return None
+    return run
 
 
 async def save_run(session: AsyncSession, run: RunRecord) -> None:

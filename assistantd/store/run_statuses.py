@@ -7,6 +7,8 @@ from __future__ import annotations
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 # Some worker should be executing the run.
 EXECUTING = ("queued", "in_progress", "cancelling")
+# Waiting for a worker to take it up (to execute it, or to stop it).
+WAITING_FOR_WORKER = ("queued", "cancelling")
 # Past its ``expires_at``, the run expires.
 EXPIRING = ("queued", "in_progress", "requires_action")
 # Nothing happens to the run until a client acts (its stored state tells all there is).
@@ -15,3 +17,8 @@ AT_REST = frozenset(
 )
 # The run has ended for good.
 TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+
+
+def sql_list(statuses: tuple[str, ...] | frozenset[str]) -> str:
+    """The statuses as an SQL list literal, for statements written as constants."""
+    return ", ".join(f"'{status}'" for status in sorted(statuses))
