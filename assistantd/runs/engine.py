@@ -222,7 +222,7 @@ class RunEngine:
             if row.status == "cancelling":
                 events: list[Event] = await finish_run(session, row, "cancelled")
             else:
-                await discard_open_work(session, row)
+                events = await discard_open_work(session, row)
                 data = {**row.data, "status": "queued"}
                 row.status = "queued"
                 if self.queue.claims:
@@ -230,7 +230,7 @@ class RunEngine:
                 else:
                     self.lease.take(row)
                 row.data = data
-                events = [("thread.run.queued", data)]
+                events.append(("thread.run.queued", data))
             await run_rows.save_run(session, row)
         log.info("recovered run %s (%s)", run_id, row.status)
         self._publish(run_id, events)

@@ -118,11 +118,24 @@ async def close_open_work(
     return events
 
 
-async def discard_open_work(session: AsyncSession, row: RunRecord) -> None:
-    """Forget the half-written step and message of an interrupted turn, to redo the turn."""
-    for table in ("run_steps", "messages"):
-        for data in await _open(session, table, row):
+# What a client streaming the run is told of a turn whose worker died: its step failed and its
+# message ended incomplete (the closest of the reasons a message may give), then the turn is redone.
+_TAKEN_OVER = {
+    "code": "server_error",
+    "message": "The worker executing this step stopped; the run was taken over by another "
+    "worker, which redoes this turn.",
+}
+
+
+async def discard_open_work(session: AsyncSession, row: RunRecord) -> list[Event]:
+    """Forget the half-written step and message of an interrupted turn, to redo the turn;
+    returns the events that end them for clients that saw them start."""
+    open_work = {table: await _open(session, table, row) for table in ("run_steps", "messages")}
+    events = await close_open_work(session, row, "failed", _TAKEN_OVER, {})
+    for table, objects in open_work.items():
+        for data in objects:
             await run_rows.delete(session, table, row.tenant, data["id"])
+    return events
 
 
 async def _open(session: AsyncSession, table: str, row: RunRecord) -> list[dict[str, Any]]:
