@@ -14,12 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from assistantd.runs.server_tools import (
-    AnnotationContext,
-    ServerToolResult,
-    ToolCall,
-    ToolContext,
-)
 from assistantd.store.blobs import BlobStore
 from assistantd.store.tables import Message
 from assistantd.tools.code_interpreter.affinity import MOVED_NOTE, SessionAffinity
@@ -29,6 +23,12 @@ from assistantd.tools.code_interpreter.result import ExecutionResult
 from assistantd.tools.code_interpreter.run_inputs import input_files
 from assistantd.tools.code_interpreter.sandbox_links import sandbox_links
 from assistantd.tools.code_interpreter.sessions import CodeSessions
+from assistantd.tools.interface import (
+    AnnotationContext,
+    ServerToolResult,
+    ToolCall,
+    ToolContext,
+)
 
 log = logging.getLogger(__name__)
 NAME = "code_interpreter"
