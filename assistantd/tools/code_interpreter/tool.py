@@ -12,8 +12,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import select
-
+from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.tables import Message
 from assistantd.tools.code_interpreter.affinity import MOVED_NOTE, SessionAffinity
@@ -185,12 +184,12 @@ def _annotated_part(part: dict[str, Any], written: dict[str, str]) -> dict[str, 
 
 async def _images_in_messages(context: AnnotationContext) -> set[str]:
     """Image files already placed in the run's earlier messages."""
-    query = select(Message.data).where(
-        Message.tenant == context.tenant, Message.run_id == context.run_id
+    messages = await documents.all_data(
+        context.session, Message, context.tenant, run_id=context.run_id
     )
     return {
         part["image_file"]["file_id"]
-        for data in (await context.session.execute(query)).scalars()
+        for data in messages
         for part in data.get("content") or []
         if part.get("type") == "image_file"
     }
