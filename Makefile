@@ -34,6 +34,7 @@ $(NODE_SDK): tests/node/package.json tests/node/package-lock.json
 test: setup $(NODE_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
 
 bench: setup

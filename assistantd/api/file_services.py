@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistantd.objects.thread_store import pending_ingestion
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
-from assistantd.tools.file_search.thread_store import pending_ingestion
 
 
 # async: FastAPI runs a plain function dependency in its threadpool (a hop per request, and

@@ -19,7 +19,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.api.auth import Tenant
@@ -30,7 +29,7 @@ from assistantd.objects import runs
 from assistantd.objects.steps import for_wire
 from assistantd.runs.engine import RunEngine
 from assistantd.runs.transitions import Event
-from assistantd.store import run_statuses
+from assistantd.store import documents, run_statuses
 from assistantd.store.tables import Message, RunStep
 
 # Mounted by ``api/runs.py`` under its ``/threads`` prefix.
@@ -76,16 +75,10 @@ def _resume_point(last_event_id: str | None, after: int | None) -> int:
 async def _stored(
     session: AsyncSession, tenant: str, run_id: str
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    steps = await session.execute(
-        select(RunStep.data)
-        .where(RunStep.tenant == tenant, RunStep.run_id == run_id)
-        .order_by(RunStep.seq)
-    )
-    messages = await session.execute(
-        select(Message.data).where(Message.tenant == tenant, Message.run_id == run_id)
-    )
-    return [for_wire(step, frozenset()) for step in steps.scalars()], {
-        message["id"]: message for message in messages.scalars()
+    steps = await documents.all_data(session, RunStep, tenant, run_id=run_id)
+    messages = await documents.all_data(session, Message, tenant, run_id=run_id)
+    return [for_wire(step, frozenset()) for step in steps], {
+        message["id"]: message for message in messages
     }
 
 

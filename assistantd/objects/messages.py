@@ -11,12 +11,12 @@ from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
 from assistantd.objects import files, message_images
 from assistantd.objects.thread_lock import find_thread, lock_thread
+from assistantd.objects.thread_store import attach_to_thread_store
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.runs import active_run_id
 from assistantd.store.tables import Message
-from assistantd.tools.file_search.thread_store import attach_to_thread_store
 from assistantd.wire.messages import (
     CreateMessage,
     ModifyMessage,

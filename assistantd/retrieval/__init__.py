@@ -13,17 +13,20 @@ from assistantd.retrieval.chunking import (
     Chunk,
     ChunkingStrategy,
     chunk_text,
-    static_strategy_error,
     strategy_from_request,
 )
 from assistantd.retrieval.embedder import Embedder, EmbeddingError, embed_chunks, make_embedder
 from assistantd.retrieval.errors import FileIndexingError, InvalidFile, UnsupportedFile
-from assistantd.retrieval.filters import filter_error, matches
+from assistantd.retrieval.filters import matches
 from assistantd.retrieval.index import ChunkIndex, SearchHit
 from assistantd.retrieval.ingest import ingest_file
 from assistantd.retrieval.parse import parse
 from assistantd.retrieval.search import search
 from assistantd.retrieval.sqlite_index import SqliteChunkIndex
+
+# The API's validation rules, re-exported beside what applies them.
+from assistantd.wire.chunking_strategy import static_strategy_error
+from assistantd.wire.search_filters import filter_error
 
 __all__ = [
     "AUTO",

@@ -1,7 +1,8 @@
 """Token-window chunking with overlap, in the tokens of ``assistantd.tokens`` (o200k_base).
 
 ``auto`` is 800-token windows overlapping by 400, as OpenAI documents. ``static`` takes
-``max_chunk_size_tokens`` in 100..4096 and ``chunk_overlap_tokens`` of at most half of it.
+``max_chunk_size_tokens`` in 100..4096 and ``chunk_overlap_tokens`` of at most half of it (the
+API's rule, in ``wire/chunking_strategy.py``).
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistantd import tokens
-
-AUTO_MAX_TOKENS = 800
-AUTO_OVERLAP_TOKENS = 400
-MIN_CHUNK_TOKENS = 100
-MAX_CHUNK_TOKENS = 4096
+from assistantd.wire.chunking_strategy import (
+    AUTO_MAX_TOKENS,
+    AUTO_OVERLAP_TOKENS,
+    static_strategy_error,
+)
 
 
 @dataclass(frozen=True)
@@ -37,20 +38,6 @@ class Chunk:
     text: str
     start_token: int
     end_token: int
-
-
-def static_strategy_error(max_chunk_size_tokens: int, chunk_overlap_tokens: int) -> str | None:
-    """Why a ``static`` chunking strategy is invalid, or None if it is valid (the API's rule)."""
-    if not MIN_CHUNK_TOKENS <= max_chunk_size_tokens <= MAX_CHUNK_TOKENS:
-        return (
-            f"max_chunk_size_tokens must be between {MIN_CHUNK_TOKENS} and {MAX_CHUNK_TOKENS}, "
-            f"got {max_chunk_size_tokens}"
-        )
-    if chunk_overlap_tokens < 0:
-        return "chunk_overlap_tokens must not be negative"
-    if chunk_overlap_tokens > max_chunk_size_tokens // 2:
-        return "chunk_overlap_tokens must not exceed half of max_chunk_size_tokens"
-    return None
 
 
 def strategy_from_request(param: dict | None) -> ChunkingStrategy:

@@ -22,13 +22,13 @@ from assistantd.runs.events import InProcessRunEvents, RunEvents
 from assistantd.runs.executor import Executor
 from assistantd.runs.poll_pacing import PollPacer
 from assistantd.runs.queue import InProcessRunQueue, RunQueue
-from assistantd.runs.server_tools import ServerToolRegistry
 from assistantd.runs.transitions import Event, discard_open_work, finish_run
 from assistantd.store import run_leases as leases
 from assistantd.store import run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 from assistantd.store.run_leases import Lease
+from assistantd.tools.registry import ServerToolRegistry
 
 log = logging.getLogger(__name__)
 

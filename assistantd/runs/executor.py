@@ -28,13 +28,6 @@ from assistantd.runs.prompt import (
     PromptTooLong,
     build_prompt,
 )
-from assistantd.runs.server_tools import (
-    AnnotationContext,
-    ServerToolRegistry,
-    ServerToolResult,
-    ToolCall,
-    ToolContext,
-)
 from assistantd.runs.transitions import Event, close_open_work, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
 from assistantd.store import documents, run_rows, run_statuses
@@ -43,6 +36,13 @@ from assistantd.store.database import Database
 from assistantd.store.run_leases import Lease, release
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Assistant, RunStep, Thread
+from assistantd.tools.interface import (
+    AnnotationContext,
+    ServerToolResult,
+    ToolCall,
+    ToolContext,
+)
+from assistantd.tools.registry import ServerToolRegistry
 from assistantd.wire.messages import text_part
 
 log = logging.getLogger(__name__)

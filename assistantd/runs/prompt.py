@@ -27,7 +27,7 @@ from typing import Any
 
 from assistantd import tokens
 from assistantd.llm.chat import ChatRequest
-from assistantd.runs.server_tools import ServerToolRegistry
+from assistantd.tools.registry import ServerToolRegistry
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from assistantd.llm.errors import UpstreamError
-from assistantd.runs.server_tools import ServerToolResult
 from assistantd.runs.turn import PendingCall
+from assistantd.tools.interface import ServerToolResult
 
 # Turns of a run in which the model is told it called a missing tool, before the run fails.
 MAX_ROUNDS = 3

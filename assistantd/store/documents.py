@@ -112,6 +112,16 @@ async def fetch_for_update(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def all_data(
+    session: AsyncSession, table: type[Document], tenant: str, **scope: str
+) -> list[dict[str, Any]]:
+    """The stored wire objects of every row in the scope (``run_id=…``), oldest first."""
+    query = select(table.data).where(table.tenant == tenant)
+    for column, value in scope.items():
+        query = query.where(getattr(table, column) == value)
+    return list((await session.execute(query.order_by(table.seq))).scalars())
+
+
 def replace_data(row: Document, data: dict[str, Any]) -> None:
     """Store a new version of the wire object (a new dict, so the JSON column sees the change)."""
     row.data = dict(data)

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from assistantd.retrieval.chunking import static_strategy_error
-from assistantd.retrieval.filters import filter_error
+from assistantd.wire.chunking_strategy import static_strategy_error
 from assistantd.wire.common import FileId, Metadata, Request
+from assistantd.wire.search_filters import filter_error
 
 ATTRIBUTES_MAX_PAIRS = 16
 ATTRIBUTES_MAX_KEY = 64

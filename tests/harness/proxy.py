@@ -5,6 +5,7 @@ responses stream back as they come (server-sent events included)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 from collections import Counter
@@ -46,9 +47,12 @@ class RoundRobinProxy:
                 if key.lower() not in _HOP_BY_HOP:
                     response.headers[key] = value
             await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
+            # A client may stop reading once it has what it wants (a stream's [DONE]): then
+            # the upstream request is dropped with it.
+            with contextlib.suppress(ConnectionResetError):
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+                await response.write_eof()
             return response
 
 

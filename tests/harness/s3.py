@@ -6,6 +6,7 @@ Where ``moto[server]`` (or the ``s3`` extra) is not installed, the S3 tests skip
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,8 @@ def running_s3() -> Iterator[S3Server]:
         pytest.skip(reason)
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs every request it serves; a benchmark's table would drown in them.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from assistantd.objects import files
+from assistantd.store import documents
 from assistantd.store.database import Database
 from assistantd.store.tables import Message
 from assistantd.tools.code_interpreter.workspace import checked_name
@@ -40,13 +39,8 @@ async def input_files(
 
 
 async def _attached(session: Any, tenant: str, thread_id: str) -> list[str]:
-    query = (
-        select(Message.data)
-        .where(Message.tenant == tenant, Message.thread_id == thread_id)
-        .order_by(Message.seq)
-    )
     ids: list[str] = []
-    for data in (await session.execute(query)).scalars():
+    for data in await documents.all_data(session, Message, tenant, thread_id=thread_id):
         for attachment in data.get("attachments") or []:
             if any(tool.get("type") == TOOL for tool in attachment.get("tools") or []):
                 ids.append(attachment["file_id"])

@@ -12,14 +12,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import select
-
-from assistantd.runs.server_tools import (
-    AnnotationContext,
-    ServerToolResult,
-    ToolCall,
-    ToolContext,
-)
+from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.tables import Message
 from assistantd.tools.code_interpreter.affinity import MOVED_NOTE, SessionAffinity
@@ -29,6 +22,12 @@ from assistantd.tools.code_interpreter.result import ExecutionResult
 from assistantd.tools.code_interpreter.run_inputs import input_files
 from assistantd.tools.code_interpreter.sandbox_links import sandbox_links
 from assistantd.tools.code_interpreter.sessions import CodeSessions
+from assistantd.tools.interface import (
+    AnnotationContext,
+    ServerToolResult,
+    ToolCall,
+    ToolContext,
+)
 
 log = logging.getLogger(__name__)
 NAME = "code_interpreter"
@@ -185,12 +184,12 @@ def _annotated_part(part: dict[str, Any], written: dict[str, str]) -> dict[str, 
 
 async def _images_in_messages(context: AnnotationContext) -> set[str]:
     """Image files already placed in the run's earlier messages."""
-    query = select(Message.data).where(
-        Message.tenant == context.tenant, Message.run_id == context.run_id
+    messages = await documents.all_data(
+        context.session, Message, context.tenant, run_id=context.run_id
     )
     return {
         part["image_file"]["file_id"]
-        for data in (await context.session.execute(query)).scalars()
+        for data in messages
         for part in data.get("content") or []
         if part.get("type") == "image_file"
     }

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from assistantd.errors import NotFound
 from assistantd.objects import vector_stores
-from assistantd.runs.server_tools import ToolContext
 from assistantd.store import documents
 from assistantd.store.database import Database
 from assistantd.store.file_tables import VectorStoreFile
 from assistantd.store.tables import Assistant, Thread
+from assistantd.tools.interface import ToolContext
 
 POLL_SECONDS = 0.1
 

@@ -17,12 +17,12 @@ from assistantd.objects import files
 from assistantd.retrieval.embedder import Embedder, EmbeddingError
 from assistantd.retrieval.index import ChunkIndex, SearchHit
 from assistantd.retrieval.search import search
-from assistantd.runs.server_tools import AnnotationContext, ServerToolResult, ToolCall, ToolContext
 from assistantd.store import documents
 from assistantd.store.tables import Run
 from assistantd.tools.file_search.history import file_search_calls
 from assistantd.tools.file_search.markers import citations, marker
 from assistantd.tools.file_search.stores import live_stores, run_store_ids, wait_for_indexing
+from assistantd.tools.interface import AnnotationContext, ServerToolResult, ToolCall, ToolContext
 
 # The hosted API's defaults: 20 results, 5 for gpt-3.5-turbo models (their context is short).
 DEFAULT_MAX_NUM_RESULTS = 20

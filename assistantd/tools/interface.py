@@ -3,9 +3,10 @@
 A server tool is offered to the model as a chat function; when the model calls it, the engine
 runs it, records ``step_entry`` in the run's tool_calls step and gives ``output`` back to the
 model, then continues the run without ``requires_action``. Tools of a type nobody registered
-are left out of the prompt.
+are left out of the prompt (``tools/registry.py``).
 
-    engine.server_tools.register(MyFileSearch())
+The interface lives with the tools, not with the engine, so that the tools implement it without
+importing the run engine that sits above them; the engine imports it downward.
 """
 
 from __future__ import annotations
@@ -77,18 +78,3 @@ class MessageAnnotator(Protocol):
     async def annotate(
         self, content: list[dict[str, Any]], context: AnnotationContext
     ) -> list[dict[str, Any]]: ...
-
-
-class ServerToolRegistry:
-    def __init__(self) -> None:
-        self._tools: dict[str, ServerTool] = {}
-
-    def register(self, tool: ServerTool) -> None:
-        self._tools[tool.type] = tool
-
-    def get(self, tool_type: str) -> ServerTool | None:
-        return self._tools.get(tool_type)
-
-    def annotators(self) -> list[MessageAnnotator]:
-        """The registered tools that also annotate messages (they have an ``annotate`` method)."""
-        return [tool for tool in self._tools.values() if hasattr(tool, "annotate")]  # type: ignore[misc]
