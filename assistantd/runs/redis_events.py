@@ -75,8 +75,16 @@ def _keys(run_id: str) -> tuple[str, str]:
 class _Outgoing:
     run_id: str
     event: str
+    data: dict[str, Any]
     payload: bytes
     same_for_all: bool
+
+    def held(self, seq: int) -> Held:
+        if self.same_for_all:
+            return b"".join(
+                (f"id: {seq}\nevent: {self.event}\ndata: ".encode(), self.payload, b"\n\n")
+            )
+        return RunEvent(seq, self.event, self.data)
 
 
 class RedisRunEvents:
@@ -126,7 +134,7 @@ class RedisRunEvents:
 
     def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
         same = event not in CLOSING_EVENTS and same_for_every_include(data)
-        self._outbox.append(_Outgoing(run_id, event, sse.one_line_json(data), same))
+        self._outbox.append(_Outgoing(run_id, event, data, sse.one_line_json(data), same))
         self._queued += 1
         self._outbox_ready.set()
 
@@ -142,12 +150,25 @@ class RedisRunEvents:
             batch, self._outbox = self._outbox, []
             if not batch:
                 continue
-            await self._send(batch)
+            self._deliver_sent(batch, await self._send(batch))
             async with self._progress:
                 self._sent += len(batch)
                 self._progress.notify_all()
 
-    async def _send(self, batch: list[_Outgoing]) -> None:
+    def _deliver_sent(self, batch: list[_Outgoing], numbers: list[int]) -> None:
+        """Hand this process's own subscribers what it has just published, without waiting for
+        the reader to read it back (bench_scale_out: time to first token through Redis, one
+        process, +4.8 ms over in-memory events before, with the read-back). Only an event that
+        continues the channel's history without a gap is taken here; anything else (another
+        process published in between) comes through the reader, in order."""
+        for item, seq in zip(batch, numbers, strict=True):
+            channel = self._channels.get(item.run_id)
+            if channel is not None and seq == len(channel.history) + 1:
+                channel.append(item.held(seq))
+                self._positions[item.run_id] = f"{seq}-0"
+
+    async def _send(self, batch: list[_Outgoing]) -> list[int]:
+        """Append the events to their runs' streams, in order; returns their numbers."""
         while True:
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
@@ -160,8 +181,7 @@ class RedisRunEvents:
                         flag = "1" if item.same_for_all else "0"
                         args = [item.event, item.payload, flag, retain]
                         await self._publish(keys=_keys(item.run_id), args=args, client=pipe)
-                    await pipe.execute()
-                return
+                    return [int(seq) for seq in await pipe.execute()]
             except asyncio.CancelledError:
                 raise
             except Exception:
