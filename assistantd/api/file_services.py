@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistantd.objects.thread_store import pending_ingestion
+from assistantd.objects.thread_store import IngestionJob
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
@@ -32,11 +32,12 @@ Ingestion = Annotated[IngestionWorker, Depends(ingestion_worker)]
 @asynccontextmanager
 async def write_indexing_attachments(
     db: Database, ingestion: IngestionWorker
-) -> AsyncIterator[AsyncSession]:
-    """A write that may add messages: their file_search attachments, added to the thread's
-    vector store in it, go to the ingestion worker once it has committed."""
+) -> AsyncIterator[tuple[AsyncSession, list[IngestionJob]]]:
+    """A write that may add messages, and the list their file_search attachments' jobs go in
+    (the files, added to the thread's vector store in the write): the jobs go to the ingestion
+    worker once the write has committed."""
+    jobs: list[IngestionJob] = []
     async with db.write() as session:
-        yield session
-        jobs = pending_ingestion(session)
+        yield session, jobs
     for job in jobs:
-        ingestion.enqueue(*job)
+        ingestion.enqueue(job.tenant, job.store_id, job.file_id)

@@ -25,8 +25,8 @@ async def create_message(
     blobs: Blobs,
     ingestion: Ingestion,
 ) -> dict[str, Any]:
-    async with write_indexing_attachments(db, ingestion) as session:
-        return await messages.create(session, tenant, thread_id, body, blobs)
+    async with write_indexing_attachments(db, ingestion) as (session, jobs):
+        return await messages.create(session, tenant, thread_id, body, blobs, jobs)
 
 
 @router.get("")

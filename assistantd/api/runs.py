@@ -58,7 +58,7 @@ async def create_thread_and_run(
     ingestion: Ingestion,
     engine: Engine,
 ) -> RunAnswer:
-    async with write_indexing_attachments(db, ingestion) as session:
+    async with write_indexing_attachments(db, ingestion) as (session, jobs):
         thread, run = await runs.create_with_thread(
             session,
             tenant,
@@ -66,6 +66,7 @@ async def create_thread_and_run(
             lease=engine.lease_for_new_runs,
             expiry_seconds=engine.settings.run_expiry_seconds,
             blobs=blobs,
+            jobs=jobs,
         )
     # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
     engine.events.publish(run["id"], "thread.created", thread)
@@ -86,7 +87,7 @@ async def create_run(
 ) -> RunAnswer:
     included = sorted(check_include(include))
     try:
-        async with write_indexing_attachments(db, ingestion) as session:
+        async with write_indexing_attachments(db, ingestion) as (session, jobs):
             run = await runs.create(
                 session,
                 tenant,
@@ -95,6 +96,7 @@ async def create_run(
                 lease=engine.lease_for_new_runs,
                 expiry_seconds=engine.settings.run_expiry_seconds,
                 blobs=blobs,
+                jobs=jobs,
                 include=included,
             )
     except IntegrityError:

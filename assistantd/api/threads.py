@@ -32,8 +32,8 @@ async def create_thread(
     ingestion: Ingestion,
     body: Annotated[CreateThread | None, Body()] = None,
 ) -> dict[str, Any]:
-    async with write_indexing_attachments(db, ingestion) as session:
-        return await threads.create(session, tenant, body or CreateThread(), blobs)
+    async with write_indexing_attachments(db, ingestion) as (session, jobs):
+        return await threads.create(session, tenant, body or CreateThread(), blobs, jobs)
 
 
 @router.get("/{thread_id}")

@@ -11,7 +11,7 @@ from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
 from assistantd.objects import files, message_images
 from assistantd.objects.thread_lock import find_thread, lock_thread
-from assistantd.objects.thread_store import attach_to_thread_store
+from assistantd.objects.thread_store import IngestionJob, attach_to_thread_store
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
@@ -28,7 +28,12 @@ KIND = "message"
 
 
 async def create(
-    session: AsyncSession, tenant: str, thread_id: str, body: CreateMessage, blobs: BlobStore
+    session: AsyncSession,
+    tenant: str,
+    thread_id: str,
+    body: CreateMessage,
+    blobs: BlobStore,
+    jobs: list[IngestionJob],
 ) -> dict[str, Any]:
     """A message added through the API; refused while a run holds the thread."""
     await lock_thread(session, tenant, thread_id)
@@ -37,7 +42,7 @@ async def create(
         raise InvalidRequest(
             f"Can't add messages to {thread_id} while a run {run_id} is active.", None
         )
-    return await insert(session, tenant, thread_id, body, blobs)
+    return await insert(session, tenant, thread_id, body, blobs, jobs)
 
 
 async def insert(
@@ -46,6 +51,7 @@ async def insert(
     thread_id: str,
     body: CreateMessage,
     blobs: BlobStore,
+    jobs: list[IngestionJob],
     param: str = "",
 ) -> dict[str, Any]:
     """Write a completed message without checks of the thread (the caller holds it); its
@@ -88,7 +94,7 @@ async def insert(
         run_id=None,
         data=data,
     )
-    await attach_to_thread_store(session, tenant, thread_id, data["attachments"])
+    await attach_to_thread_store(session, tenant, thread_id, data["attachments"], jobs)
     return data
 
 

@@ -13,6 +13,7 @@ from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
 from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
+from assistantd.objects.thread_store import IngestionJob
 from assistantd.objects.tool_resources import check_references, tool_resources_to_wire
 from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
@@ -46,6 +47,7 @@ async def create(
     lease: Lease | None,
     expiry_seconds: int,
     blobs: BlobStore,
+    jobs: list[IngestionJob],
     include: list[str] | None = None,
 ) -> dict[str, Any]:
     """Queue a run on the thread, after adding ``additional_messages`` (all or nothing)."""
@@ -55,7 +57,7 @@ async def create(
     assistant = await _assistant(session, tenant, body.assistant_id)
     for index, message in enumerate(body.additional_messages or ()):
         where = f"additional_messages[{index}]"
-        await messages.insert(session, tenant, thread_id, message, blobs, where)
+        await messages.insert(session, tenant, thread_id, message, blobs, jobs, where)
     data = _new_run(thread_id, assistant, body, body.additional_instructions, expiry_seconds)
     engine = {"include": include or [], "reasoning_effort": body.reasoning_effort}
     await _insert(session, tenant, data, engine, lease)
@@ -70,11 +72,13 @@ async def create_with_thread(
     lease: Lease | None,
     expiry_seconds: int,
     blobs: BlobStore,
+    jobs: list[IngestionJob],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new thread (with its messages) and a queued run on it; returns (thread, run)."""
     assistant = await _assistant(session, tenant, body.assistant_id)
     await check_references(session, tenant, body.tool_resources)
-    thread = await threads.create(session, tenant, body.thread or CreateThread(), blobs, "thread")
+    new_thread = body.thread or CreateThread()
+    thread = await threads.create(session, tenant, new_thread, blobs, jobs, "thread")
     data = _new_run(thread["id"], assistant, body, None, expiry_seconds)
     engine = {"tool_resources": tool_resources_to_wire(body.tool_resources)}
     await _insert(session, tenant, data, engine, lease)

@@ -3,13 +3,14 @@
 The store is made on the first such attachment (``Vector store for thread_…``, expiring 7 days
 after it was last active, as OpenAI's and Azure's do) and named in the thread's
 ``tool_resources.file_search.vector_store_ids``; a thread that already names a store gets the
-files added to that one. Files are only recorded as ``in_progress`` here; the caller hands the
-jobs (``pending_ingestion``) to the ingestion worker once the transaction has committed, and the
-worker's sweep picks up any that a caller could not hand over.
+files added to that one. Files are only recorded as ``in_progress`` here, each with an
+``IngestionJob`` added to the caller's list; the caller hands them to the ingestion worker once
+the transaction has committed, and the worker's sweep picks up any that it could not hand over.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +24,26 @@ from assistantd.store.tables import Thread
 from assistantd.wire.vector_stores import CreateVectorStore, CreateVectorStoreFile, ExpiresAfter
 
 THREAD_STORE_DAYS = 7
-_PENDING = "assistantd.file_search.pending_ingestion"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestionJob:
+    """A file added to a vector store in a transaction, to index once it has committed."""
+
+    tenant: str
+    store_id: str
+    file_id: str
 
 
 async def attach_to_thread_store(
-    session: AsyncSession, tenant: str, thread_id: str, attachments: list[dict[str, Any]]
+    session: AsyncSession,
+    tenant: str,
+    thread_id: str,
+    attachments: list[dict[str, Any]],
+    jobs: list[IngestionJob],
 ) -> None:
-    """Add the attachments meant for file_search to the thread's store (made if need be)."""
+    """Add the attachments meant for file_search to the thread's store (made if need be); the
+    files to index go into ``jobs``."""
     wanted = [
         (position, a["file_id"])
         for position, a in enumerate(attachments)
@@ -46,15 +60,10 @@ async def attach_to_thread_store(
         entry = CreateVectorStoreFile(file_id=file_id)
         param = f"attachments[{position}].file_id"
         await vector_store_files.add(session, tenant, store_id, entry, param=param)
-        session.info.setdefault(_PENDING, []).append((tenant, store_id, file_id))
+        jobs.append(IngestionJob(tenant, store_id, file_id))
         added = True
     if added:
         await vector_stores.refresh(session, tenant, store_id)
-
-
-def pending_ingestion(session: AsyncSession) -> list[tuple[str, str, str]]:
-    """``(tenant, store_id, file_id)`` of the files this session added, to enqueue after commit."""
-    return list(session.info.pop(_PENDING, []))
 
 
 async def _thread_store(session: AsyncSession, tenant: str, thread: Thread) -> str:

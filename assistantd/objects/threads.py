@@ -10,6 +10,7 @@ from assistantd.clock import now
 from assistantd.ids import new_id
 from assistantd.objects import messages
 from assistantd.objects.thread_lock import find_thread, lock_thread
+from assistantd.objects.thread_store import IngestionJob
 from assistantd.objects.tool_resources import (
     check_references,
     create_helper_stores,
@@ -22,7 +23,12 @@ from assistantd.wire.threads import CreateThread, ModifyThread
 
 
 async def create(
-    session: AsyncSession, tenant: str, body: CreateThread, blobs: BlobStore, param: str = ""
+    session: AsyncSession,
+    tenant: str,
+    body: CreateThread,
+    blobs: BlobStore,
+    jobs: list[IngestionJob],
+    param: str = "",
 ) -> dict[str, Any]:
     """``param``: where the thread is in the request (``thread`` in create thread and run)."""
     await check_references(session, tenant, body.tool_resources, f"{param}." if param else "")
@@ -41,7 +47,7 @@ async def create(
     )
     for index, message in enumerate(body.messages):
         where = f"{param}.messages[{index}]" if param else f"messages[{index}]"
-        await messages.insert(session, tenant, data["id"], message, blobs, where)
+        await messages.insert(session, tenant, data["id"], message, blobs, jobs, where)
     if any(message.attachments for message in body.messages):
         # A file_search attachment may have given the thread its vector store.
         return (await find_thread(session, tenant, data["id"])).data
