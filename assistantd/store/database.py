@@ -113,11 +113,12 @@ class Database:
     async def notify(self, channel: str, *payloads: str) -> None:
         """PostgreSQL ``NOTIFY channel, payload`` for each payload, to every listening process
         (after commit of the caller's own transaction: this one is separate)."""
-        statement = text("SELECT pg_notify(:channel, :payload)")
         async with self._writer.connect() as connection:
+            # On asyncpg itself, outside a transaction: one round trip each, where SQLAlchemy's
+            # BEGIN … COMMIT around it made three (every run is handed over by one).
+            driver = (await connection.get_raw_connection()).driver_connection
             for payload in payloads:
-                await connection.execute(statement, {"channel": channel, "payload": payload})
-            await connection.commit()
+                await driver.execute(_NOTIFY, channel, payload)
 
     async def listen(self, channels: Mapping[str, Callable[[str], None]]) -> Listener:
         """A connection of its own that calls ``channels[name](payload)`` for each
@@ -136,6 +137,9 @@ class Database:
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+
+
+_NOTIFY = "SELECT pg_notify($1, $2)"
 
 
 class Listener:
