@@ -50,6 +50,13 @@ class Statement:
         """The statement as asyncpg takes it (``$1 …``), and its parameters' names in order."""
         return numbered_parameters(self.sql + (" FOR UPDATE" if self.lock else ""))
 
+    def asyncpg_args(self, params: Mapping[str, Any]) -> list[Any]:
+        """``params`` in the order of ``postgresql``'s numbers, documents as JSON text."""
+        return [
+            encode_json(params[n]) if n in self.json_params else params[n]
+            for n in self.postgresql[1]
+        ]
+
 
 async def fetch(
     session: AsyncSession, statement: Statement, params: Mapping[str, Any]
@@ -92,8 +99,7 @@ async def _fetch_asyncpg(
         # As SQLAlchemy's cursor does before its first statement: without this the statement
         # would run on its own, committed whatever the session does next.
         await adapter._start_transaction()
-    sql, names = statement.postgresql
-    args = [encode_json(params[n]) if n in statement.json_params else params[n] for n in names]
+    sql, args = statement.postgresql[0], statement.asyncpg_args(params)
     try:
         rows = await adapter.driver_connection.fetch(sql, *args)
     except Exception as error:
