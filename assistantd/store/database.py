@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from assistantd.store import documents_json
-from assistantd.store.driver_sql import numbered_parameters
+from assistantd.store.driver_sql import Statement, fetch, fetch_inline, numbered_parameters
 from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
 from assistantd.store.migrate import upgrade_to_head
@@ -94,10 +95,23 @@ class Database:
                 row = await driver.fetchrow(numbered, *(params[name] for name in names))
             return None if row is None else tuple(row)
 
-    def inline_reader(self) -> sqlite3.Connection | None:
-        """On SQLite, a read-only autocommit connection used on the event loop's thread (reads
-        by key; callers fall back to ``read()`` on ``sqlite3.OperationalError``); else None."""
-        return self._inline_connection() if self.is_sqlite else None
+    async def read_rows(
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """All rows of one hand-written read (documents decoded), outside any transaction: one
+        statement reads one snapshot. On PostgreSQL one round trip, where a ``read()`` session
+        adds BEGIN and ROLLBACK and SQLAlchemy's session around them."""
+        if self.is_sqlite:
+            try:
+                return fetch_inline(self._inline_connection(), statement, params)
+            except OperationalError:
+                pass  # locked for a moment (e.g. WAL recovery): ask the pool instead
+            async with self.read() as session:
+                return await fetch(session, statement, params)
+        async with self._reader.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            rows = await driver.fetch(statement.postgresql[0], *statement.asyncpg_args(params))
+            return [tuple(row) for row in rows]
 
     def _inline_connection(self) -> sqlite3.Connection:
         if self._inline is None:
@@ -113,11 +127,12 @@ class Database:
     async def notify(self, channel: str, *payloads: str) -> None:
         """PostgreSQL ``NOTIFY channel, payload`` for each payload, to every listening process
         (after commit of the caller's own transaction: this one is separate)."""
-        statement = text("SELECT pg_notify(:channel, :payload)")
         async with self._writer.connect() as connection:
+            # On asyncpg itself, outside a transaction: one round trip each, where SQLAlchemy's
+            # BEGIN … COMMIT around it made three (every run is handed over by one).
+            driver = (await connection.get_raw_connection()).driver_connection
             for payload in payloads:
-                await connection.execute(statement, {"channel": channel, "payload": payload})
-            await connection.commit()
+                await driver.execute(_NOTIFY, channel, payload)
 
     async def listen(self, channels: Mapping[str, Callable[[str], None]]) -> Listener:
         """A connection of its own that calls ``channels[name](payload)`` for each
@@ -136,6 +151,9 @@ class Database:
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+
+
+_NOTIFY = "SELECT pg_notify($1, $2)"
 
 
 class Listener:

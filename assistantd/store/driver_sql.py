@@ -5,9 +5,12 @@ hundred microseconds of Python (session bookkeeping, compilation, parameter and 
 processing, a greenlet hop per call): in a profile of 100 concurrent runs on SQLite, over half
 of the server's CPU. On SQLite these statements go straight to the ``sqlite3`` connection the
 session is using (inline on the event loop, see ``inline_sqlite``), so the same transaction and
-savepoint hold them, at tens of microseconds each. On PostgreSQL they run through SQLAlchemy
-``text()`` on the session (asyncpg opens its transaction lazily, so the driver is not used
-directly there); JSON columns are typed so both paths take and give dicts.
+savepoint hold them, at tens of microseconds each. On PostgreSQL they go straight to the
+asyncpg connection under the session, in the session's transaction (opened first if SQLAlchemy
+has not yet: it does so lazily). Through SQLAlchemy's ``text()`` a transaction of three cost
+0.50 ms of CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under
+bench/bench_runs.py's 100 streaming runs). JSON parameters and columns are documents (dicts) on
+both paths.
 
     LOCK = Statement("SELECT data FROM runs WHERE id = :id", json_columns=("data",), lock=True)
     rows = await fetch(session, LOCK, {"id": run_id})
@@ -23,8 +26,6 @@ from functools import cache, cached_property
 from typing import Any
 
 import orjson
-from sqlalchemy import TextClause, bindparam, column, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,18 +46,16 @@ class Statement:
     lock: bool = False
 
     @cached_property
-    def postgresql(self) -> TextClause:
-        """The statement for SQLAlchemy, built once (so its compiled form is cached too)."""
-        clause = text(self.sql + (" FOR UPDATE" if self.lock else ""))
-        if self.json_params:
-            clause = clause.bindparams(*(bindparam(n, type_=JSONB) for n in self.json_params))
-        if self.result_columns:
-            typed = [
-                column(n, JSONB) if n in self.json_columns else column(n)
-                for n in self.result_columns
-            ]
-            return clause.columns(*typed)  # type: ignore[return-value]
-        return clause
+    def postgresql(self) -> tuple[str, tuple[str, ...]]:
+        """The statement as asyncpg takes it (``$1 …``), and its parameters' names in order."""
+        return numbered_parameters(self.sql + (" FOR UPDATE" if self.lock else ""))
+
+    def asyncpg_args(self, params: Mapping[str, Any]) -> list[Any]:
+        """``params`` in the order of ``postgresql``'s numbers, documents as JSON text."""
+        return [
+            encode_json(params[n]) if n in self.json_params else params[n]
+            for n in self.postgresql[1]
+        ]
 
 
 async def fetch(
@@ -69,8 +68,7 @@ async def fetch(
         await session.flush()
     connection = await sqlite_connection(session)
     if connection is None:
-        result = await session.execute(statement.postgresql, dict(params))
-        return [tuple(row) for row in result.all()] if result.returns_rows else []
+        return await _fetch_asyncpg(session, statement, params)
     return fetch_inline(connection, statement, params)
 
 
@@ -88,6 +86,52 @@ def fetch_inline(
     except sqlite3.Error as error:
         raise DBAPIError.instance(statement.sql, dict(params), error, sqlite3.Error) from error
     return _decoded(statement, rows)
+
+
+async def _fetch_asyncpg(
+    session: AsyncSession, statement: Statement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The statement on the asyncpg connection in the session's transaction. JSON columns come
+    decoded by the codec SQLAlchemy registered on the connection; JSON parameters go to it as
+    text, encoded as every write is (``documents_json``)."""
+    adapter = await _asyncpg_adapter(session)
+    if adapter._transaction is None:
+        # As SQLAlchemy's cursor does before its first statement: without this the statement
+        # would run on its own, committed whatever the session does next.
+        await adapter._start_transaction()
+    sql, args = statement.postgresql[0], statement.asyncpg_args(params)
+    try:
+        rows = await adapter.driver_connection.fetch(sql, *args)
+    except Exception as error:
+        raise _sqlalchemy_error(adapter, sql, args, error) from error
+    return [tuple(row) for row in rows]
+
+
+async def _asyncpg_adapter(session: AsyncSession) -> Any:
+    """SQLAlchemy's adapter of the asyncpg connection under the session's transaction (begun if
+    not yet). Looked up once per transaction: a later transaction may have another connection."""
+    cached = session.info.get(_ASYNCPG_ADAPTER)
+    if cached is not None and cached[0] is session.sync_session.get_transaction():
+        return cached[1]
+    connection = await session.connection()
+    adapter = (await connection.get_raw_connection()).dbapi_connection
+    session.info[_ASYNCPG_ADAPTER] = (session.sync_session.get_transaction(), adapter)
+    return adapter
+
+
+_ASYNCPG_ADAPTER = "assistantd.asyncpg_adapter"
+
+
+def _sqlalchemy_error(adapter: Any, sql: str, args: list[Any], error: Exception) -> Exception:
+    """The driver's error as SQLAlchemy raises it through a session (``IntegrityError`` …), so
+    that callers catch the same exceptions on both paths."""
+    try:
+        adapter._handle_exception(error)  # raises the DB-API error SQLAlchemy maps it to
+    except adapter.dbapi.Error as translated:
+        return DBAPIError.instance(sql, args, translated, adapter.dbapi.Error)
+    except Exception as other:
+        return other
+    return error
 
 
 @cache

@@ -5,17 +5,14 @@ Each call runs in the caller's transaction."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import documents
 from assistantd.store.database import Database
-from assistantd.store.driver_sql import Statement, execute, fetch, fetch_inline
+from assistantd.store.driver_sql import Statement, execute, fetch
 from assistantd.store.tables import Message, RunStep
 
 
@@ -78,16 +75,15 @@ _DELETE = {
     table: Statement(f"DELETE FROM {table} WHERE id = :id AND tenant = :tenant")
     for table in ("messages", "run_steps")
 }
-_THREAD_MESSAGES = Statement(
-    "SELECT seq, data FROM messages WHERE tenant = :tenant AND thread_id = :thread_id ORDER BY seq",
-    json_columns=("data",),
-    result_columns=("seq", "data"),
-)
-_THREAD_TOOL_STEPS = Statement(
-    "SELECT seq, message_seq, engine FROM run_steps"
-    " WHERE tenant = :tenant AND thread_id = :thread_id AND engine IS NOT NULL ORDER BY seq",
-    json_columns=("engine",),
-    result_columns=("seq", "message_seq", "engine"),
+# A thread's history in one statement, so that it is one snapshot without a transaction: its
+# messages (kind 0) and its tool-call steps (kind 1), each kind in order.
+_THREAD_HISTORY = Statement(
+    "SELECT 0, seq, NULL, data FROM messages WHERE tenant = :tenant AND thread_id = :thread_id"
+    " UNION ALL SELECT 1, seq, message_seq, engine FROM run_steps"
+    " WHERE tenant = :tenant AND thread_id = :thread_id AND engine IS NOT NULL"
+    " ORDER BY 1, 2",
+    json_columns=("document",),
+    result_columns=("kind", "seq", "message_seq", "document"),
 )
 
 
@@ -169,28 +165,7 @@ async def thread_history(
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, int | None, dict[str, Any]]]]:
     """The thread's messages ``(seq, data)`` and its tool-call steps ``(seq, message_seq,
     engine)``, in order, read in one snapshot."""
-    params = {"tenant": tenant, "thread_id": thread_id}
-    connection = db.inline_reader()
-    messages = steps = None
-    if connection is not None:
-        # Locked for a moment (e.g. WAL recovery): ask the pool instead.
-        with contextlib.suppress(sqlite3.OperationalError, OperationalError):
-            messages, steps = _inline_history(connection, params)
-    if messages is None or steps is None:
-        async with db.read() as session:
-            messages = await fetch(session, _THREAD_MESSAGES, params)
-            steps = await fetch(session, _THREAD_TOOL_STEPS, params)
-    return messages, [(seq, at, engine) for seq, at, engine in steps if engine]
-
-
-def _inline_history(
-    connection: sqlite3.Connection, params: dict[str, Any]
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    connection.execute("BEGIN")  # one snapshot for both reads
-    try:
-        return (
-            fetch_inline(connection, _THREAD_MESSAGES, params),
-            fetch_inline(connection, _THREAD_TOOL_STEPS, params),
-        )
-    finally:
-        connection.execute("COMMIT")
+    rows = await db.read_rows(_THREAD_HISTORY, {"tenant": tenant, "thread_id": thread_id})
+    messages = [(seq, data) for kind, seq, _, data in rows if kind == 0]
+    steps = [(seq, at, engine) for kind, seq, at, engine in rows if kind == 1 and engine]
+    return messages, steps
