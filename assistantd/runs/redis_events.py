@@ -63,6 +63,10 @@ IDLE_RETAIN_SECONDS = 24 * 3600
 READ_COUNT = 1000
 # The blocking read wakes up this often even with nothing to read (ms), to notice a lost wake.
 BLOCK_MS = 5000
+# A run whose first event this process published is held here this long for a subscriber
+# (the create request's own stream opens right after it): that subscriber then reads nothing
+# back from Redis.
+UNREAD_KEEP_SECONDS = 10.0
 SEND_RETRY_SECONDS = 0.5
 
 
@@ -163,9 +167,14 @@ class RedisRunEvents:
         process published in between) comes through the reader, in order."""
         for item, seq in zip(batch, numbers, strict=True):
             channel = self._channels.get(item.run_id)
+            if channel is None and seq == 1:
+                channel = self._channels[item.run_id] = Channel()
+                loop = asyncio.get_running_loop()
+                loop.call_later(UNREAD_KEEP_SECONDS, self._released, item.run_id, channel)
             if channel is not None and seq == len(channel.history) + 1:
                 channel.append(item.held(seq))
-                self._positions[item.run_id] = f"{seq}-0"
+                if item.run_id in self._positions:
+                    self._positions[item.run_id] = f"{seq}-0"
 
     async def _send(self, batch: list[_Outgoing]) -> list[int]:
         """Append the events to their runs' streams, in order; returns their numbers."""
@@ -198,7 +207,9 @@ class RedisRunEvents:
         channel = self._channels.get(run_id)
         if channel is None:
             channel = self._channels[run_id] = Channel()
-            self._positions[run_id] = "0-0"
+        if run_id not in self._positions:
+            # Follow the run's stream from what this process holds of it (maybe nothing).
+            self._positions[run_id] = f"{len(channel.history)}-0"
             self._wake_reader()
         return subscription(channel, after_seq, lambda: self._released(run_id, channel))
 
