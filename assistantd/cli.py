@@ -136,7 +136,7 @@ def _migrate(_args: argparse.Namespace) -> int:
     async def run() -> None:
         settings = Settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.resolved_database_url)
+        db = Database(settings.resolved_database_url, settings.database_pool_size)
         await db.migrate()
         await db.dispose()
 

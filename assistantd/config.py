@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Scale-out: the event bus every process publishes run events to and streams them from
     # (unset: in this process's memory, for one process).
     redis_url: str | None = None
+    # PostgreSQL connections each process keeps open at most (kept once opened: opening one and
+    # preparing its statements costs milliseconds of CPU, see bench_scale_out).
+    database_pool_size: int = Field(default=30, ge=1)
     # The data dir is on storage every process mounts (e.g. NFS): local file bytes then count
     # as shared between processes.
     shared_data_dir: bool = False

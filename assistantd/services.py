@@ -61,7 +61,7 @@ async def start_services(
     # Prompts are counted in o200k tokens: load the vocabulary (~0.6 s) before serving, not
     # during the first run (a run with a short expiry could lapse waiting for it).
     await asyncio.to_thread(tokens.preload)
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url, settings.database_pool_size)
     await db.migrate()
     router = ModelRouter(settings)
     files = await start_file_services(settings, db, execute=execute)
