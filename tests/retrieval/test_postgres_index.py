@@ -198,3 +198,44 @@ async def test_keyword_scores_stay_as_sqlite_computes_them_after_files_change(
         ]
         assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
     assert found[0][0].file_id == "file_04"
+
+
+async def test_quoted_identifiers_weigh_as_in_sqlite_whether_rare_or_common(
+    pg_index: PostgresChunkIndex, tmp_path
+) -> None:
+    # 400 chunks: an identifier counts when at most 20 quote it. "2024" (one lexeme) is in 60,
+    # so it counts for nothing; "q7" (one lexeme) in 3 and "E-4411" (a phrase) in 1 count. The
+    # PostgreSQL index tells the single lexemes apart by their kept document frequencies.
+    rng = np.random.default_rng(8)
+    texts = [" ".join(rng.choice([f"term{n}" for n in range(50)], size=8)) for _ in range(400)]
+    for row in range(60):
+        texts[row * 6] += " released 2024"
+    for row in (7, 101, 333):
+        texts[row] += " model q7"
+    texts[250] += " error E-4411"
+    vectors = rng.standard_normal((400, DIMS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = rng.standard_normal(DIMS).astype(np.float32)
+    query /= np.linalg.norm(query)
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    queries = ["fix for q7 in 2024", "error E-4411 of 2024", "term3 2024"]
+    try:
+        found = []
+        for index in (pg_index, sqlite):
+            for f in range(4):
+                chunks = [Chunk(i, texts[f * 100 + i], 0, 10) for i in range(100)]
+                await index.add("vs", f"file_{f}", chunks, vectors[f * 100 : (f + 1) * 100], {})
+            found.append([await index.search(["vs"], [q], query, 10) for q in queries])
+    finally:
+        await sqlite.close()
+    for ours, theirs in zip(*found, strict=True):
+        assert [(h.file_id, h.chunk_index) for h in ours] == [
+            (h.file_id, h.chunk_index) for h in theirs
+        ]
+        assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
+    # The rare identifiers' chunks score at least ln(N/k)/ln(N)/2 (ranking.py): 0.41 for q7's
+    # three, 0.5 for E-4411's one.
+    scores = [{(h.file_id, h.chunk_index): h.score for h in hits} for hits in found[0]]
+    assert all(scores[0].get(key, 0) >= 0.41 for key in (("file_0", 7), ("file_1", 1)))
+    assert scores[0].get(("file_3", 33), 0) >= 0.41
+    assert scores[1].get(("file_2", 50), 0) >= 0.5
