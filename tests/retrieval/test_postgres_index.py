@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import numpy as np
 import pytest
 
 from assistantd.retrieval import Chunk, SqliteChunkIndex
-from assistantd.retrieval.postgres_index import PostgresChunkIndex
+from assistantd.retrieval.postgres_index import PostgresChunkIndex, asyncpg_url
 from tests.retrieval.conftest import _emptied
 
 DIMS = 16
@@ -133,3 +134,108 @@ async def test_keyword_scores_are_bm25_as_sqlite_computes_it(
         (h.file_id, h.chunk_index) for h in theirs
     ]
     assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
+
+
+async def _term_counts(url: str) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """The kept document frequencies, and those counted afresh from the chunks' lexemes."""
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        kept = await connection.fetch("SELECT store_id, lexeme, chunks FROM chunk_index_terms")
+        counted = await connection.fetch(
+            "SELECT store_id, lexeme, count(*) AS chunks FROM chunk_index_keywords,"
+            " unnest(tsvector_to_array(tsv)) AS lexeme GROUP BY store_id, lexeme"
+        )
+    finally:
+        await connection.close()
+    as_dict = lambda rows: {(r["store_id"], r["lexeme"]): r["chunks"] for r in rows}  # noqa: E731
+    return as_dict(kept), as_dict(counted)
+
+
+async def test_document_frequencies_follow_the_files_as_they_come_and_go(
+    pg_index: PostgresChunkIndex, pgvector_url: str
+) -> None:
+    vectors = await add_random_corpus(pg_index)
+    await pg_index.add("other", "file_00", [Chunk(0, "term1 only here", 0, 3)], vectors[:1], {})
+    # A file replaced by other text, one deleted: words only they held must leave the counts.
+    await pg_index.add("vs", "file_03", [Chunk(0, "brandnew term1", 0, 2)], vectors[:1], {})
+    await pg_index.delete_file("vs", "file_05")
+    kept, counted = await _term_counts(pgvector_url)
+    assert kept == counted
+    assert kept["vs", "brandnew"] == 1 and ("other", "here") in kept
+    await pg_index.delete_file("vs", "file_03")
+    kept, counted = await _term_counts(pgvector_url)
+    assert kept == counted and ("vs", "brandnew") not in kept
+    await pg_index.delete_store("vs")
+    kept, _ = await _term_counts(pgvector_url)
+    assert {store for store, _ in kept} == {"other"}
+
+
+async def test_keyword_scores_stay_as_sqlite_computes_them_after_files_change(
+    pg_index: PostgresChunkIndex, tmp_path
+) -> None:
+    # The statistics are kept, not counted per search: they must follow a replaced and a
+    # deleted file (with a filter too: the statistics still count the files it drops).
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    replacement = [Chunk(i, f"term5 term5 term77 extra{i}", 0, 4) for i in range(30)]
+    even = {"type": "eq", "key": "even", "value": True}
+    try:
+        for index in (pg_index, sqlite):
+            vectors = await add_random_corpus(index)
+            await index.add("vs", "file_04", replacement, vectors[:30], {"n": 4, "even": True})
+            await index.delete_file("vs", "file_06")
+        found = [
+            await index.search(
+                ["vs"], ["term5 term77"], vectors[0], 20, 0.0, filters, "none", mode="keyword"
+            )
+            for filters in (None, even)
+            for index in (pg_index, sqlite)
+        ]
+    finally:
+        await sqlite.close()
+    for ours, theirs in (found[:2], found[2:]):
+        assert [(h.file_id, h.chunk_index) for h in ours] == [
+            (h.file_id, h.chunk_index) for h in theirs
+        ]
+        assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
+    assert found[0][0].file_id == "file_04"
+
+
+async def test_quoted_identifiers_weigh_as_in_sqlite_whether_rare_or_common(
+    pg_index: PostgresChunkIndex, tmp_path
+) -> None:
+    # 400 chunks: an identifier counts when at most 20 quote it. "2024" (one lexeme) is in 60,
+    # so it counts for nothing; "q7" (one lexeme) in 3 and "E-4411" (a phrase) in 1 count. The
+    # PostgreSQL index tells the single lexemes apart by their kept document frequencies.
+    rng = np.random.default_rng(8)
+    texts = [" ".join(rng.choice([f"term{n}" for n in range(50)], size=8)) for _ in range(400)]
+    for row in range(60):
+        texts[row * 6] += " released 2024"
+    for row in (7, 101, 333):
+        texts[row] += " model q7"
+    texts[250] += " error E-4411"
+    vectors = rng.standard_normal((400, DIMS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = rng.standard_normal(DIMS).astype(np.float32)
+    query /= np.linalg.norm(query)
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    queries = ["fix for q7 in 2024", "error E-4411 of 2024", "term3 2024"]
+    try:
+        found = []
+        for index in (pg_index, sqlite):
+            for f in range(4):
+                chunks = [Chunk(i, texts[f * 100 + i], 0, 10) for i in range(100)]
+                await index.add("vs", f"file_{f}", chunks, vectors[f * 100 : (f + 1) * 100], {})
+            found.append([await index.search(["vs"], [q], query, 10) for q in queries])
+    finally:
+        await sqlite.close()
+    for ours, theirs in zip(*found, strict=True):
+        assert [(h.file_id, h.chunk_index) for h in ours] == [
+            (h.file_id, h.chunk_index) for h in theirs
+        ]
+        assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
+    # The rare identifiers' chunks score at least ln(N/k)/ln(N)/2 (ranking.py): 0.41 for q7's
+    # three, 0.5 for E-4411's one.
+    scores = [{(h.file_id, h.chunk_index): h.score for h in hits} for hits in found[0]]
+    assert all(scores[0].get(key, 0) >= 0.41 for key in (("file_0", 7), ("file_1", 1)))
+    assert scores[0].get(("file_3", 33), 0) >= 0.41
+    assert scores[1].get(("file_2", 50), 0) >= 0.5
