@@ -3,9 +3,6 @@ they run in the session's transaction and fail with SQLAlchemy's errors."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +12,6 @@ from assistantd.store import documents
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import numbered_parameters
 from assistantd.store.tables import Thread
-from tests.harness.databases import fresh_database
 
 
 def test_names_become_numbers_in_order_of_first_use() -> None:
@@ -32,19 +28,6 @@ def test_casts_and_times_are_not_parameters() -> None:
 
 
 # --- on a database: the statements share the session's transaction and its errors ----------
-
-
-@pytest.fixture
-async def db(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
-    # fresh_database runs its own event loop for PostgreSQL's admin work: off this loop.
-    manager = fresh_database(backend, tmp_path)
-    database = Database(await asyncio.to_thread(manager.__enter__))
-    try:
-        await database.migrate()
-        yield database
-    finally:
-        await database.dispose()
-        await asyncio.to_thread(manager.__exit__, None, None, None)
 
 
 def _thread(thread_id: str) -> dict[str, object]:
