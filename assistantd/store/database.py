@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from assistantd.store import documents_json
-from assistantd.store.driver_sql import Statement, fetch, fetch_inline, numbered_parameters
+from assistantd.store.driver_sql import Statement, fetch, fetch_inline
 from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
 from assistantd.store.migrate import upgrade_to_head
@@ -81,32 +81,20 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
-    async def read_row(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The first row of ``sql`` (``:name`` parameters), or None."""
-        if self.is_sqlite:
-            try:
-                row = self._inline_connection().execute(sql, params).fetchone()
-            except sqlite3.OperationalError:
-                pass  # locked for a moment (e.g. WAL recovery): ask the pool instead
-            else:
-                return None if row is None else tuple(row)
-        async with self._reader.connect() as connection:
-            if self.is_sqlite:
-                row = (await connection.execute(text(sql), dict(params))).first()
-            else:
-                # asyncpg itself, outside a transaction: one round trip, where SQLAlchemy's
-                # adapter would wrap the read in BEGIN … ROLLBACK (and cost 3× the CPU).
-                driver = (await connection.get_raw_connection()).driver_connection
-                numbered, names = numbered_parameters(sql)
-                row = await driver.fetchrow(numbered, *(params[name] for name in names))
-            return None if row is None else tuple(row)
+    async def read_row(
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The first row of a hand-written read by key (as ``read_rows``), or None."""
+        rows = await self.read_rows(statement, params)
+        return rows[0] if rows else None
 
     async def read_rows(
         self, statement: Statement, params: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
         """All rows of one hand-written read (documents decoded), outside any transaction: one
-        statement reads one snapshot. On PostgreSQL one round trip, where a ``read()`` session
-        adds BEGIN and ROLLBACK and SQLAlchemy's session around them."""
+        statement reads one snapshot. On PostgreSQL one round trip on asyncpg itself, where a
+        ``read()`` session adds BEGIN and ROLLBACK and SQLAlchemy's session around them (3× the
+        CPU)."""
         if self.is_sqlite:
             try:
                 return fetch_inline(self._inline_connection(), statement, params)

@@ -7,11 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import run_statuses
 from assistantd.store.database import Database
+from assistantd.store.driver_sql import Statement
 from assistantd.store.tables import Run
 
 # CAST: SQLite stores the text as written; PostgreSQL's JSONB prints itself. Either way the
 # server sends the stored JSON as it is, without decoding and encoding it again.
-_RUN_JSON = (
+_RUN_JSON = Statement(
     "SELECT CAST(data AS TEXT), status FROM runs "
     "WHERE id = :run_id AND tenant = :tenant AND thread_id = :thread_id"
 )

@@ -4,31 +4,13 @@ tool produced with NUL in it is stored (NUL replaced), never failing the write."
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy.exc import StatementError
 
 from assistantd.store import documents
 from assistantd.store.database import Database
+from assistantd.store.driver_sql import Statement
 from assistantd.store.tables import Assistant, Thread
-from tests.harness.databases import fresh_database
-
-
-@pytest.fixture
-async def db(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
-    # fresh_database runs its own event loop for PostgreSQL's admin work: off this loop.
-    manager = fresh_database(backend, tmp_path)
-    database = Database(await asyncio.to_thread(manager.__enter__))
-    try:
-        await database.migrate()
-        yield database
-    finally:
-        await database.dispose()
-        await asyncio.to_thread(manager.__exit__, None, None, None)
-
 
 # The encoder's TypeError, as is or wrapped by SQLAlchemy around the statement it was for.
 UNENCODABLE = (TypeError, StatementError)
@@ -39,7 +21,9 @@ class AfterTheInsert(Exception):
 
 
 async def _count(db: Database, table: str, object_id: str) -> int:
-    row = await db.read_row(f"SELECT count(*) FROM {table} WHERE id = :id", {"id": object_id})
+    row = await db.read_row(
+        Statement(f"SELECT count(*) FROM {table} WHERE id = :id"), {"id": object_id}
+    )
     assert row is not None
     return int(row[0])
 

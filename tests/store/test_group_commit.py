@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from assistantd.store import documents
 from assistantd.store.database import Database
+from assistantd.store.driver_sql import Statement
 from assistantd.store.tables import Thread
 
-COMMITTED = "SELECT count(*) FROM threads WHERE id = :id"
+COMMITTED = Statement("SELECT count(*) FROM threads WHERE id = :id")
 
 
 @pytest.fixture
