@@ -20,8 +20,6 @@ import logging
 import os
 import socket
 
-from sqlalchemy import text
-
 from assistantd.config import Settings
 from assistantd.store import server_processes
 from assistantd.store.database import Database
@@ -30,7 +28,6 @@ log = logging.getLogger("assistantd")
 
 RENEW_SECONDS = 5.0
 ALIVE_SECONDS = 3 * RENEW_SECONDS
-_LOCK = text("LOCK TABLE server_processes IN EXCLUSIVE MODE")
 
 
 class DeploymentRefused(RuntimeError):
@@ -63,7 +60,7 @@ class Presence:
         if db.is_sqlite:
             return presence
         async with db.write() as session:
-            await session.execute(_LOCK)  # two processes starting at once see each other
+            await server_processes.lock_table(session)  # two starting at once see each other
             others = await server_processes.live_others(session, process, ALIVE_SECONDS)
             others = [other for other in others if not _gone_from_this_host(other[0])]
             _refuse_if_unsafe(kept, others)

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.objects.thread_store import IngestionJob
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
+from assistantd.store.sessions import AsyncSession
 
 
 # async: FastAPI runs a plain function dependency in its threadpool (a hop per request, and

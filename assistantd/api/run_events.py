@@ -19,7 +19,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.api.auth import Tenant
 from assistantd.api.database import Db
@@ -30,6 +29,7 @@ from assistantd.objects.steps import for_wire
 from assistantd.runs.engine import RunEngine
 from assistantd.runs.transitions import Event
 from assistantd.store import documents, run_statuses
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import Message, RunStep
 
 # Mounted by ``api/runs.py`` under its ``/threads`` prefix.

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import IntegrityError
 
 from assistantd.api import run_events
 from assistantd.api.auth import Tenant, authenticate
@@ -28,6 +27,7 @@ from assistantd.objects.steps import check_include
 from assistantd.runs.engine import RunEngine
 from assistantd.store.database import Database
 from assistantd.store.runs import active_run_id, run_json
+from assistantd.store.sessions import IntegrityError
 from assistantd.wire.runs import CreateRun, CreateThreadAndRun, ModifyRun, SubmitToolOutputs
 
 

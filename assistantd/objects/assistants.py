@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.errors import NotFound
 from assistantd.ids import new_id
@@ -16,6 +14,7 @@ from assistantd.objects.tool_resources import (
 )
 from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import Assistant
 from assistantd.wire.assistants import CreateAssistant, ModifyAssistant
 from assistantd.wire.tools import response_format_to_wire, tool_to_wire

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.errors import NotFound
 from assistantd.ids import new_id
 from assistantd.objects import vector_store_files, vector_stores
-from assistantd.store import documents
-from assistantd.store.file_tables import FileBatch, VectorStoreFile
+from assistantd.store import documents, vector_store_file_queries
+from assistantd.store.file_tables import FileBatch
+from assistantd.store.sessions import AsyncSession
 from assistantd.wire.vector_stores import CreateFileBatch
 
 KIND = "vector store file batch"
@@ -74,13 +72,10 @@ async def refresh(session: AsyncSession, tenant: str, batch_id: str | None) -> d
     row = await documents.fetch_for_update(session, FileBatch, tenant, batch_id)
     if row is None:
         return None
-    query = (
-        select(VectorStoreFile.status, func.count())
-        .where(VectorStoreFile.tenant == tenant, VectorStoreFile.batch_id == batch_id)
-        .group_by(VectorStoreFile.status)
-    )
     counts = vector_stores.empty_counts()
-    for status, count in await session.execute(query):
+    for status, count in await vector_store_file_queries.batch_status_counts(
+        session, tenant, batch_id
+    ):
         counts[status] = int(count)
         counts["total"] += int(count)
     data = dict(row.data) | {"file_counts": counts}

@@ -12,11 +12,11 @@ import base64
 from typing import Any
 
 import filetype
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
 from assistantd.objects import files
 from assistantd.store.blobs import BlobStore
+from assistantd.store.sessions import AsyncSession
 
 # The image types OpenAI's vision models take (the spec's image_url: jpeg, png, gif, webp), by the
 # MIME type ``filetype`` tells from the signature. An animated PNG is a PNG to a model.

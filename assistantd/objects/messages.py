@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
@@ -16,6 +14,7 @@ from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.runs import active_run_id
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import Message
 from assistantd.wire.messages import (
     CreateMessage,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.objects.runs import get_row as get_run_row
 from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import RunStep
 from assistantd.wire.runs import FILE_SEARCH_CONTENT
 

@@ -7,10 +7,9 @@ is already serialised by the single writer connection).
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.errors import NotFound
 from assistantd.store import documents
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import Thread
 
 

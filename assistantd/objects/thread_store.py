@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.errors import NotFound
 from assistantd.objects import vector_store_files, vector_stores
 from assistantd.objects.thread_lock import lock_thread
 from assistantd.store import documents
 from assistantd.store.file_tables import VectorStoreFile
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import Thread
 from assistantd.wire.vector_stores import CreateVectorStore, CreateVectorStoreFile, ExpiresAfter
 

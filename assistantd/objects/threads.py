@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.ids import new_id
 from assistantd.objects import messages
@@ -18,6 +16,7 @@ from assistantd.objects.tool_resources import (
 )
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
+from assistantd.store.sessions import AsyncSession
 from assistantd.store.tables import Message, Run, RunStep, Thread
 from assistantd.wire.threads import CreateThread, ModifyThread
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
 from assistantd.objects import files, vector_store_files, vector_stores
+from assistantd.store.sessions import AsyncSession
 from assistantd.wire.tools import FileSearchResources, ToolResources, VectorStoreHelper
 from assistantd.wire.vector_stores import ChunkingStrategy, CreateVectorStore
 

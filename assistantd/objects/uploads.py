@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
-from assistantd.store import documents
+from assistantd.store import documents, upload_part_queries
 from assistantd.store.file_tables import Upload, UploadPart
+from assistantd.store.sessions import AsyncSession
 from assistantd.wire.uploads import CreateUpload
 
 KIND = "upload"
@@ -69,7 +67,7 @@ async def room(session: AsyncSession, tenant: str, upload_id: str) -> int:
     """How many more bytes the pending upload's parts may hold: its ``bytes`` less what its
     parts hold (``bytes`` itself is within ``ASSISTANTD_MAX_FILE_BYTES``)."""
     upload = await pending(session, tenant, upload_id)
-    return upload["bytes"] - await _received(session, tenant, upload_id)
+    return upload["bytes"] - await upload_part_queries.received_bytes(session, tenant, upload_id)
 
 
 async def add_part(
@@ -102,13 +100,6 @@ def part_too_large(upload_id: str, left: int) -> InvalidRequest:
     )
 
 
-async def _received(session: AsyncSession, tenant: str, upload_id: str) -> int:
-    query = select(func.coalesce(func.sum(UploadPart.bytes), 0)).where(
-        UploadPart.tenant == tenant, UploadPart.upload_id == upload_id
-    )
-    return int((await session.execute(query)).scalar_one())
-
-
 async def ordered_parts(
     session: AsyncSession, tenant: str, upload_id: str, part_ids: list[str]
 ) -> list[str]:
@@ -116,10 +107,7 @@ async def ordered_parts(
     upload = await pending(session, tenant, upload_id)
     if len(set(part_ids)) != len(part_ids):
         raise InvalidRequest("Each part may be listed only once.", "part_ids")
-    query = select(UploadPart.id, UploadPart.bytes).where(
-        UploadPart.tenant == tenant, UploadPart.upload_id == upload_id
-    )
-    sizes = dict((await session.execute(query)).tuples().all())
+    sizes = await upload_part_queries.part_sizes(session, tenant, upload_id)
     unknown = [part_id for part_id in part_ids if part_id not in sizes]
     if unknown:
         raise InvalidRequest(f"No part {unknown[0]!r} in upload {upload_id}.", "part_ids")
@@ -153,10 +141,7 @@ async def cancel(session: AsyncSession, tenant: str, upload_id: str) -> dict[str
 
 async def take_parts(session: AsyncSession, tenant: str, upload_id: str) -> list[str]:
     """Forget the upload's parts; returns their ids, whose blobs the caller deletes."""
-    query = select(UploadPart.id).where(
-        UploadPart.tenant == tenant, UploadPart.upload_id == upload_id
-    )
-    part_ids = list((await session.execute(query)).scalars())
+    part_ids = await upload_part_queries.upload_part_ids(session, tenant, upload_id)
     await documents.remove_where(session, UploadPart, tenant=tenant, upload_id=upload_id)
     return part_ids
 

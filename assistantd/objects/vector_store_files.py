@@ -10,15 +10,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.objects import files, vector_stores
-from assistantd.store import documents
+from assistantd.store import documents, vector_store_file_queries
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.file_tables import VectorStoreFile
+from assistantd.store.sessions import AsyncSession
 from assistantd.wire.vector_stores import (
     CreateVectorStore,
     CreateVectorStoreFile,
@@ -133,45 +131,17 @@ async def claim(
     ours, or lapsed (one conditional UPDATE: concurrent claimants queue on the row lock and
     re-check the condition). ``exclusive`` (a single server process on the database, SQLite)
     takes it whoever held it: that holder is a previous run of this server."""
-    statement = update(VectorStoreFile).where(
-        VectorStoreFile.tenant == tenant,
-        VectorStoreFile.vector_store_id == store_id,
-        VectorStoreFile.id == file_id,
-        VectorStoreFile.status == "in_progress",
+    return await vector_store_file_queries.claim_in_progress_file(
+        session, tenant, store_id, file_id, worker, lease_expires_at, time.time(), exclusive
     )
-    if not exclusive:
-        statement = statement.where(_claimable(worker, time.time()))
-    statement = statement.values(
-        claimed_by=worker, lease_expires_at=lease_expires_at, claims=VectorStoreFile.claims + 1
-    )
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return result.rowcount == 1
 
 
 async def renew(
     session: AsyncSession, store_id: str, file_id: str, worker: str, lease_expires_at: float
 ) -> bool:
     """Extend our claim on the file; False when we no longer hold it."""
-    statement = (
-        update(VectorStoreFile)
-        .where(
-            VectorStoreFile.vector_store_id == store_id,
-            VectorStoreFile.id == file_id,
-            VectorStoreFile.claimed_by == worker,
-        )
-        .values(lease_expires_at=lease_expires_at)
-    )
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return result.rowcount == 1
-
-
-def _claimable(worker: str, now: float) -> Any:
-    # No lease: nobody holds the file (it finished, and was set back in progress since).
-    return or_(
-        VectorStoreFile.claimed_by.is_(None),
-        VectorStoreFile.lease_expires_at.is_(None),
-        VectorStoreFile.claimed_by == worker,
-        VectorStoreFile.lease_expires_at < now,
+    return await vector_store_file_queries.renew_file_claim(
+        session, store_id, file_id, worker, lease_expires_at
     )
 
 
@@ -209,12 +179,7 @@ async def finish(
 
 async def cancel_batch_files(session: AsyncSession, tenant: str, batch_id: str) -> list[str]:
     """Mark the batch's files still in progress as cancelled; returns their file ids."""
-    query = select(VectorStoreFile).where(
-        VectorStoreFile.tenant == tenant,
-        VectorStoreFile.batch_id == batch_id,
-        VectorStoreFile.status == "in_progress",
-    )
-    rows = list((await session.execute(query.with_for_update())).scalars())
+    rows = await vector_store_file_queries.lock_batch_in_progress(session, tenant, batch_id)
     for row in rows:
         _set(row, dict(row.data) | {"status": "cancelled"})
     return [row.id for row in rows]
@@ -226,12 +191,7 @@ async def unfinished(
     """``(tenant, store_id, file_id)`` of every file still in progress, across all tenants (for
     re-queuing at start-up). With ``worker``, only those it could claim now (not held by a live
     claim of another worker)."""
-    query = select(
-        VectorStoreFile.tenant, VectorStoreFile.vector_store_id, VectorStoreFile.id
-    ).where(VectorStoreFile.status == "in_progress")
-    if worker is not None:
-        query = query.where(_claimable(worker, time.time()))
-    return [(t, s, f) for t, s, f in await session.execute(query.order_by(VectorStoreFile.seq))]
+    return await vector_store_file_queries.in_progress_file_keys(session, worker, time.time())
 
 
 def check_status_filter(value: str | None) -> str | None:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.errors import NotFound
 from assistantd.ids import new_id
-from assistantd.store import documents
+from assistantd.store import documents, vector_store_file_queries
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.file_tables import FileBatch, VectorStore, VectorStoreFile
+from assistantd.store.sessions import AsyncSession
 from assistantd.wire.vector_stores import CreateVectorStore, ExpiresAfter, ModifyVectorStore
 
 KIND = "vector store"
@@ -109,14 +107,11 @@ async def refresh(session: AsyncSession, tenant: str, store_id: str) -> None:
     row = await documents.fetch_for_update(session, VectorStore, tenant, store_id)
     if row is None:
         return
-    query = (
-        select(VectorStoreFile.status, func.count(), func.sum(VectorStoreFile.usage_bytes))
-        .where(VectorStoreFile.tenant == tenant, VectorStoreFile.vector_store_id == store_id)
-        .group_by(VectorStoreFile.status)
-    )
     counts = empty_counts()
     usage = 0
-    for status, count, usage_bytes in await session.execute(query):
+    for status, count, usage_bytes in await vector_store_file_queries.store_status_counts(
+        session, tenant, store_id
+    ):
         counts[status] = int(count)
         counts["total"] += int(count)
         if status == "completed":

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.store import run_rows
 from assistantd.store.run_leases import release
 from assistantd.store.run_rows import RunRecord
+from assistantd.store.sessions import AsyncSession
 from assistantd.wire.messages import text_part
 
 Event = tuple[str, dict[str, Any]]

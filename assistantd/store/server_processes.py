@@ -14,9 +14,17 @@ REGISTER = text(
 RENEW = text("UPDATE server_processes SET seen_at = :now WHERE id = :id")
 FORGET = text("DELETE FROM server_processes WHERE id = :id")
 FORGET_DEAD = text("DELETE FROM server_processes WHERE seen_at < :before")
+# Held until the transaction ends: of two processes starting at once, the second waits for the
+# first to register, and then sees it.
+LOCK_TABLE = text("LOCK TABLE server_processes IN EXCLUSIVE MODE")
 LIVE_OTHERS = text(
     "SELECT id, role, local_state FROM server_processes WHERE id <> :id AND seen_at >= :since"
 )
+
+
+async def lock_table(session: AsyncSession) -> None:
+    """PostgreSQL only (on SQLite there is one process, and nothing to check)."""
+    await session.execute(LOCK_TABLE)
 
 
 async def register(session: AsyncSession, process: str, role: str, local_state: str) -> None:

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.config import Settings
 from assistantd.store.database import Database
+from assistantd.store.sessions import AsyncSession
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from assistantd.store.tables import RunStep
+from assistantd.store.runs import engine_steps_data
+from assistantd.store.sessions import AsyncSession
 
 
 async def file_search_calls(
@@ -18,17 +16,8 @@ async def file_search_calls(
     A turn's entries are recorded when its tool calls are done, so while a turn runs its own
     calls are not here yet.
     """
-    query = (
-        select(RunStep.data)
-        .where(
-            RunStep.tenant == tenant,
-            RunStep.thread_id == thread_id,
-            RunStep.engine.is_not(None),  # only tool_calls steps carry engine data
-        )
-        .order_by(RunStep.seq)
-    )
     calls = []
-    for data in (await session.execute(query)).scalars():
+    for data in await engine_steps_data(session, tenant, thread_id):
         details = data.get("step_details") or {}
         if details.get("type") == "tool_calls":
             calls += [c for c in details["tool_calls"] if c.get("type") == "file_search"]

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
-
 from assistantd.errors import NotFound
 from assistantd.objects import vector_stores
-from assistantd.store import documents
+from assistantd.store import documents, vector_store_file_queries
 from assistantd.store.database import Database
-from assistantd.store.file_tables import VectorStoreFile
 from assistantd.store.tables import Assistant, Thread
 from assistantd.tools.interface import ToolContext
 
@@ -49,13 +46,8 @@ async def wait_for_indexing(db: Database, tenant: str, store_ids: list[str], sec
 async def _in_progress(db: Database, tenant: str, store_ids: list[str]) -> int:
     if not store_ids:
         return 0
-    query = select(func.count()).where(
-        VectorStoreFile.tenant == tenant,
-        VectorStoreFile.vector_store_id.in_(store_ids),
-        VectorStoreFile.status == "in_progress",
-    )
     async with db.read() as session:
-        return int((await session.execute(query)).scalar_one())
+        return await vector_store_file_queries.count_in_progress(session, tenant, store_ids)
 
 
 async def run_store_ids(context: ToolContext) -> list[str]:
