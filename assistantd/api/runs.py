@@ -21,6 +21,7 @@ from assistantd.api.auth import Tenant, authenticate
 from assistantd.api.database import Db
 from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.api.pagination import ListParams
+from assistantd.api.rate_limits import admit_run
 from assistantd.api.streaming import run_stream
 from assistantd.errors import NotFound
 from assistantd.objects import runs
@@ -57,7 +58,10 @@ async def create_thread_and_run(
     blobs: Blobs,
     ingestion: Ingestion,
     engine: Engine,
+    request: Request,
+    response: Response,
 ) -> RunAnswer:
+    await admit_run(request, response, db, body)
     async with write_indexing_attachments(db, ingestion) as (session, jobs):
         thread, run = await runs.create_with_thread(
             session,
@@ -83,9 +87,12 @@ async def create_run(
     blobs: Blobs,
     ingestion: Ingestion,
     engine: Engine,
+    request: Request,
+    response: Response,
     include: Include = None,
 ) -> RunAnswer:
     included = sorted(check_include(include))
+    await admit_run(request, response, db, body)
     try:
         async with write_indexing_attachments(db, ingestion) as (session, jobs):
             run = await runs.create(

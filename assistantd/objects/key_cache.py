@@ -1,0 +1,125 @@
+"""Which project a bearer key belongs to, cached in this process.
+
+Authentication runs on every request (the SDK polls a run every few tens of milliseconds), so a
+key is looked up in the database once and then answered from memory. What the cache holds may
+go stale when a key is deleted, a project archived or a rate limit changed, on any process: each
+such change increments the ``auth_generation`` row in its own transaction, and this cache reads
+that row at most every ``check_seconds`` (on the first request after the interval, one read
+shared by the requests waiting for it) and forgets everything when it moved. So a deleted key
+stops working on every process within ``check_seconds`` (``ASSISTANTD_AUTH_CACHE_SECONDS``, 1 s)
+of the deletion's commit, without a restart. Unknown keys are cached too (as None), so a client
+retrying a wrong key costs no query each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistantd.objects import key_values
+from assistantd.store import projects as project_store
+from assistantd.store import rate_limits
+from assistantd.store.database import Database
+
+# Entries kept at most; beyond it the cache starts over (a flood of made-up keys must not grow
+# memory without end).
+MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class ModelLimit:
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a request made with one key may reach: its project and that project's tenant."""
+
+    project_id: str
+    tenant: str
+    key_id: str | None  # None for a key of ASSISTANTD_API_KEYS (not a stored key)
+    limits: dict[str, ModelLimit] = field(default_factory=dict)
+
+
+class KeyCache:
+    def __init__(
+        self,
+        db: Database,
+        configured: dict[str, str],
+        check_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``configured``: the hash of each ``ASSISTANTD_API_KEYS`` key → its project id."""
+        self._db = db
+        self._configured = configured
+        self._check_seconds = check_seconds
+        self._monotonic = monotonic
+        self._entries: dict[str, Identity | None] = {}
+        self._generation: int | None = None
+        self._checked_at = float("-inf")
+        self._checking: asyncio.Future[None] | None = None
+        self._epoch = 0  # counts the times the cache was emptied
+
+    async def identity(self, key: str) -> Identity | None:
+        """The key's identity, or None: unknown, deleted, or of an archived project."""
+        await self._validate()
+        digest = key_values.digest(key)
+        if digest in self._entries:
+            return self._entries[digest]
+        epoch = self._epoch
+        found = await self._load(digest)
+        # A load that overlapped an emptying may have read what the emptying was about.
+        if epoch == self._epoch:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[digest] = found
+        return found
+
+    async def _validate(self) -> None:
+        if self._monotonic() - self._checked_at < self._check_seconds:
+            return
+        if self._checking is not None:
+            await asyncio.shield(self._checking)
+            return
+        self._checking = asyncio.get_running_loop().create_future()
+        try:
+            generation = await project_store.generation(self._db)
+            if generation != self._generation:
+                self._entries.clear()
+                self._epoch += 1
+                self._generation = generation
+            self._checked_at = self._monotonic()
+        finally:
+            self._checking.set_result(None)
+            self._checking = None
+
+    async def _load(self, digest: str) -> Identity | None:
+        project_id = self._configured.get(digest)
+        if project_id is not None:
+            return await self._configured_identity(project_id)
+        row = await self._db.read_row(project_store.KEY_OWNER, {"key_hash": digest})
+        # The index found the row by the hash; the comparison is repeated in constant time so
+        # that no code path compares key material any other way.
+        if row is None or not key_values.same(row[1], digest):
+            return None
+        key_id, _hash, project_id, tenant, archived_at = row
+        if archived_at is not None:
+            return None
+        return Identity(project_id, tenant, key_id, await self._limits(project_id))
+
+    async def _configured_identity(self, project_id: str) -> Identity | None:
+        row = await self._db.read_row(project_store.PROJECT, {"id": project_id})
+        if row is None or row[4] is not None:
+            return None
+        return Identity(project_id, row[1], None, await self._limits(project_id))
+
+    async def _limits(self, project_id: str) -> dict[str, ModelLimit]:
+        rows = await self._db.read_rows(rate_limits.LIMITS, {"project_id": project_id})
+        return {
+            model: ModelLimit(requests, tokens)
+            for model, requests, tokens in rows
+            if requests is not None or tokens is not None
+        }
