@@ -7,40 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import openai
 import pytest
 
 from tests.conftest import make_settings
+from tests.harness.admin import ADMIN_KEY as ADMIN
+from tests.harness.admin import AdminClient as Admin
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database
 from tests.harness.server import running_server
 from tests.runs.conftest import wait_for
-
-ADMIN = "sk-admin-for-tests"
-
-
-class Admin:
-    """The Administration API through plain HTTP (the SDK has no admin client)."""
-
-    def __init__(self, base: str, key: str = ADMIN) -> None:
-        self.http = httpx.Client(
-            base_url=f"{base}/v1/organization", headers={"Authorization": f"Bearer {key}"}
-        )
-
-    def call(self, method: str, path: str, status: int = 200, **kwargs: Any) -> dict[str, Any]:
-        response = self.http.request(method, path, **kwargs)
-        assert response.status_code == status, response.text
-        return response.json()
-
-    def project(self, name: str = "Tests") -> dict[str, Any]:
-        return self.call("POST", "/projects", json={"name": name})
-
-    def service_account(self, project_id: str, name: str = "app") -> dict[str, Any]:
-        return self.call("POST", f"/projects/{project_id}/service_accounts", json={"name": name})
 
 
 @pytest.fixture(scope="module")
