@@ -54,6 +54,7 @@ def create_app(
             yield
         finally:
             await counter.close()
+            await app.state.keys.close()
             await services.stop()
 
     app = FastAPI(

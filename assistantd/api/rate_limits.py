@@ -5,6 +5,7 @@ limits. A project without limits for the model passes with no work (see ``RateLi
 from __future__ import annotations
 
 from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
 
 from assistantd.api.auth import identity_of
 from assistantd.objects import assistants
@@ -31,3 +32,11 @@ async def admit_run(
     if admission.refusal is not None:
         raise admission.refusal
     response.headers.update(admission.headers)
+
+
+def with_limit_headers(stream: StreamingResponse, response: Response) -> StreamingResponse:
+    """A stream answered in place of ``response`` carries its ``x-ratelimit-*`` headers too."""
+    for name, value in response.headers.items():
+        if name.startswith("x-ratelimit-"):
+            stream.headers[name] = value
+    return stream

@@ -9,15 +9,21 @@ shared by the requests waiting for it) and forgets everything when it moved. So 
 stops working on every process within ``check_seconds`` (``ASSISTANTD_AUTH_CACHE_SECONDS``, 1 s)
 of the deletion's commit, without a restart. Unknown keys are cached too (as None), so a client
 retrying a wrong key costs no query each time.
+
+A key's ``last_used_at`` is written off the request path: the keys used since the last write
+are stamped, in a task of their own, at a check at least ``TOUCH_SECONDS`` after it (so it is
+up to about a minute behind).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assistantd import clock
 from assistantd.objects import key_values
 from assistantd.store import projects as project_store
 from assistantd.store import rate_limits
@@ -26,6 +32,9 @@ from assistantd.store.database import Database
 # Entries kept at most; beyond it the cache starts over (a flood of made-up keys must not grow
 # memory without end).
 MAX_ENTRIES = 10_000
+TOUCH_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,13 +71,23 @@ class KeyCache:
         self._checked_at = float("-inf")
         self._checking: asyncio.Future[None] | None = None
         self._epoch = 0  # counts the times the cache was emptied
+        self._used: set[str] = set()  # stored keys used since their last_used_at was written
+        self._touched_at = float("-inf")
+        self._touching: asyncio.Task[None] | None = None
 
     async def identity(self, key: str) -> Identity | None:
         """The key's identity, or None: unknown, deleted, or of an archived project."""
         await self._validate()
         digest = key_values.digest(key)
         if digest in self._entries:
-            return self._entries[digest]
+            found = self._entries[digest]
+        else:
+            found = await self._looked_up(digest)
+        if found is not None and found.key_id is not None:
+            self._used.add(found.key_id)
+        return found
+
+    async def _looked_up(self, digest: str) -> Identity | None:
         epoch = self._epoch
         found = await self._load(digest)
         # A load that overlapped an emptying may have read what the emptying was about.
@@ -77,6 +96,10 @@ class KeyCache:
                 self._entries.clear()
             self._entries[digest] = found
         return found
+
+    async def close(self) -> None:
+        if self._touching is not None:
+            await self._touching
 
     async def _validate(self) -> None:
         if self._monotonic() - self._checked_at < self._check_seconds:
@@ -92,9 +115,26 @@ class KeyCache:
                 self._epoch += 1
                 self._generation = generation
             self._checked_at = self._monotonic()
+            self._touch_used()
         finally:
             self._checking.set_result(None)
             self._checking = None
+
+    def _touch_used(self) -> None:
+        due = self._checked_at - self._touched_at >= TOUCH_SECONDS
+        if not self._used or not due or self._touching is not None:
+            return
+        used, self._used = sorted(self._used), set()
+        self._touched_at = self._checked_at
+        self._touching = asyncio.create_task(self._write_last_used(used))
+
+    async def _write_last_used(self, key_ids: list[str]) -> None:
+        try:
+            await project_store.touch_keys(self._db, key_ids, clock.now())
+        except Exception:  # a lost stamp is no reason to fail anything; the next one comes
+            log.warning("could not record when API keys were last used", exc_info=True)
+        finally:
+            self._touching = None
 
     async def _load(self, digest: str) -> Identity | None:
         project_id = self._configured.get(digest)

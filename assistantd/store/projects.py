@@ -104,6 +104,12 @@ async def bump_generation(session: AsyncSession) -> None:
     await execute(session, BUMP_GENERATION, {})
 
 
+async def touch_keys(db: Database, key_ids: list[str], now: int) -> None:
+    async with db.write(orm=False) as session:
+        for key_id in key_ids:
+            await execute(session, TOUCH_KEYS, {"id": key_id, "now": now})
+
+
 async def generation(db: Database) -> int:
     row = await db.read_row(GENERATION, {})
     return int(row[0]) if row else 0

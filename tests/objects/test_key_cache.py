@@ -91,3 +91,15 @@ def _request(settings: Settings, authorization: str) -> Request:
     app = SimpleNamespace(state=SimpleNamespace(settings=settings))
     headers = [(b"authorization", authorization.encode())]
     return Request({"type": "http", "headers": headers, "app": app})
+
+
+async def test_last_used_at_is_written_after_use(db: Database) -> None:
+    clock = Clock()
+    cache = KeyCache(db, {}, check_seconds=1.0, monotonic=clock)
+    project, key_id, value = await _project_key(db)
+    assert (await service_accounts.key(db, project, key_id))["last_used_at"] is None
+    await cache.identity(value)
+    clock.now += 1.1
+    await cache.identity(value)  # the check after the use stamps it, in the background
+    await cache.close()
+    assert (await service_accounts.key(db, project, key_id))["last_used_at"] is not None
