@@ -30,6 +30,9 @@ def tenant_of(key: str) -> str:
 
 async def start_keys(db: Database, settings: Settings) -> KeyCache:
     """The key cache of this process, after making sure each configured key has its project."""
+    if settings.admin_key is not None and settings.admin_key in settings.tenant_keys:
+        # It would open both the Administration API and a project's routes.
+        raise ValueError("ASSISTANTD_ADMIN_KEY must not also be one of ASSISTANTD_API_KEYS")
     keys = sorted(settings.tenant_keys)
     rows = [projects.env_project(tenant_of(key), masked(key)) for key in keys]
     if rows:

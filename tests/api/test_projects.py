@@ -219,3 +219,11 @@ def test_api_keys_and_default_tenant_data_stay_reachable_with_projects(
             assert default.beta.assistants.retrieve(shared.id).id == shared.id
             with pytest.raises(openai.AuthenticationError):
                 sdk_client(base, contract_log, api_key="sk-unknown-key").beta.assistants.list()
+
+            # The key's project is a project like any other: archived, the key stops.
+            listed = admin.call("GET", "/projects")["data"]
+            (env_project,) = [p["id"] for p in listed if "ASSISTANTD_API_KEYS" in p["name"]]
+            admin.call("POST", f"/projects/{env_project}/archive")
+            with pytest.raises(openai.AuthenticationError):
+                # Polled until it raises (within the key cache's check interval).
+                wait_for(legacy.beta.assistants.list, lambda _: False, seconds=10)
