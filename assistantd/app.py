@@ -14,6 +14,7 @@ from assistantd.api import (
     files,
     messages,
     models,
+    organization,
     runs,
     steps,
     threads,
@@ -21,9 +22,12 @@ from assistantd.api import (
     vector_store_files,
     vector_stores,
 )
+from assistantd.api.auth import start_keys
 from assistantd.api.storable_text import refuse_unstorable_text
 from assistantd.config import Settings
+from assistantd.objects.rate_limiter import RateLimiter
 from assistantd.services import start_services
+from assistantd.store.request_counters import request_counter
 
 log = logging.getLogger("assistantd")
 
@@ -42,10 +46,15 @@ def create_app(
         app.state.db, app.state.model_router = services.db, services.model_router
         app.state.blobs, app.state.ingestion = services.files.blobs, services.files.ingestion
         app.state.code_sessions, app.state.run_engine = services.code_sessions, services.run_engine
+        app.state.keys = await start_keys(services.db, settings)
+        counter = request_counter(services.db, settings.redis_url)
+        app.state.rate_limiter = RateLimiter(services.db, counter)
         _announce_tenancy(settings)
         try:
             yield
         finally:
+            await counter.close()
+            await app.state.keys.close()
             await services.stop()
 
     app = FastAPI(
@@ -60,7 +69,7 @@ def create_app(
     # runs before threads: "/threads/runs" must not be taken for a thread id.
     for module in (runs, steps, assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
-    for module in (files, uploads, vector_stores, vector_store_files):
+    for module in (files, uploads, vector_stores, vector_store_files, organization):
         app.include_router(module.router, prefix="/v1")
 
     if mount_scripted_model:
@@ -76,10 +85,15 @@ def create_app(
 
 
 def _announce_tenancy(settings: Settings) -> None:
-    if settings.tenant_keys:
-        log.info("multi-tenant: %d API keys, each its own tenant", len(settings.tenant_keys))
+    if settings.keys_required:
+        log.info(
+            "multi-tenant: project keys%s, %d keys of ASSISTANTD_API_KEYS (each its own project)",
+            " and the admin API" if settings.admin_key else "",
+            len(settings.tenant_keys),
+        )
     else:
         log.warning(
-            "single-tenant: ASSISTANTD_API_KEYS is not set, so any API key is accepted "
+            "single-tenant: neither ASSISTANTD_API_KEYS nor ASSISTANTD_ADMIN_KEY is set, so any "
+            "API key is accepted "
             "and every client sees every object"
         )

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # as shared between processes.
     shared_data_dir: bool = False
     api_keys: str | None = None
+    # The Administration API's key (/v1/organization/…); set, only project keys (and
+    # ASSISTANTD_API_KEYS) open the other routes. How often each process checks whether a key
+    # was deleted, a project archived or a rate limit changed on any process (issue #13).
+    admin_key: str | None = None
+    auth_cache_seconds: float = Field(default=1.0, gt=0, le=2)
 
     # The default OpenAI-compatible chat-completions endpoint, and per-model routes (JSON).
     llm_base_url: str | None = None
@@ -155,6 +160,11 @@ class Settings(BaseSettings):
         if not self.api_keys:
             return frozenset()
         return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+    @property
+    def keys_required(self) -> bool:
+        """Whether requests need a known key (else single-tenant, any key accepted)."""
+        return bool(self.tenant_keys) or bool(self.admin_key)
 
     @property
     def resolved_database_url(self) -> str:

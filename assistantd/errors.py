@@ -17,6 +17,7 @@ class APIError(Exception):
         self.message = message
         self.param = param
         self.code = code
+        self.headers: dict[str, str] = {}  # sent with the error (e.g. x-ratelimit-*)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -51,3 +52,14 @@ class Unauthorized(APIError):
 class PayloadTooLarge(APIError):
     status_code = 413
     error_type = "invalid_request_error"
+
+
+class RateLimited(APIError):
+    """429 as OpenAI's: ``type`` is what ran out (``requests`` / ``tokens``), with the
+    ``x-ratelimit-*`` headers of the limit."""
+
+    status_code = 429
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message, code="rate_limit_exceeded")
+        self.error_type = kind

@@ -30,7 +30,7 @@ def install(app: FastAPI) -> None:
 
 
 def error_response(error: APIError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status_code)
+    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -20,6 +20,7 @@ from assistantd.api.auth import Tenant, authenticate
 from assistantd.api.database import Db
 from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
 from assistantd.api.pagination import ListParams
+from assistantd.api.rate_limits import admit_run, with_limit_headers
 from assistantd.api.streaming import run_stream
 from assistantd.errors import NotFound
 from assistantd.objects import runs
@@ -57,7 +58,10 @@ async def create_thread_and_run(
     blobs: Blobs,
     ingestion: Ingestion,
     engine: Engine,
+    request: Request,
+    response: Response,
 ) -> RunAnswer:
+    await admit_run(request, response, db, body)
     async with write_indexing_attachments(db, ingestion) as (session, jobs):
         thread, run = await runs.create_with_thread(
             session,
@@ -71,7 +75,9 @@ async def create_thread_and_run(
     # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
     engine.events.publish(run["id"], "thread.created", thread)
     await engine.run_created(run)
-    return run_stream(engine, run["id"]) if body.stream else run
+    if not body.stream:
+        return run
+    return with_limit_headers(run_stream(engine, run["id"]), response)
 
 
 @router.post("/{thread_id}/runs", response_model=None)
@@ -83,9 +89,12 @@ async def create_run(
     blobs: Blobs,
     ingestion: Ingestion,
     engine: Engine,
+    request: Request,
+    response: Response,
     include: Include = None,
 ) -> RunAnswer:
     included = sorted(check_include(include))
+    await admit_run(request, response, db, body)
     try:
         async with write_indexing_attachments(db, ingestion) as (session, jobs):
             run = await runs.create(
@@ -105,7 +114,8 @@ async def create_run(
     await engine.run_created(run)
     if not body.stream:
         return run
-    return run_stream(engine, run["id"], include=frozenset(included))
+    stream = run_stream(engine, run["id"], include=frozenset(included))
+    return with_limit_headers(stream, response)
 
 
 @router.get("/{thread_id}/runs")

@@ -1,0 +1,3 @@
+from tests.store.conftest import db
+
+__all__ = ["db"]
