@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd import clock
 from assistantd.errors import InvalidRequest, NotFound
 from assistantd.ids import new_id
@@ -20,6 +18,7 @@ from assistantd.store import projects as store
 from assistantd.store.database import Database
 from assistantd.store.documents import Page
 from assistantd.store.driver_sql import execute
+from assistantd.store.sessions import AsyncSession
 
 KIND = "project"
 DEFAULT_PROJECT = "proj_default"
