@@ -16,6 +16,8 @@ _CONTEXT_MARKERS = (
     "too many tokens",
     "context window",
     "prompt is too long",
+    "exceed_context_size_error",  # llama.cpp's error type
+    "exceeds the available context size",
 )
 
 
@@ -101,4 +103,18 @@ def _error_message(text: str, reason: str) -> str:
         return str(error["message"])
     if isinstance(error, str):
         return error
-    return text[:500]
+    return other_shaped_message(body) or text[:500]
+
+
+def other_shaped_message(body: object) -> str | None:
+    """The message of an error body not in OpenAI's ``{"error": {...}}`` shape: vLLM's
+    top-level ``{"object": "error", "message": ...}``, or Gemini's list of error objects."""
+    if isinstance(body, list) and body:
+        first = body[0]
+        error = first.get("error") if isinstance(first, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        return other_shaped_message(first)
+    if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
+        return str(body["message"])
+    return None
