@@ -37,14 +37,17 @@ def chunk_from_event(payload: dict[str, Any], assembler: ToolCallAssembler) -> C
         text = _optional(delta.get("content"), str, "choices[0].delta.content") or None
         raw_calls = _optional(delta.get("tool_calls"), list, "choices[0].delta.tool_calls")
         finish_reason = _optional(choice.get("finish_reason"), str, "choices[0].finish_reason")
-    usage = _stream_usage(payload)
+    # Per token, so the rare cases are looked for only when their keys are there.
+    usage = _stream_usage(payload) if "usage" in payload or "x_groq" in payload else None
     if not (text or raw_calls or finish_reason or usage):
         return None  # e.g. the role chunk, a reasoning delta, or a keep-alive
+    if not raw_calls:
+        if finish_reason is not None:
+            finish_reason = assembler.finish_reason(finish_reason)
+        return ChatChunk(text, (), finish_reason, usage)
     where = "choices[0].delta.tool_calls"
-    calls = [
-        _tool_call_delta(raw, f"{where}[{i}]", assembler) for i, raw in enumerate(raw_calls or ())
-    ]
-    return ChatChunk(text, calls or (), assembler.finish_reason(finish_reason), usage)
+    calls = [_tool_call_delta(raw, f"{where}[{i}]", assembler) for i, raw in enumerate(raw_calls)]
+    return ChatChunk(text, calls, assembler.finish_reason(finish_reason), usage)
 
 
 def chunk_from_completion(payload: dict[str, Any]) -> ChatChunk:
