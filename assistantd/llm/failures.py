@@ -54,10 +54,15 @@ def failure_from_response(
 def failure_from_payload(error: object) -> UpstreamError:
     """An ``{"error": ...}`` object sent inside an event stream."""
     text = json.dumps(error)
-    message = error.get("message", text) if isinstance(error, dict) else text
+    message = error.get("message", text) if isinstance(error, dict) else _plain(error, text)
     if is_context_length_error(str(message), text):
         return UpstreamError("invalid_prompt", f"the prompt exceeds the model's context: {message}")
     return UpstreamError("server_error", f"upstream error mid-stream: {message}")
+
+
+def _plain(error: object, encoded: str) -> str:
+    """A mid-stream error that is a string (``{"error": "..."}``) said without JSON quotes."""
+    return error if isinstance(error, str) else encoded
 
 
 def is_context_length_error(*texts: str) -> bool:

@@ -16,7 +16,7 @@ keeps what it has seen so that every backend's calls come out as distinct, well-
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from assistantd.ids import new_id
 from assistantd.llm.chat import ToolCallDelta
@@ -33,11 +33,11 @@ class _OpenCall:
     named: bool  # vLLM repeats the name on every fragment: only the first passes it on
 
 
-@dataclass
 class ToolCallAssembler:
-    _by_raw_index: dict[int, _OpenCall] = field(default_factory=dict)
-    _last: _OpenCall | None = None
-    _ids: set[str] = field(default_factory=set)
+    def __init__(self) -> None:
+        self._by_raw_index: dict[int, _OpenCall] = {}
+        self._last: _OpenCall | None = None
+        self._ids: set[str] = set()  # the ids handed out, so that none is handed out twice
 
     @property
     def called(self) -> bool:

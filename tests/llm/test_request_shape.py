@@ -11,7 +11,7 @@ import pytest
 
 from assistantd.config import ModelRoute, Settings
 from assistantd.llm import ChatRequest, ModelRouter
-from assistantd.llm.failures import failure_from_response
+from assistantd.llm.failures import failure_from_payload, failure_from_response
 from assistantd.llm.openai_backend import request_body
 from assistantd.llm.request_shape import RequestShape, pinned_shape, shaped_body
 from assistantd.scripted_model.testing import ScriptedModelClient
@@ -98,6 +98,13 @@ def test_errors_in_other_shapes_are_said_by_their_message() -> None:
         assert str(failure) == "server_error: upstream rejected the request (400): bad tool"
     plain = failure_from_response(400, {}, "bad tool")
     assert str(plain) == "server_error: upstream rejected the request (400): bad tool"
+
+
+def test_mid_stream_errors_are_said_by_their_message() -> None:
+    as_text = failure_from_payload("the worker died")
+    assert as_text.message == "upstream error mid-stream: the worker died"
+    as_object = failure_from_payload({"code": 502, "message": "provider overloaded"})
+    assert as_object.message == "upstream error mid-stream: provider overloaded"
 
 
 def test_llama_cpps_context_error_is_an_invalid_prompt() -> None:
