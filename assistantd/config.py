@@ -16,6 +16,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_KERNEL_MB = 384
 
 
+Dialect = Literal[
+    "openai",
+    "openai-reasoning",
+    "ollama",
+    "vllm",
+    "llamacpp",
+    "lmstudio",
+    "tgi",
+    "anthropic",
+    "gemini",
+    "groq",
+    "openrouter",
+    "azure",
+]
+
+
 class ModelRoute(BaseModel):
     """Where one model name is served: its own endpoint, key and upstream model name."""
 
@@ -23,6 +39,9 @@ class ModelRoute(BaseModel):
     api_key: str | None = None
     model: str | None = None  # the upstream name; defaults to the name the client asked for
     context_window: int | None = None
+    # The backend's dialect (README, "Plugging in your model"): pins the request fields it is
+    # known to refuse, instead of learning them from its first 400s.
+    dialect: Dialect | None = None
 
 
 class Settings(BaseSettings):

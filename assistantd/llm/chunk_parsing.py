@@ -4,6 +4,11 @@ Payloads come from a server we do not control, so every field is checked for its
 is used: one of the wrong shape is the endpoint's fault and raises ``MalformedChunk`` naming the
 field, which the backend reports as such (instead of an ``AttributeError`` deep in the engine).
 Absent and ``null`` fields are fine: servers leave out or null what they do not send.
+
+Backends' dialects are read tolerantly: tool calls go through a ``ToolCallAssembler`` (calls
+without index or ids, arguments as objects), usage is taken from ``usage`` or Groq's
+``x_groq.usage``, and fields this parser does not read (``reasoning_content``, ``reasoning``,
+Azure's ``content_filter_results``) are left out, so reasoning never becomes message text.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from assistantd.llm.chat import ChatChunk, ToolCallDelta, Usage
+from assistantd.llm.tool_call_assembly import ToolCallAssembler
 
 T = TypeVar("T")
 
@@ -19,21 +25,29 @@ class MalformedChunk(ValueError):
     """A payload whose shape is not a chat completion's; the message says which field."""
 
 
-def chunk_from_event(payload: dict[str, Any]) -> ChatChunk | None:
-    """The ChatChunk of one ``chat.completion.chunk``, or None when it carries nothing."""
+def chunk_from_event(payload: dict[str, Any], assembler: ToolCallAssembler) -> ChatChunk | None:
+    """The ChatChunk of one ``chat.completion.chunk``, or None when it carries nothing.
+    ``assembler`` is the response's: it numbers the calls across its chunks."""
     text = raw_calls = finish_reason = None
+    # Empty ``choices`` (usage, Azure's prompt_filter_results) and a choice without ``delta``
+    # (Azure's content_filter_results) carry no text.
     if choices := payload.get("choices"):
         choice = _first_choice(choices)
         delta = _optional(choice.get("delta"), dict, "choices[0].delta") or {}
         text = _optional(delta.get("content"), str, "choices[0].delta.content") or None
         raw_calls = _optional(delta.get("tool_calls"), list, "choices[0].delta.tool_calls")
         finish_reason = _optional(choice.get("finish_reason"), str, "choices[0].finish_reason")
-    usage = usage_from(payload["usage"]) if "usage" in payload else None
+    # Per token, so the rare cases are looked for only when their keys are there.
+    usage = _stream_usage(payload) if "usage" in payload or "x_groq" in payload else None
     if not (text or raw_calls or finish_reason or usage):
-        return None  # e.g. the role chunk, or a keep-alive
+        return None  # e.g. the role chunk, a reasoning delta, or a keep-alive
+    if not raw_calls:
+        if finish_reason is not None:
+            finish_reason = assembler.finish_reason(finish_reason)
+        return ChatChunk(text, (), finish_reason, usage)
     where = "choices[0].delta.tool_calls"
-    calls = [_tool_call_delta(raw, f"{where}[{i}]") for i, raw in enumerate(raw_calls or ())]
-    return ChatChunk(text, calls or (), finish_reason, usage)
+    calls = [_tool_call_delta(raw, f"{where}[{i}]", assembler) for i, raw in enumerate(raw_calls)]
+    return ChatChunk(text, calls, assembler.finish_reason(finish_reason), usage)
 
 
 def chunk_from_completion(payload: dict[str, Any]) -> ChatChunk:
@@ -43,15 +57,18 @@ def chunk_from_completion(payload: dict[str, Any]) -> ChatChunk:
     message = _optional(choice.get("message"), dict, "choices[0].message") or {}
     where = "choices[0].message.tool_calls"
     raw_calls = _optional(message.get("tool_calls"), list, where) or ()
+    assembler = ToolCallAssembler()
     calls = [
-        _tool_call_delta({**_required(raw, dict, f"{where}[{index}]"), "index": index}, where)
+        _tool_call_delta(
+            {**_required(raw, dict, f"{where}[{index}]"), "index": index}, where, assembler
+        )
         for index, raw in enumerate(raw_calls)
     ]
+    finish = _optional(choice.get("finish_reason"), str, "choices[0].finish_reason") or "stop"
     return ChatChunk(
         text=_optional(message.get("content"), str, "choices[0].message.content") or None,
         tool_calls=calls,
-        finish_reason=_optional(choice.get("finish_reason"), str, "choices[0].finish_reason")
-        or "stop",
+        finish_reason=assembler.finish_reason(finish),
         usage=usage_from(payload.get("usage")),
     )
 
@@ -71,15 +88,26 @@ def _first_choice(choices: object) -> dict[str, Any]:
     return _required(choices[0], dict, "choices[0]") if choices else {}
 
 
-def _tool_call_delta(raw: object, where: str) -> ToolCallDelta:
+def _stream_usage(payload: dict[str, Any]) -> Usage | None:
+    if "usage" in payload and (usage := usage_from(payload["usage"])) is not None:
+        return usage
+    if "x_groq" in payload:  # Groq: on the last chunk, under its own key
+        groq = _optional(payload["x_groq"], dict, "x_groq") or {}
+        return usage_from(groq.get("usage"))
+    return None
+
+
+def _tool_call_delta(raw: object, where: str, assembler: ToolCallAssembler) -> ToolCallDelta:
     raw = _required(raw, dict, where)
-    index = _optional(raw.get("index"), int, f"{where}.index") or 0
     function = _optional(raw.get("function"), dict, f"{where}.function") or {}
-    return ToolCallDelta(
-        index=index,
-        id=_optional(raw.get("id"), str, f"{where}.id") or None,
+    arguments = function.get("arguments")
+    if not isinstance(arguments, dict | list):  # TGI sends an object: JSON-encoded whole
+        arguments = _optional(arguments, str, f"{where}.function.arguments")
+    return assembler.delta(
+        raw_index=_optional(raw.get("index"), int, f"{where}.index"),
+        call_id=_optional(raw.get("id"), str, f"{where}.id"),
         name=_optional(function.get("name"), str, f"{where}.function.name") or None,
-        arguments=_optional(function.get("arguments"), str, f"{where}.function.arguments") or "",
+        arguments=arguments,
     )
 
 

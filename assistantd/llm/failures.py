@@ -16,6 +16,8 @@ _CONTEXT_MARKERS = (
     "too many tokens",
     "context window",
     "prompt is too long",
+    "exceed_context_size_error",  # llama.cpp's error type
+    "exceeds the available context size",
 )
 
 
@@ -52,10 +54,15 @@ def failure_from_response(
 def failure_from_payload(error: object) -> UpstreamError:
     """An ``{"error": ...}`` object sent inside an event stream."""
     text = json.dumps(error)
-    message = error.get("message", text) if isinstance(error, dict) else text
+    message = error.get("message", text) if isinstance(error, dict) else _plain(error, text)
     if is_context_length_error(str(message), text):
         return UpstreamError("invalid_prompt", f"the prompt exceeds the model's context: {message}")
     return UpstreamError("server_error", f"upstream error mid-stream: {message}")
+
+
+def _plain(error: object, encoded: str) -> str:
+    """A mid-stream error that is a string (``{"error": "..."}``) said without JSON quotes."""
+    return error if isinstance(error, str) else encoded
 
 
 def is_context_length_error(*texts: str) -> bool:
@@ -101,4 +108,18 @@ def _error_message(text: str, reason: str) -> str:
         return str(error["message"])
     if isinstance(error, str):
         return error
-    return text[:500]
+    return other_shaped_message(body) or text[:500]
+
+
+def other_shaped_message(body: object) -> str | None:
+    """The message of an error body not in OpenAI's ``{"error": {...}}`` shape: vLLM's
+    top-level ``{"object": "error", "message": ...}``, or Gemini's list of error objects."""
+    if isinstance(body, list) and body:
+        first = body[0]
+        error = first.get("error") if isinstance(first, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        return other_shaped_message(first)
+    if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
+        return str(body["message"])
+    return None

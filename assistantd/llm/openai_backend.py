@@ -27,8 +27,15 @@ from assistantd.llm.chat import ChatChunk, ChatRequest, Usage
 from assistantd.llm.chunk_parsing import MalformedChunk, chunk_from_completion, chunk_from_event
 from assistantd.llm.deadlines import CallDeadline
 from assistantd.llm.errors import UpstreamError
-from assistantd.llm.failures import RetryableFailure, failure_from_payload, failure_from_response
+from assistantd.llm.failures import (
+    RetryableFailure,
+    failure_from_payload,
+    failure_from_response,
+    is_context_length_error,
+)
+from assistantd.llm.request_shape import RequestShape, shaped_body
 from assistantd.llm.sse_decoder import SSEDecoder
+from assistantd.llm.tool_call_assembly import ToolCallAssembler
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,15 @@ DRAIN_SECONDS = 1.0
 KEEPALIVE_SECONDS = 4.0
 _JSON = {"Content-Type": "application/json"}
 _DONE = b"[DONE]"
+_OPENAI_SHAPE = RequestShape()
+
+
+class _Refused(Exception):
+    """A 400 that named a request field the backend can do without: send it again so."""
+
+    def __init__(self, shape: RequestShape) -> None:
+        super().__init__(shape)
+        self.shape = shape
 
 
 class OpenAICompatibleBackend:
@@ -74,6 +90,12 @@ class OpenAICompatibleBackend:
         )
         self._session: aiohttp.ClientSession | None = None
         self._proxy = proxy_from_environment(self.base_url)
+        # Per upstream model: the request fields it refused (a route's ``dialect`` pins them).
+        self._shapes: dict[str, RequestShape] = {}
+
+    def pin_shape(self, model: str, shape: RequestShape) -> None:
+        """Send ``model``'s requests in ``shape`` from the first (a route's ``dialect``)."""
+        self._shapes[model] = shape
 
     def _http(self) -> aiohttp.ClientSession:
         # Made on first use: an aiohttp session belongs to the event loop it was made in.
@@ -93,7 +115,8 @@ class OpenAICompatibleBackend:
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Yield chunks as they arrive. Retries only until the first chunk has been yielded."""
-        body = orjson.dumps(request_body(request))
+        shape = self._shapes.get(request.model, _OPENAI_SHAPE)
+        body = orjson.dumps(shaped_body(request_body(request), shape))
         deadline = CallDeadline(self._timeout_seconds, self._total_timeout_seconds)
         attempt = 0
         while True:
@@ -101,11 +124,16 @@ class OpenAICompatibleBackend:
             deadline.progressed()
             try:
                 # aclosing: a consumer that stops early closes the HTTP response now, not at GC.
-                async with aclosing(self._one_attempt(request, body, deadline)) as chunks:
+                async with aclosing(self._one_attempt(request, body, deadline, shape)) as chunks:
                     async for chunk in chunks:
                         yielded = True
                         yield chunk
                 return
+            except _Refused as refused:
+                # Each refusal leaves out one more field, so this ends; it is no failed attempt.
+                log.info("%s refused a request field; sending it as %s", request.model, refused)
+                shape = self._shapes[request.model] = refused.shape
+                body = orjson.dumps(shaped_body(request_body(request), shape))
             except RetryableFailure as failure:
                 if yielded or attempt >= self._max_retries:
                     raise failure.error from failure
@@ -148,7 +176,7 @@ class OpenAICompatibleBackend:
             self._session = None
 
     async def _one_attempt(
-        self, request: ChatRequest, body: bytes, deadline: CallDeadline
+        self, request: ChatRequest, body: bytes, deadline: CallDeadline, shape: RequestShape
     ) -> AsyncIterator[ChatChunk]:
         collected = _Collected()
         url = f"{self.base_url}/chat/completions"
@@ -161,6 +189,7 @@ class OpenAICompatibleBackend:
                 with deadline.watching(response.content):
                     if response.status >= 400:
                         text = (await response.read()).decode("utf-8", "replace")
+                        _raise_if_refused(request, shape, response.status, text)
                         raise failure_from_response(
                             response.status, response.headers, text, response.reason or ""
                         )
@@ -187,6 +216,14 @@ class OpenAICompatibleBackend:
             yield ChatChunk(usage=collected.estimated_usage(request))
 
 
+def _raise_if_refused(request: ChatRequest, shape: RequestShape, status: int, text: str) -> None:
+    if is_context_length_error(text):
+        return  # such errors name max_tokens too, but leaving it out would not help
+    sent = shaped_body(request_body(request), shape)
+    if (adapted := shape.without_refused(status, text, sent)) is not None:
+        raise _Refused(adapted)
+
+
 def proxy_from_environment(url: str) -> str | None:
     """The proxy for ``url`` from ``<scheme>_proxy`` / ``all_proxy`` unless ``no_proxy``
     exempts its host (what httpx honoured by default)."""
@@ -207,6 +244,7 @@ async def _chunks(
         yield whole
         return
     finished = False
+    assembler = ToolCallAssembler()
     decoder = SSEDecoder()
     content = response.content
     while True:
@@ -220,10 +258,12 @@ async def _chunks(
             if not data:
                 continue
             payload = _json(data)
-            if "error" in payload and not payload.get("choices"):
+            # Mid-stream errors: an event of its own, or (OpenRouter) beside a choice whose
+            # finish_reason is "error".
+            if payload.get("error"):
                 raise failure_from_payload(payload["error"])
             with _malformed_is_upstreams():
-                chunk = chunk_from_event(payload)
+                chunk = chunk_from_event(payload, assembler)
             if chunk is not None:
                 finished = finished or chunk.finish_reason is not None
                 yield chunk

@@ -7,10 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
-from assistantd.config import Settings
+from assistantd.config import ModelRoute, Settings
 from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
 from assistantd.llm.errors import NoBackendConfigured, UpstreamError
 from assistantd.llm.openai_backend import OpenAICompatibleBackend
+from assistantd.llm.request_shape import pinned_shape
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,20 @@ class ModelRouter:
             else None
         )
         self._routes = {
-            name: Route(
-                model=name,
-                upstream_model=route.model or name,
-                backend=self._backend(route.base_url, route.api_key or settings.llm_api_key),
-                context_window=route.context_window or settings.default_context_window,
-            )
-            for name, route in settings.model_routes.items()
+            name: self._route(name, route) for name, route in settings.model_routes.items()
         }
+
+    def _route(self, name: str, route: ModelRoute) -> Route:
+        backend = self._backend(route.base_url, route.api_key or self._settings.llm_api_key)
+        upstream_model = route.model or name
+        if route.dialect is not None:
+            backend.pin_shape(upstream_model, pinned_shape(route.dialect))
+        return Route(
+            model=name,
+            upstream_model=upstream_model,
+            backend=backend,
+            context_window=route.context_window or self._settings.default_context_window,
+        )
 
     def resolve(self, model: str) -> Route:
         """The route for ``model``; raises ``NoBackendConfigured`` when nothing serves it."""

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from assistantd import tokens
+from assistantd.scripted_model.dialects import DIALECTS, Dialect
 from assistantd.scripted_model.embeddings import DEFAULT_DIMENSIONS, as_base64, embed
 from assistantd.scripted_model.options import ScriptedModelOptions
 from assistantd.scripted_model.reply import Reply, plan_reply, prompt_tokens
@@ -53,17 +54,20 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             return _bad_request("The body must be a JSON object.")
         model = str(body.get("model") or "scripted")
         book.record(model, body)
+        dialect = DIALECTS[book.dialect(model) or options.dialect]
+        if (refusal := dialect.refusal(body)) is not None:
+            return JSONResponse(refusal[1], refusal[0])
         if options.context_window:  # None or 0 means no limit
             used = prompt_tokens(body)
             if used > options.context_window:
                 return JSONResponse(context_length_error(options.context_window, used), 400)
         step = book.pop(model)
-        if step is not None and (early := await _early_answer(step, request)) is not None:
+        if step is not None and (early := await _early_answer(step, request, dialect)) is not None:
             return early
         reply = plan_reply(body, step, options)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            return PacedEvents(reply, model, include_usage)
+            return PacedEvents(reply, model, include_usage, dialect)
         return await _whole_completion(reply, model)
 
     async def list_models(request: Request) -> Response:
@@ -84,6 +88,10 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             script = ScriptRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             return _bad_request(str(exc))
+        if script.dialect is not None:
+            if script.dialect not in DIALECTS:
+                return _bad_request(f"dialect must be one of {', '.join(DIALECTS)}.")
+            book.set_dialect(script.model, script.dialect)
         queued = book.append(script.model, script.responses)
         return JSONResponse({"model": script.model, "queued": queued})
 
@@ -107,13 +115,14 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
     )
 
 
-async def _early_answer(step: Step, request: Request) -> Response | None:
+async def _early_answer(step: Step, request: Request, dialect: Dialect) -> Response | None:
     """A step that answers without a completion: an error status, or no answer at all."""
     if step.hang:
         await _disconnected(request.receive)
         return Response(status_code=499)
     if step.status is not None and step.status >= 400:
-        return JSONResponse(error_body(step.status, step.error), step.status, headers=step.headers)
+        body = error_body(step.status, step.error, dialect)
+        return JSONResponse(body, step.status, headers=step.headers)
     return None
 
 
@@ -130,9 +139,10 @@ class PacedEvents(StreamingResponse):
     one ``send`` each from a plain loop (no generator, no task group), and a client that goes
     away is noticed by one small task and stops the loop at its next chunk."""
 
-    def __init__(self, reply: Reply, model: str, include_usage: bool) -> None:
+    def __init__(self, reply: Reply, model: str, include_usage: bool, dialect: Dialect) -> None:
         super().__init__(_no_body(), media_type="text/event-stream")
         self._reply = reply
+        self._dialect = dialect
         self._model = model
         self._include_usage = include_usage
         self._gone = False
@@ -149,7 +159,7 @@ class PacedEvents(StreamingResponse):
         reply = self._reply
         if reply.first_token_delay_s:
             await asyncio.sleep(reply.first_token_delay_s)
-        events = stream_events(reply, self._model, self._include_usage)
+        events = stream_events(reply, self._model, self._include_usage, self._dialect)
         for sent, event in enumerate(events):
             if reply.drop_after_chunks is not None and sent >= reply.drop_after_chunks:
                 raise ConnectionDropped(f"dropped after {sent} chunks, as scripted")

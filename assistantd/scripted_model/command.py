@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from assistantd.scripted_model.dialects import DIALECTS
 from assistantd.scripted_model.server import run
 
 
@@ -27,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reject prompts longer than this many tokens (context_length_exceeded)",
     )
     parser.add_argument(
+        "--dialect",
+        choices=sorted(DIALECTS),
+        default="openai",
+        help="the backend whose stream, errors and refusals to imitate (per model: /_script)",
+    )
+    parser.add_argument(
         "--models", default="scripted", help="comma-separated model ids that GET /v1/models lists"
     )
 
@@ -39,6 +46,7 @@ def run_from_arguments(args: argparse.Namespace) -> None:
         reply_words=args.reply_words,
         context_window=args.context_window,
         models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
+        dialect=args.dialect,
     )
 
 

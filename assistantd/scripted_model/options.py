@@ -12,3 +12,5 @@ class ScriptedModelOptions:
     context_window: int | None = None  # reject longer prompts (context_length_exceeded); 0 = none
     models: tuple[str, ...] = field(default=("scripted",))  # ids listed by GET /v1/models
     requests_kept: int = 200  # request bodies remembered per model for GET /_requests
+    # The dialect of models that ``POST /_script`` gave none (``dialects.DIALECTS``).
+    dialect: str = "openai"

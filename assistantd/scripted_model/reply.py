@@ -24,6 +24,14 @@ class PlannedToolCall:
     name: str
     arguments: str
 
+    @property
+    def arguments_value(self) -> Any:
+        """The arguments as a JSON value (TGI sends them so), or the text if it is not JSON."""
+        try:
+            return json.loads(self.arguments)
+        except ValueError:
+            return self.arguments
+
     def fragments(self) -> list[str]:
         text = self.arguments
         size = _ARGUMENT_FRAGMENT_CHARS
@@ -43,6 +51,12 @@ class Reply:
     raw_chunks: list[Any] | None = None
     comments_every_s: float | None = None
     endless: bool = False
+    reasoning_pieces: list[str] = field(default_factory=list)  # before the text
+    stream_error: str | None = None  # a mid-stream error after the text, in place of the end
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return tokens.count("".join(self.reasoning_pieces))
 
     @property
     def text(self) -> str:
@@ -113,6 +127,8 @@ def _scripted_reply(step: Step) -> Reply:
         raw_chunks=step.raw_chunks,
         comments_every_s=None if step.comments_every_ms is None else step.comments_every_ms / 1000,
         endless=step.endless,
+        reasoning_pieces=split_words(step.reasoning or ""),
+        stream_error=step.stream_error,
     )
 
 
@@ -129,8 +145,10 @@ def prompt_tokens(body: dict[str, Any]) -> int:
 
 def _usage(body: dict[str, Any], reply: Reply, override: dict[str, int] | None) -> dict[str, int]:
     prompt = prompt_tokens(body)
-    completion = tokens.count(reply.text) + sum(
-        tokens.count(c.name) + tokens.count(c.arguments) for c in reply.tool_calls
+    completion = (
+        tokens.count(reply.text)
+        + reply.reasoning_tokens
+        + sum(tokens.count(c.name) + tokens.count(c.arguments) for c in reply.tool_calls)
     )
     usage = {"prompt_tokens": prompt, "completion_tokens": completion}
     usage.update(override or {})

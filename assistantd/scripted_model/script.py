@@ -43,6 +43,10 @@ class Step(BaseModel):
     comments_every_ms: float | None = None
     # Stream the text over and over, never finishing (``chunk_delay_ms`` apart).
     endless: bool = False
+    # Reasoning streamed before the text, in the dialect's reasoning field (OpenAI: not sent).
+    reasoning: str | None = None
+    # After the text, a mid-stream error event with this message, in the dialect's shape.
+    stream_error: str | None = None
     repeat: int = Field(default=1, ge=1)
 
 
@@ -50,7 +54,9 @@ class ScriptRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str
-    responses: list[Step]
+    responses: list[Step] = Field(default_factory=list)
+    # The dialect the model speaks from now on (``dialects.DIALECTS``); None: unchanged.
+    dialect: str | None = None
 
 
 class ScriptBook:
@@ -63,7 +69,16 @@ class ScriptBook:
         self._steps: dict[str, deque[list[Any]]] = {}
         self._requests: dict[str, deque[dict[str, Any]]] = {}
         self._requests_kept = requests_kept
+        self._dialects: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def set_dialect(self, model: str, dialect: str) -> None:
+        with self._lock:
+            self._dialects[model] = dialect
+
+    def dialect(self, model: str) -> str | None:
+        """The dialect set for ``model``, or None (the server's default)."""
+        return self._dialects.get(model)
 
     def append(self, model: str, steps: list[Step]) -> int:
         with self._lock:
@@ -86,6 +101,7 @@ class ScriptBook:
         with self._lock:
             self._steps.pop(model, None)
             self._requests.pop(model, None)
+            self._dialects.pop(model, None)
 
     def record(self, model: str, body: dict[str, Any]) -> None:
         with self._lock:

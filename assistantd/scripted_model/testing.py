@@ -85,12 +85,18 @@ class ScriptedModelClient:
         root = base_url.rstrip("/").removesuffix("/v1")
         self._http = httpx.AsyncClient(base_url=root, timeout=10)
 
-    async def script(self, model: str, *steps: Step | dict[str, Any]) -> int:
-        """Append steps for ``model``; returns how many requests are now scripted."""
+    async def script(
+        self, model: str, *steps: Step | dict[str, Any], dialect: str | None = None
+    ) -> int:
+        """Append steps for ``model`` (and make it speak ``dialect``, if given); returns how
+        many requests are now scripted."""
         responses = [
             s.model_dump(exclude_defaults=True) if isinstance(s, Step) else s for s in steps
         ]
-        answer = await self._http.post("/_script", json={"model": model, "responses": responses})
+        script: dict[str, Any] = {"model": model, "responses": responses}
+        if dialect is not None:
+            script["dialect"] = dialect
+        answer = await self._http.post("/_script", json=script)
         answer.raise_for_status()
         return int(answer.json()["queued"])
 

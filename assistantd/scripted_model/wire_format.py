@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from assistantd.scripted_model.dialects import OPENAI, Dialect
 from assistantd.scripted_model.reply import Reply
 
 DONE = b"data: [DONE]\n\n"
@@ -24,7 +25,7 @@ class ChunkWriter:
     together from a prefix and a suffix encoded once (per token: one small ``orjson.dumps``).
     """
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, system_fingerprint: str | None = None) -> None:
         self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         self.model = model
         self.created = int(time.time())
@@ -34,7 +35,7 @@ class ChunkWriter:
                 "object": "chat.completion.chunk",
                 "created": self.created,
                 "model": self.model,
-                "system_fingerprint": None,
+                "system_fingerprint": system_fingerprint,
             }
         )
         self._head = b"data: " + head[:-1] + b',"choices":'  # the object left open
@@ -44,6 +45,16 @@ class ChunkWriter:
     def event(self, choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> bytes:
         tail = b"}\n\n" if usage is None else b',"usage":' + orjson.dumps(usage) + b"}\n\n"
         return self._head + _one_line(choices) + tail
+
+    def payload(self, choices: list[dict[str, Any]], extra: dict[str, Any]) -> bytes:
+        """A chunk with fields besides ``choices`` (a dialect's ``x_groq``, ``timings``…)."""
+        if not extra:
+            return self.event(choices)
+        return self._head + _one_line(choices) + b"," + _one_line(extra)[1:] + b"\n\n"
+
+    def raw(self, payload: dict[str, Any]) -> bytes:
+        """An event of exactly ``payload``, none of this writer's fields added."""
+        return b"data: " + _one_line(payload) + b"\n\n"
 
     def delta(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
@@ -71,10 +82,14 @@ def _one_line(value: object) -> bytes:
     return encoded
 
 
-def stream_events(reply: Reply, model: str, include_usage: bool) -> Iterator[bytes]:
-    """Every SSE event of ``reply`` in order: role, text pieces, tool calls, finish, usage.
-    A reply scripted never to finish yields forever (the caller paces and stops it)."""
-    writer = ChunkWriter(model)
+def stream_events(
+    reply: Reply, model: str, include_usage: bool, dialect: Dialect = OPENAI
+) -> Iterator[bytes]:
+    """Every SSE event of ``reply`` in order: role, reasoning, text pieces, tool calls, finish,
+    usage, as ``dialect`` sends them. A reply scripted never to finish yields forever (the
+    caller paces and stops it)."""
+    writer = ChunkWriter(dialect.wire_model or model, dialect.system_fingerprint)
+    yield from dialect.before_first_chunk(writer)
     yield writer.delta({"role": "assistant", "content": "", "refusal": None})
     if reply.raw_chunks is not None:
         for raw in reply.raw_chunks:
@@ -82,25 +97,21 @@ def stream_events(reply: Reply, model: str, include_usage: bool) -> Iterator[byt
             yield b"data: " + data + b"\n\n"
         yield DONE
         return
+    if dialect.reasoning_delta is not None:
+        for piece in reply.reasoning_pieces:
+            yield writer.delta(dialect.reasoning_delta(piece))
     for piece in cycle(reply.pieces or [" "]) if reply.endless else reply.pieces:
         yield writer.text(piece)
-    for index, call in enumerate(reply.tool_calls):
-        head = {
-            "index": index,
-            "id": call.id,
-            "type": "function",
-            "function": {"name": call.name, "arguments": ""},
-        }
-        yield writer.delta({"tool_calls": [head]})
-        for fragment in call.fragments():
-            yield writer.delta(
-                {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
-            )
+    yield from dialect.after_text(writer)
+    if reply.stream_error is not None:
+        yield dialect.stream_error(writer, reply.stream_error)
+        yield DONE
+        return
+    for delta in dialect.tool_call_deltas(reply.tool_calls):
+        yield writer.delta(delta)
     while reply.comments_every_s is not None:
         yield KEEPALIVE
-    yield writer.delta({}, finish_reason=reply.finish_reason)
-    if include_usage and reply.send_usage:
-        yield writer.event([], usage=reply.usage)
+    yield from dialect.closing(writer, reply, dialect.finish_reason(reply), include_usage)
     yield DONE
 
 
@@ -124,7 +135,7 @@ def completion(reply: Reply, model: str) -> dict[str, Any]:
     }
 
 
-def error_body(status: int, error: str | dict[str, Any] | None) -> dict[str, Any]:
+def error_body(status: int, error: str | dict[str, Any] | None, dialect: Dialect = OPENAI) -> Any:
     if isinstance(error, dict):
         detail = {"message": "", "type": _error_type(status), "param": None, "code": None} | error
     else:
@@ -134,7 +145,7 @@ def error_body(status: int, error: str | dict[str, Any] | None) -> dict[str, Any
             "param": None,
             "code": _error_code(status),
         }
-    return {"error": detail}
+    return dialect.error_body(status, detail)
 
 
 def context_length_error(limit: int, used: int) -> dict[str, Any]:

@@ -26,15 +26,16 @@ class Scripted:
     def __init__(self, base_url: str) -> None:
         self._base_url = base_url
 
-    def _call(self, method: str, *args: Any) -> Any:
+    def _call(self, method: str, *args: Any, **options: Any) -> Any:
         async def call() -> Any:
             async with ScriptedModelClient(self._base_url) as client:
-                return await getattr(client, method)(*args)
+                return await getattr(client, method)(*args, **options)
 
         return asyncio.run(call()) if not _loop_running() else _in_thread(call)
 
-    def script(self, model: str, *steps: dict[str, Any]) -> None:
-        self._call("script", model, *steps)
+    def script(self, model: str, *steps: dict[str, Any], dialect: str | None = None) -> None:
+        """Queue ``steps`` for ``model`` (and make it speak ``dialect``, if given)."""
+        self._call("script", model, *steps, dialect=dialect)
 
     def requests(self, model: str) -> list[dict[str, Any]]:
         return self._call("requests", model)
