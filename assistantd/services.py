@@ -43,6 +43,13 @@ class Services:
     presence: Presence
     affinity: SessionAffinity | None
 
+    async def drain(self) -> None:
+        """SIGTERM: take no more runs, let those executing finish within the grace period
+        (``ASSISTANTD_SHUTDOWN_GRACE_SECONDS``) or hand them back, then end open streams after
+        what they hold. ``stop`` follows."""
+        await self.run_engine.drain(self.settings.shutdown_grace_seconds)
+        self.run_engine.events.end_streams()
+
     async def stop(self) -> None:
         await self.run_engine.stop()
         if self.affinity is not None:
@@ -62,7 +69,8 @@ async def start_services(
     # during the first run (a run with a short expiry could lapse waiting for it).
     await asyncio.to_thread(tokens.preload)
     db = Database(settings.resolved_database_url, settings.database_pool_size)
-    await db.migrate()
+    if applied := await db.migrate():
+        log.info("database migrated: %s", ", ".join(applied))
     router = ModelRouter(settings)
     files = await start_file_services(settings, db, execute=execute)
     code_sessions = CodeSessions(settings)
