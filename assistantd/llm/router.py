@@ -7,12 +7,15 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
-from assistantd.config import Settings
+from assistantd.config import ModelRoute, Settings
 from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
 from assistantd.llm.errors import NoBackendConfigured, UpstreamError
 from assistantd.llm.openai_backend import OpenAICompatibleBackend
 
 log = logging.getLogger(__name__)
+
+# Where the key of the default endpoint (and of routes without their own) is set.
+DEFAULT_KEY = "ASSISTANTD_LLM_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class ModelRouter:
         # Routes to the same endpoint and key share one connection pool.
         self._backends: dict[tuple[str, str | None], OpenAICompatibleBackend] = {}
         self._default = (
-            self._backend(settings.llm_base_url, settings.llm_api_key)
+            self._backend(settings.llm_base_url, settings.llm_api_key, DEFAULT_KEY)
             if settings.llm_base_url
             else None
         )
@@ -41,7 +44,7 @@ class ModelRouter:
             name: Route(
                 model=name,
                 upstream_model=route.model or name,
-                backend=self._backend(route.base_url, route.api_key or settings.llm_api_key),
+                backend=self._route_backend(name, route),
                 context_window=route.context_window or settings.default_context_window,
             )
             for name, route in settings.model_routes.items()
@@ -72,12 +75,21 @@ class ModelRouter:
     async def aclose(self) -> None:
         await asyncio.gather(*(backend.aclose() for backend in self._backends.values()))
 
-    def _backend(self, base_url: str, api_key: str | None) -> OpenAICompatibleBackend:
+    def _route_backend(self, name: str, route: ModelRoute) -> OpenAICompatibleBackend:
+        if route.api_key is None:
+            return self._backend(route.base_url, self._settings.llm_api_key, DEFAULT_KEY)
+        where = f"the api_key of the route for {name!r} in ASSISTANTD_MODEL_ROUTES"
+        return self._backend(route.base_url, route.api_key, where)
+
+    def _backend(
+        self, base_url: str, api_key: str | None, key_setting: str
+    ) -> OpenAICompatibleBackend:
         key = (base_url.rstrip("/"), api_key)
         if key not in self._backends:
             self._backends[key] = OpenAICompatibleBackend(
                 base_url,
                 api_key,
+                key_setting=key_setting,
                 timeout_seconds=self._settings.llm_timeout_seconds,
                 total_timeout_seconds=self._settings.llm_total_timeout_seconds,
                 connect_timeout_seconds=self._settings.llm_connect_timeout_seconds,

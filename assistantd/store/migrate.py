@@ -28,7 +28,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade_to_head(connection: Connection) -> list[str]:
-    """Apply what is pending; returns the migrations applied (``revision (title)``), oldest first."""
+    """Apply what is pending; returns the migrations applied (``revision (title)``)."""
     applied = pending_migrations(connection)
     # "heads": parts of the schema that evolve independently (files, runs) may be branches.
     command.upgrade(alembic_config(connection), "heads")
