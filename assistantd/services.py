@@ -73,7 +73,7 @@ async def start_services(
     await asyncio.to_thread(tokens.preload)
     db = Database(settings.resolved_database_url, settings.database_pool_size)
     if applied := await db.migrate():
-        log.info("database migrated: %s", ", ".join(applied))
+        log.info("database migrated: applied %s", ", ".join(m.split(" ")[0] for m in applied))
     router = ModelRouter(settings)
     files = await start_file_services(settings, db, execute=execute)
     code_sessions = CodeSessions(settings)
