@@ -140,8 +140,8 @@ def _version() -> str:
 
 
 def _settings(role: str) -> Settings:
-    """The settings, checked: what is wrong stops the start-up in a line (``StartupError``),
-    what looks misspelled is warned of; then the one-line summary."""
+    """The settings, checked: what is wrong (a value, an unreachable database) stops the
+    start-up in a line (``StartupError``); what looks misspelled is warned of."""
     settings = load_settings()
     for warning in misspelled_variables():
         log.warning("%s", warning)
@@ -199,8 +199,11 @@ def _server(config: Any, app: Any) -> Any:
             for server in self.servers:
                 server.close()  # no new connections while the runs drain
             services = getattr(app.state, "services", None)
-            if services is not None:
-                await services.drain()
+            try:
+                if services is not None:
+                    await services.drain()
+            except Exception:  # draining failed: shut down all the same (leases then lapse)
+                log.exception("draining runs at shutdown")
             await super().shutdown(sockets)
             # The signal was a request to stop, and it has been honoured: exit 0, rather than
             # die of the signal uvicorn would raise again once it has shut down.
