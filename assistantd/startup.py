@@ -18,8 +18,8 @@ from assistantd.config import ModelRoute, Settings
 from assistantd.store.database import Database
 
 PREFIX = "ASSISTANTD_"
-# Variables of the tests and benchmarks, not of the server.
-_NOT_SETTINGS = ("ASSISTANTD_TEST_", "ASSISTANTD_BENCH_")
+# Variables of the test suite (e.g. ASSISTANTD_TEST_POSTGRES_URL), not of the server.
+_NOT_SETTINGS = ("ASSISTANTD_TEST_",)
 CONNECT_SECONDS = 10.0
 NO_MODEL = (
     "no model configured — runs will fail until ASSISTANTD_LLM_BASE_URL or "
