@@ -43,6 +43,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         role = "serve" if execute else "serve --no-worker"
         services = await start_services(settings, execute=execute, role=role)
+        app.state.services = services  # for `assistantd serve`'s graceful shutdown
         app.state.db, app.state.model_router = services.db, services.model_router
         app.state.blobs, app.state.ingestion = services.files.blobs, services.files.ingestion
         app.state.code_sessions, app.state.run_engine = services.code_sessions, services.run_engine

@@ -13,9 +13,23 @@ import logging
 import socket
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
 
 from assistantd.config import Settings
 from assistantd.scripted_model import command as scripted_model_command
+from assistantd.startup import (
+    StartupError,
+    check_database,
+    load_settings,
+    masked,
+    misspelled_variables,
+    summary,
+)
+
+log = logging.getLogger("assistantd")
+# After SIGTERM and the runs' grace period, open requests get this long before being cut.
+REQUESTS_GRACE_SECONDS = 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,17 +45,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     # under load costs the server more than the call itself. Its warnings still show.
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except StartupError as error:
+        # A configuration mistake: said in a line or two, not a traceback.
+        for line in str(error).splitlines():
+            print(f"assistantd: {line}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistantd", description=__doc__)
-    commands = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(
+        prog="assistantd",
+        description=__doc__,
+        epilog="Settings come from ASSISTANTD_* environment variables (see the README). "
+        "`assistantd COMMAND --help` describes each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"assistantd {_version()}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    _add_serve(commands)
+    worker = commands.add_parser(
+        "worker",
+        help="execute runs, index vector-store files and host code sessions, without HTTP "
+        "(beside `serve --no-worker` processes on the same PostgreSQL database)",
+        description="Execute runs, index vector-store files and host code sessions, with no "
+        "HTTP, until SIGTERM or SIGINT (then in-flight runs get ASSISTANTD_SHUTDOWN_GRACE_"
+        "SECONDS to finish, or are handed back). Needs a shared PostgreSQL database.",
+    )
+    worker.set_defaults(handler=_worker)
+    _add_migrate(commands)
+    scripted = commands.add_parser(
+        "scripted-model",
+        help="serve the deterministic scripted model (an OpenAI-compatible stand-in for an LLM)",
+        description="Serve the scripted model: an OpenAI-compatible /v1/chat/completions that "
+        "answers as its script says, for trying assistantd and for tests.",
+    )
+    scripted_model_command.add_arguments(scripted)
+    scripted.set_defaults(handler=_scripted_model)
+    return parser
 
-    serve = commands.add_parser("serve", help="serve the Assistants API under /v1")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve the Assistants API under /v1",
+        description="Serve the Assistants API under /v1 (and /health). Migrates the database "
+        "first. On SIGTERM it stops taking runs, gives those in flight ASSISTANTD_SHUTDOWN_"
+        "GRACE_SECONDS to finish (or hands them back), ends open streams and exits 0.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="uvicorn's log level (info)",
+    )
     serve.add_argument(
         "--with-scripted-model",
         action="store_true",
@@ -56,23 +115,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
-    worker = commands.add_parser(
-        "worker",
-        help="execute runs, index vector-store files and host code sessions, without HTTP "
-        "(beside `serve --no-worker` processes on the same PostgreSQL database)",
-    )
-    worker.set_defaults(handler=_worker)
 
-    migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
+def _add_migrate(commands: argparse._SubParsersAction) -> None:
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database to the newest schema (or --check whether it is)",
+        description="Apply the migrations ASSISTANTD_DATABASE_URL's database lacks (serve and "
+        "worker also do this at start-up).",
+    )
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing: exit 0 if the database is at the newest schema, else 1, listing "
+        "the pending migrations",
+    )
     migrate.set_defaults(handler=_migrate)
 
-    scripted = commands.add_parser(
-        "scripted-model",
-        help="serve the deterministic scripted model (an OpenAI-compatible stand-in for an LLM)",
-    )
-    scripted_model_command.add_arguments(scripted)
-    scripted.set_defaults(handler=_scripted_model)
-    return parser
+
+def _version() -> str:
+    try:
+        return metadata.version("assistantd")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _settings(role: str) -> Settings:
+    """The settings, checked: what is wrong (a value, an unreachable database) stops the
+    start-up in a line (``StartupError``); what looks misspelled is warned of."""
+    settings = load_settings()
+    for warning in misspelled_variables():
+        log.warning("%s", warning)
+    asyncio.run(check_database(settings))
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -80,6 +154,37 @@ def _serve(args: argparse.Namespace) -> int:
 
     from assistantd.app import create_app
     from assistantd.http_deadlines import uvicorn_options
+
+    role = "serve --no-worker" if args.no_worker else "serve"
+    settings = _settings(role)
+    if args.no_worker and not settings.resolved_database_url.startswith("postgresql"):
+        raise StartupError(
+            "serve --no-worker leaves runs to worker processes, which need a shared "
+            "PostgreSQL database: set ASSISTANTD_DATABASE_URL=postgresql+asyncpg://…"
+        )
+    if args.with_scripted_model:
+        settings.llm_base_url = f"http://{args.host}:{args.port}/scripted/v1"
+    log.info("%s", summary(settings, role))
+    app = create_app(
+        settings, mount_scripted_model=args.with_scripted_model, execute=not args.no_worker
+    )
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        # After the runs' grace period, what is left (streams were ended then) gets this long.
+        timeout_graceful_shutdown=REQUESTS_GRACE_SECONDS,
+        **uvicorn_options(settings),
+    )
+    _server(config, app).run()
+    return 0
+
+
+def _server(config: Any, app: Any) -> Any:
+    """uvicorn's server, freezing start-up's objects out of the GC's sight and draining runs
+    on SIGTERM (uvicorn is imported only by ``serve``)."""
+    import uvicorn
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -90,57 +195,64 @@ def _serve(args: argparse.Namespace) -> int:
             gc.collect()
             gc.freeze()
 
-    settings = Settings()
-    if args.no_worker and not settings.resolved_database_url.startswith("postgresql"):
-        print(
-            "assistantd: serve --no-worker leaves runs to worker processes, which need a "
-            "shared PostgreSQL database: set ASSISTANTD_DATABASE_URL=postgresql+asyncpg://…",
-            file=sys.stderr,
-        )
-        return 2
-    if args.with_scripted_model:
-        settings.llm_base_url = f"http://{args.host}:{args.port}/scripted/v1"
-    app = create_app(
-        settings, mount_scripted_model=args.with_scripted_model, execute=not args.no_worker
-    )
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        **uvicorn_options(settings),
-    )
-    Server(config).run()
-    return 0
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            for server in self.servers:
+                server.close()  # no new connections while the runs drain
+            services = getattr(app.state, "services", None)
+            try:
+                if services is not None:
+                    await services.drain()
+            except Exception:  # draining failed: shut down all the same (leases then lapse)
+                log.exception("draining runs at shutdown")
+            await super().shutdown(sockets)
+            # The signal was a request to stop, and it has been honoured: exit 0, rather than
+            # die of the signal uvicorn would raise again once it has shut down.
+            self._captured_signals.clear()
+
+    return Server(config)
 
 
 def _worker(_args: argparse.Namespace) -> int:
     from assistantd.worker import run_worker
 
-    settings = Settings()
+    settings = _settings("worker")
     if not settings.resolved_database_url.startswith("postgresql"):
-        print(
-            "assistantd: a worker takes runs from a shared PostgreSQL database: set "
+        raise StartupError(
+            "a worker takes runs from a shared PostgreSQL database: set "
             "ASSISTANTD_DATABASE_URL=postgresql+asyncpg://… (one `assistantd serve` does "
-            "everything on the embedded SQLite default)",
-            file=sys.stderr,
+            "everything on the embedded SQLite default)"
         )
-        return 2
+    log.info("%s", summary(settings, "worker"))
     asyncio.run(run_worker(settings))
     return 0
 
 
-def _migrate(_args: argparse.Namespace) -> int:
+def _migrate(args: argparse.Namespace) -> int:
     from assistantd.store.database import Database
 
-    async def run() -> None:
-        settings = Settings()
+    settings = _settings("migrate")
+    where = masked(settings.resolved_database_url)
+
+    async def run() -> list[str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url, settings.database_pool_size)
-        await db.migrate()
-        await db.dispose()
+        try:
+            return await (db.pending_migrations() if args.check else db.migrate())
+        finally:
+            await db.dispose()
 
-    asyncio.run(run())
+    migrations = asyncio.run(run())
+    if args.check:
+        if migrations:
+            print(f"{where} lacks {len(migrations)} migrations (run `assistantd migrate`):")
+            print("\n".join(f"  {migration}" for migration in migrations))
+            return 1
+        print(f"{where} is at the newest schema")
+        return 0
+    if not migrations:
+        print(f"{where} was at the newest schema already")
+    for migration in migrations:
+        print(f"{where}: applied {migration}")
     return 0
 
 

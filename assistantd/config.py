@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The smallest code_interpreter memory limit a kernel with the data-science stack works in.
@@ -35,6 +35,9 @@ Dialect = Literal[
 class ModelRoute(BaseModel):
     """Where one model name is served: its own endpoint, key and upstream model name."""
 
+    # A misspelled key ("baseurl", "apikey") would otherwise be dropped without a word.
+    model_config = ConfigDict(extra="forbid")
+
     base_url: str
     api_key: str | None = None
     model: str | None = None  # the upstream name; defaults to the name the client asked for
@@ -42,6 +45,33 @@ class ModelRoute(BaseModel):
     # The backend's dialect (README, "Plugging in your model"): pins the request fields it is
     # known to refuse, instead of learning them from its first 400s.
     dialect: Dialect | None = None
+
+
+# The drivers assistantd ships: the URL schemes people write first are taken to mean them.
+_ASYNC_SCHEMES = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+_SUPPORTED_SCHEMES = ("postgresql+asyncpg", "sqlite+aiosqlite")
+
+
+def async_database_url(url: str) -> str:
+    """``url`` with the async driver assistantd ships: ``postgresql://`` (as psql and most tools
+    write it) becomes ``postgresql+asyncpg://``; another driver is refused, saying which to use."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ValueError(
+            "ASSISTANTD_DATABASE_URL is not a URL: use postgresql+asyncpg://user:password@host/db "
+            "or sqlite+aiosqlite:///path/to/file.db"
+        )
+    scheme = _ASYNC_SCHEMES.get(scheme.lower(), scheme)
+    if scheme not in _SUPPORTED_SCHEMES:
+        raise ValueError(
+            f"ASSISTANTD_DATABASE_URL uses the driver {scheme!r}, which assistantd does not "
+            "ship: use postgresql+asyncpg://… (or plain postgresql://) or sqlite+aiosqlite:///…"
+        )
+    return f"{scheme}://{rest}"
 
 
 class Settings(BaseSettings):
@@ -90,6 +120,9 @@ class Settings(BaseSettings):
     # process died) is recovered by another process. The sweeper also expires overdue runs.
     run_lease_seconds: float = 8.0
     run_sweep_interval_seconds: float = 1.0
+    # SIGTERM: runs executing here get this long to finish; those still going are then handed
+    # back to the queue (another process, or this one's next start, takes them up).
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     # Idle seconds before an event stream sends a keep-alive comment (below common proxy idle
     # timeouts of 30–60 s).
     stream_keepalive_seconds: float = Field(default=15.0, gt=0)
@@ -102,6 +135,11 @@ class Settings(BaseSettings):
     max_file_bytes: int = 512 * 1024 * 1024
     # How often expired files are deleted for good (to clients they are gone at once).
     file_sweep_interval_seconds: float = 60.0
+    # Retention (off by default): threads with no message or run for this many days, and files
+    # uploaded this many days ago, are deleted as their DELETE would; swept every interval.
+    retention_thread_days: float | None = Field(default=None, gt=0)
+    retention_file_days: float | None = Field(default=None, gt=0)
+    retention_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
     # Vector-store files indexed at the same time (parse, chunk, embed, index).
     ingestion_workers: int = 2
     # How often the ingestion worker looks for vector-store files waiting to be indexed that it
@@ -167,6 +205,11 @@ class Settings(BaseSettings):
                 f" with numpy, pandas and matplotlib; use at least {MIN_KERNEL_MB}"
             )
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        return None if value is None else async_database_url(value)
 
     @field_validator("data_dir")
     @classmethod

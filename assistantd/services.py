@@ -16,6 +16,7 @@ from assistantd import tokens
 from assistantd.config import Settings
 from assistantd.deployment import DeploymentRefused, Presence, local_state
 from assistantd.llm.router import ModelRouter
+from assistantd.retention import RetentionSweeper
 from assistantd.retrieval.file_services import FileServices, start_file_services
 from assistantd.runs.engine import RunEngine
 from assistantd.runs.events import InProcessRunEvents, RunEvents
@@ -42,8 +43,17 @@ class Services:
     run_engine: RunEngine
     presence: Presence
     affinity: SessionAffinity | None
+    retention: RetentionSweeper
+
+    async def drain(self) -> None:
+        """SIGTERM: take no more runs, let those executing finish within the grace period
+        (``ASSISTANTD_SHUTDOWN_GRACE_SECONDS``) or hand them back, then end open streams after
+        what they hold. ``stop`` follows."""
+        await self.run_engine.drain(self.settings.shutdown_grace_seconds)
+        self.run_engine.events.end_streams()
 
     async def stop(self) -> None:
+        await self.retention.stop()  # first: it deletes through the file services and sessions
         await self.run_engine.stop()
         if self.affinity is not None:
             await self.affinity.stop()
@@ -62,7 +72,8 @@ async def start_services(
     # during the first run (a run with a short expiry could lapse waiting for it).
     await asyncio.to_thread(tokens.preload)
     db = Database(settings.resolved_database_url, settings.database_pool_size)
-    await db.migrate()
+    if applied := await db.migrate():
+        log.info("database migrated: applied %s", ", ".join(m.split(" ")[0] for m in applied))
     router = ModelRouter(settings)
     files = await start_file_services(settings, db, execute=execute)
     code_sessions = CodeSessions(settings)
@@ -82,7 +93,11 @@ async def start_services(
         await db.dispose()
         raise
     await engine.start(execute=execute)
-    return Services(settings, db, router, files, code_sessions, engine, presence, affinity)
+    retention = RetentionSweeper(db, files.ingestion, code_sessions, settings)
+    retention.start()
+    return Services(
+        settings, db, router, files, code_sessions, engine, presence, affinity, retention
+    )
 
 
 async def _join_deployment(

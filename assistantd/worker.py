@@ -24,4 +24,5 @@ async def run_worker(settings: Settings) -> None:
         await stopping.wait()
     finally:
         log.info("worker stopping")
+        await services.drain()
         await services.stop()

@@ -34,11 +34,24 @@ class RetryableFailure(Exception):
 
 
 def failure_from_response(
-    status: int, headers: Mapping[str, str], text: str, reason: str = ""
+    status: int,
+    headers: Mapping[str, str],
+    text: str,
+    reason: str = "",
+    *,
+    url: str = "the model endpoint",
+    key_setting: str | None = None,
 ) -> Exception:
     """The exception for an error status (``headers`` looked up case-insensitively, ``text``
-    the body): a RetryableFailure for 429 and 5xx, else UpstreamError."""
+    the body): a RetryableFailure for 429 and 5xx, else UpstreamError. ``url`` is what was
+    asked; ``key_setting`` names the setting the API key sent came from (None: none was)."""
     message = _error_message(text, reason)
+    if status in (401, 403):
+        return UpstreamError("server_error", _key_refused(status, url, message, key_setting))
+    if status in (404, 405) and not _is_api_error(text):
+        # Not the JSON error of an OpenAI-compatible server (which says e.g. that the model
+        # does not exist): a web page or a path nothing serves.
+        return UpstreamError("server_error", not_an_endpoint(url, f"{status} {reason}".strip()))
     if status == 429:
         error = UpstreamError("rate_limit_exceeded", f"upstream rate limit (429): {message}")
         return RetryableFailure(error, retry_after_seconds(headers))
@@ -49,6 +62,31 @@ def failure_from_response(
     if is_context_length_error(message, text):
         return UpstreamError("invalid_prompt", f"the prompt exceeds the model's context: {message}")
     return UpstreamError("server_error", f"upstream rejected the request ({status}): {message}")
+
+
+def not_an_endpoint(url: str, answer: str) -> str:
+    """The message for a URL that answers, but not as chat completions."""
+    return (
+        f"{url} answered {answer}: is this an OpenAI-compatible /v1 endpoint? (the base URL "
+        "usually ends in /v1, e.g. http://host:8000/v1)"
+    )
+
+
+def _key_refused(status: int, url: str, message: str, key_setting: str | None) -> str:
+    if key_setting is None:
+        where = "no API key was sent: set ASSISTANTD_LLM_API_KEY (or the route's api_key in "
+        where += "ASSISTANTD_MODEL_ROUTES)"
+    else:
+        where = f"the key sent is the one in {key_setting}"
+    return f"{url} refused the API key ({status}): {message}; {where}"
+
+
+def _is_api_error(text: str) -> bool:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "error" in body
 
 
 def failure_from_payload(error: object) -> UpstreamError:

@@ -32,6 +32,7 @@ from assistantd.llm.failures import (
     failure_from_payload,
     failure_from_response,
     is_context_length_error,
+    not_an_endpoint,
 )
 from assistantd.llm.request_shape import RequestShape, shaped_body
 from assistantd.llm.sse_decoder import SSEDecoder
@@ -72,8 +73,11 @@ class OpenAICompatibleBackend:
         backoff_seconds: float = 0.2,
         max_connections: int = MAX_CONNECTIONS,
         random: Random | None = None,
+        key_setting: str | None = None,
     ) -> None:
+        """``key_setting``: the setting ``api_key`` comes from, named when upstream refuses it."""
         self.base_url = base_url.rstrip("/")
+        self._key_setting = key_setting if api_key else None
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._max_retries = max_retries
         self._backoff_seconds = backoff_seconds
@@ -191,9 +195,14 @@ class OpenAICompatibleBackend:
                         text = (await response.read()).decode("utf-8", "replace")
                         _raise_if_refused(request, shape, response.status, text)
                         raise failure_from_response(
-                            response.status, response.headers, text, response.reason or ""
+                            response.status,
+                            response.headers,
+                            text,
+                            response.reason or "",
+                            url=url,
+                            key_setting=self._key_setting,
                         )
-                    async with aclosing(_chunks(response, deadline)) as chunks:
+                    async with aclosing(_chunks(response, deadline, url)) as chunks:
                         async for chunk in chunks:
                             collected.add(chunk)
                             yield chunk
@@ -235,10 +244,16 @@ def proxy_from_environment(url: str) -> str | None:
 
 
 async def _chunks(
-    response: aiohttp.ClientResponse, deadline: CallDeadline
+    response: aiohttp.ClientResponse, deadline: CallDeadline, url: str
 ) -> AsyncIterator[ChatChunk]:
-    if not response.headers.get("content-type", "").startswith("text/event-stream"):
-        payload = _json(await response.read())
+    content_type = response.headers.get("content-type", "")
+    if not content_type.startswith("text/event-stream"):
+        body = await response.read()
+        if content_type.startswith("text/html") or body.lstrip()[:1] == b"<":
+            # A web UI or a proxy's page: no retry will make it chat completions.
+            page = f"{response.status} with an HTML page"
+            raise UpstreamError("server_error", not_an_endpoint(url, page))
+        payload = _json(body)
         with _malformed_is_upstreams():
             whole = chunk_from_completion(payload)
         yield whole

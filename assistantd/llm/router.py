@@ -15,6 +15,9 @@ from assistantd.llm.request_shape import pinned_shape
 
 log = logging.getLogger(__name__)
 
+# Where the key of the default endpoint (and of routes without their own) is set.
+DEFAULT_KEY = "ASSISTANTD_LLM_API_KEY"
+
 
 @dataclass(frozen=True)
 class Route:
@@ -34,7 +37,7 @@ class ModelRouter:
         # Routes to the same endpoint and key share one connection pool.
         self._backends: dict[tuple[str, str | None], OpenAICompatibleBackend] = {}
         self._default = (
-            self._backend(settings.llm_base_url, settings.llm_api_key)
+            self._backend(settings.llm_base_url, settings.llm_api_key, DEFAULT_KEY)
             if settings.llm_base_url
             else None
         )
@@ -43,7 +46,7 @@ class ModelRouter:
         }
 
     def _route(self, name: str, route: ModelRoute) -> Route:
-        backend = self._backend(route.base_url, route.api_key or self._settings.llm_api_key)
+        backend = self._route_backend(name, route)
         upstream_model = route.model or name
         if route.dialect is not None:
             backend.pin_shape(upstream_model, pinned_shape(route.dialect))
@@ -79,12 +82,21 @@ class ModelRouter:
     async def aclose(self) -> None:
         await asyncio.gather(*(backend.aclose() for backend in self._backends.values()))
 
-    def _backend(self, base_url: str, api_key: str | None) -> OpenAICompatibleBackend:
+    def _route_backend(self, name: str, route: ModelRoute) -> OpenAICompatibleBackend:
+        if route.api_key is None:
+            return self._backend(route.base_url, self._settings.llm_api_key, DEFAULT_KEY)
+        where = f"the api_key of the route for {name!r} in ASSISTANTD_MODEL_ROUTES"
+        return self._backend(route.base_url, route.api_key, where)
+
+    def _backend(
+        self, base_url: str, api_key: str | None, key_setting: str
+    ) -> OpenAICompatibleBackend:
         key = (base_url.rstrip("/"), api_key)
         if key not in self._backends:
             self._backends[key] = OpenAICompatibleBackend(
                 base_url,
                 api_key,
+                key_setting=key_setting,
                 timeout_seconds=self._settings.llm_timeout_seconds,
                 total_timeout_seconds=self._settings.llm_total_timeout_seconds,
                 connect_timeout_seconds=self._settings.llm_connect_timeout_seconds,

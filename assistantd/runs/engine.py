@@ -62,6 +62,10 @@ class RunEngine:
         )
         self._cancels: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._workers: list[asyncio.Task[None]] = []
+        # Workers executing a run, by run id (``drain`` waits for them, then hands back the rest).
+        self._executing: dict[str, asyncio.Task[None]] = {}
+        self._draining = False
         self.polls = PollPacer(settings.poll_after_ms, POLL_BUDGET_PER_SECOND)
 
     @property
@@ -80,12 +84,38 @@ class RunEngine:
         # marked as executing was left by a process that is gone; on PostgreSQL only runs whose
         # lease lapsed are (other live servers may share the database).
         await self.recover(all_unowned=self._db.is_sqlite)
-        self._tasks = [
+        self._workers = [
             asyncio.create_task(self._work(), name=f"run-worker-{n}")
             for n in range(self.settings.run_workers)
         ]
+        self._tasks = list(self._workers)
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="run-heartbeat"))
         self._tasks.append(asyncio.create_task(self._sweep(), name="run-sweeper"))
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Shutting down: take no more runs, give those executing here ``grace_seconds`` to
+        finish, then hand back the ones still going (queued again, their half-written turn
+        undone) to another process, or to this one's next start. Leases are renewed meanwhile."""
+        self._draining = True  # a worker ends once its run has
+        for task in self._workers:
+            if task not in self._executing.values():
+                task.cancel()  # idle: waiting for a run it will now never take
+        running = dict(self._executing)
+        if running:
+            log.info("waiting up to %gs for %d runs to finish", grace_seconds, len(running))
+            await asyncio.wait(running.values(), timeout=grace_seconds)
+        unfinished = [run_id for run_id, task in running.items() if not task.done()]
+        for run_id in unfinished:
+            running[run_id].cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        for run_id in unfinished:
+            try:
+                await self._recover_one(run_id, forced=True)
+                await self.queue.put(run_id)  # another process's worker may take it now
+            except Exception:  # its lease lapses instead, and another process recovers it
+                log.exception("handing back run %s", run_id)
+        if unfinished:
+            log.info("handed back %d unfinished runs", len(unfinished))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -137,11 +167,12 @@ class RunEngine:
     # --- workers ----------------------------------------------------------------------------
 
     async def _work(self) -> None:
-        while True:
+        while not self._draining:
             run_id = await self.queue.get()
             if run_id in self._cancels:
                 continue  # already executing here
             signal = self._cancels[run_id] = asyncio.Event()
+            self._executing[run_id] = asyncio.current_task()  # type: ignore[assignment]
             try:
                 await self._executor.execute(run_id, signal)
                 log.info("run %s executed by %s", run_id, self.lease.worker)
@@ -151,6 +182,7 @@ class RunEngine:
                 log.exception("executing run %s", run_id)
             finally:
                 self._cancels.pop(run_id, None)
+                self._executing.pop(run_id, None)
 
     async def _heartbeat(self) -> None:
         interval = max(self.lease.seconds / 3, 0.05)

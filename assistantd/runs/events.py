@@ -123,6 +123,11 @@ class RunEvents(Protocol):
         handing a run to a worker that may be elsewhere, so its events follow these)."""
         ...
 
+    def end_streams(self) -> None:
+        """Shutting down: every open subscription ends after what it holds (its stream then
+        sends ``done`` and closes cleanly, instead of being cut when the server exits)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -140,6 +145,7 @@ class Channel:
     history: list[Held] = field(default_factory=list)
     subscribers: set[_Subscription] = field(default_factory=set)
     expiry: asyncio.TimerHandle | None = None
+    closed: bool = False  # the process is shutting down: no more events will be delivered
 
     def append(self, event: Held) -> None:
         # A run's history holds every event (a delta per token) until a while after the run
@@ -153,8 +159,21 @@ class Channel:
             subscriber.wake()
 
     def ended(self) -> bool:
+        if self.closed:
+            return True
         last = self.history[-1] if self.history else None
         return isinstance(last, RunEvent) and last.event in TERMINAL_EVENTS
+
+    def end(self) -> None:
+        self.closed = True
+        for subscriber in self.subscribers:
+            subscriber.wake()
+
+
+def end_all(channels: dict[str, Channel]) -> None:
+    """``RunEvents.end_streams`` over a process's channels."""
+    for channel in channels.values():
+        channel.end()
 
 
 class _Subscription:
@@ -250,6 +269,9 @@ class InProcessRunEvents:
 
     async def flush(self) -> None:
         return  # published events are at once visible to this process, the only one
+
+    def end_streams(self) -> None:
+        end_all(self._channels)
 
     async def close(self) -> None:
         return

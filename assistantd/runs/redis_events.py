@@ -40,6 +40,7 @@ from assistantd.runs.events import (
     Held,
     RunEvent,
     Subscription,
+    end_all,
     iterate,
     same_for_every_include,
     subscription,
@@ -117,6 +118,9 @@ class RedisRunEvents:
             asyncio.create_task(self._send_forever(), name="run-events-sender"),
             asyncio.create_task(self._read_forever(), name="run-events-reader"),
         ]
+
+    def end_streams(self) -> None:
+        end_all(self._channels)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -10,8 +10,8 @@ from assistantd.scripted_model.server import run
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags, for a parent CLI's ``scripted-model`` subcommand too."""
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8001, help="port to listen on (8001)")
     parser.add_argument(
         "--token-delay-ms",
         type=float,

@@ -32,7 +32,7 @@ from assistantd.store import documents_json
 from assistantd.store.driver_sql import Statement, fetch, fetch_inline
 from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
-from assistantd.store.migrate import upgrade_to_head
+from assistantd.store.migrate import pending_migrations, upgrade_to_head
 
 
 class Database:
@@ -59,9 +59,20 @@ class Database:
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
         self._group = GroupCommit(self._write_sessions) if self.is_sqlite else None
 
-    async def migrate(self) -> None:
+    async def migrate(self) -> list[str]:
+        """Bring the schema to the head; returns the migrations applied (``revision (title)``)."""
         async with self._writer.begin() as connection:
-            await connection.run_sync(upgrade_to_head)
+            return await connection.run_sync(upgrade_to_head)
+
+    async def pending_migrations(self) -> list[str]:
+        """The migrations this database lacks (``revision (title)``), oldest first."""
+        async with self._writer.connect() as connection:
+            return await connection.run_sync(pending_migrations)
+
+    async def ping(self) -> None:
+        """One round trip: raises what connecting raises (refused, unknown host, bad password)."""
+        async with self._writer.connect() as connection:
+            await connection.exec_driver_sql(_PING)
 
     @asynccontextmanager
     async def write(self, orm: bool = True) -> AsyncIterator[AsyncSession]:
@@ -148,6 +159,7 @@ class Database:
 
 
 _NOTIFY = "SELECT pg_notify($1, $2)"
+_PING = "SELECT 1"
 
 
 class Listener:

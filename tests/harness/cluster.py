@@ -60,6 +60,8 @@ def start_process(role: str, data_dir: Path, env: dict[str, str]) -> ServerProce
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "ASSISTANTD_DATA_DIR": str(data_dir),
+        # ``stop`` (SIGTERM) should not wait out a test's hanging model call: a short grace.
+        "ASSISTANTD_SHUTDOWN_GRACE_SECONDS": "2",
         **env,
     }
     process = subprocess.Popen(
