@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
-from sqlalchemy import make_url
 
 from assistantd.config import ModelRoute, Settings
 from assistantd.store.database import Database
+from assistantd.store.database_urls import location, masked
 
 PREFIX = "ASSISTANTD_"
 # Variables of the test suite (e.g. ASSISTANTD_TEST_POSTGRES_URL), not of the server.
@@ -71,7 +71,7 @@ async def check_database(settings: Settings) -> None:
             await db.ping()
     except Exception as error:  # whatever connecting raised, said with where it went
         raise StartupError(
-            f"cannot connect to the database at {_where(url)}: {_reason(error)} "
+            f"cannot connect to the database at {location(url)}: {_reason(error)} "
             "(ASSISTANTD_DATABASE_URL)"
         ) from None
     finally:
@@ -92,14 +92,6 @@ def summary(settings: Settings, role: str) -> str:
         _retention(settings),
     ]
     return "; ".join(parts)
-
-
-def masked(url: str) -> str:
-    """``url`` with its password shown as ``***``."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy parses (e.g. rediss:// with odd parts): hide it all
-        return url.split("@")[-1]
 
 
 def _model(settings: Settings) -> str:
@@ -165,13 +157,6 @@ def _bad_route(name: str, location: list[str], entry: Mapping[str, object]) -> s
     if key is None:
         return f"{name}: the route for {route!r} must be an object with {known}"
     return f"{name}: the route for {route!r}: {key} {entry['msg']}"
-
-
-def _where(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.database or "sqlite"
-    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
 
 
 def _reason(error: BaseException) -> str:
