@@ -12,6 +12,7 @@ from assistantd.api import (
     assistants,
     errors,
     files,
+    health,
     messages,
     models,
     runs,
@@ -21,6 +22,7 @@ from assistantd.api import (
     vector_store_files,
     vector_stores,
 )
+from assistantd.api.request_ids import RequestIds
 from assistantd.api.storable_text import refuse_unstorable_text
 from assistantd.config import Settings
 from assistantd.services import start_services
@@ -56,7 +58,10 @@ def create_app(
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
+    app.state.executes = execute
     errors.install(app)
+    # Outermost: the 500s the error middleware answers carry the request id too.
+    app.add_middleware(RequestIds)
     # runs before threads: "/threads/runs" must not be taken for a thread id.
     for module in (runs, steps, assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
@@ -68,10 +73,7 @@ def create_app(
 
         app.mount("/scripted", create_scripted_model(None))
 
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router)
     return app
 
 

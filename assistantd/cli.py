@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import socket
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from assistantd.config import Settings
+from assistantd.observability import logs
+from assistantd.observability.logs import LogFormat
 from assistantd.scripted_model import command as scripted_model_command
 
 
@@ -24,14 +27,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request at INFO: one line per model call (and per embedding batch), which
-    # under load costs the server more than the call itself. Its warnings still show.
-    for chatty in ("httpx", "httpcore"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(_log_format())
     return args.handler(args)
+
+
+def _log_format() -> LogFormat:
+    try:
+        return Settings().log_format
+    except ValidationError:
+        return "text"  # the command itself reports the invalid settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +112,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        # uvicorn's lines go through the process's handler: its format, with request ids.
+        log_config=None,
         **uvicorn_options(settings),
     )
     Server(config).run()
