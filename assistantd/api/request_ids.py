@@ -1,6 +1,6 @@
 """Every response carries ``x-request-id`` (the client's own, when it sent a usable one); the id
 is the current one while the request is served, so its log lines and the runs it creates carry
-it. Each answered request is counted by route and status, and traced when tracing is on.
+it. Each answered request is counted by route and status.
 
 Pure ASGI (not BaseHTTPMiddleware, which would put every request, streams included, through
 an extra task and memory channel)."""
@@ -35,12 +35,9 @@ class RequestIds:
             await send(message)
 
         token = request_ids.bind(request_id)
+        tracing.tag(request_id=request_id)  # on FastAPI's own span of the request
         try:
-            with tracing.span(f"{scope['method']} request", request_id=request_id) as span:
-                await self.app(scope, receive, send_with_id)
-                if span is not None:
-                    span.update_name(f"{scope['method']} {_route(scope)}")
-                    span.set_attribute("http.response.status_code", status)
+            await self.app(scope, receive, send_with_id)
         finally:
             metrics.http_requests.labels(scope["method"], _route(scope), str(status)).inc()
             request_ids.reset(token)

@@ -1,7 +1,8 @@
 """OpenTelemetry traces, when the ``otel`` extra is installed and an OTLP endpoint is set
-(``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``ASSISTANTD_OTEL_ENDPOINT``): a span per HTTP request,
-per run execution and per model call. Otherwise ``span`` hands out one shared no-op context
-manager: tracing that is off costs a global look-up."""
+(``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``ASSISTANTD_OTEL_ENDPOINT``): a span per run execution and
+per model call, besides those FastAPI makes itself once a tracer provider is set (one per HTTP
+request, tagged here with its request id). Otherwise ``span`` hands out one shared no-op
+context manager: tracing that is off costs a global look-up."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ def span(name: str, **attributes: Any) -> AbstractContextManager[Any]:
     if _tracer is None:
         return _OFF
     return _started(name, {k: v for k, v in attributes.items() if v is not None})
+
+
+def tag(**attributes: Any) -> None:
+    """Add ``attributes`` to the current span (FastAPI's of the request, say), if tracing."""
+    if _tracer is None:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().set_attributes(attributes)
 
 
 @contextmanager
