@@ -7,6 +7,8 @@ an extra task and memory channel)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistantd.observability import metrics, request_ids, tracing
@@ -39,7 +41,7 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            metrics.http_requests.labels(scope["method"], _route(scope), str(status)).inc()
+            _count(scope["method"], _route(scope), status)
             request_ids.reset(token)
 
 
@@ -50,16 +52,40 @@ def _sent_id(scope: Scope) -> str | None:
     return None
 
 
+# Every request is counted: the counter of each (method, route, status) is looked up here, not
+# through ``labels()`` (a lock and label checks each time).
+_counters: dict[tuple[str, str, int], Any] = {}
+# Each route's full path template, once known (a route is included under one prefix); by id,
+# as routes are not hashable, with the route itself, which keeps its id from being reused.
+_templates: dict[int, tuple[object, str]] = {}
+
+
+def _count(method: str, route: str, status: int) -> None:
+    key = (method, route, status)
+    counter = _counters.get(key)
+    if counter is None:
+        counter = _counters[key] = metrics.http_requests.labels(method, route, str(status))
+    counter.inc()
+
+
 def _route(scope: Scope) -> str:
     """The path template of the route that took the request (``/v1/threads/{thread_id}``):
-    a label with one value per route, not per object id. (The route object knows its path
-    only below the prefix it was included under; the path with its parameters put back has
-    it all.)"""
-    if scope.get("route") is None:
+    a label with one value per route, not per object id. The route knows its path below the
+    prefix it was included under: the request's path, less the route's part of it, is that
+    prefix (the same for every request the route takes)."""
+    route = scope.get("route")
+    if route is None:
         return _UNMATCHED
-    names = {value: name for name, value in scope.get("path_params", {}).items()}
-    if not names:
-        return scope["path"]
-    return "/".join(
-        f"{{{names[part]}}}" if part in names else part for part in scope["path"].split("/")
-    )
+    if (known := _templates.get(id(route))) is not None and known[0] is route:
+        return known[1]
+    own = getattr(route, "path_format", None) or getattr(route, "path", "")
+    try:  # the route's part of this path, with this request's parameters filled in
+        filled = own.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return own
+    path: str = scope["path"]
+    if not path.endswith(filled):
+        return own
+    prefix = path[: len(path) - len(filled)]
+    _templates[id(route)] = (route, prefix + own)
+    return prefix + own
