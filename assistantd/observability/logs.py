@@ -23,6 +23,15 @@ _JSON_RENAMED = {"levelname": "level", "name": "logger"}
 _JSON_LEFT_OUT = ("color_message",)
 
 
+_structured = False  # whether lines are JSON (a record's extra fields are then written)
+
+
+def structured() -> bool:
+    """Whether log lines carry a record's extra fields (JSON); text lines show the message only,
+    so callers may skip building them."""
+    return _structured
+
+
 class RequestIdFilter(logging.Filter):
     """Stamps each record with the current request id (on the handler, so that records of
     every logger, uvicorn's access lines included, get it)."""
@@ -35,6 +44,8 @@ class RequestIdFilter(logging.Filter):
 
 def configure(log_format: LogFormat = "text", level: int = logging.INFO) -> None:
     """Send every log record to stderr in ``log_format``, replacing earlier handlers."""
+    global _structured
+    _structured = log_format == "json"
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(formatter(log_format))

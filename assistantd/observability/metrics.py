@@ -53,7 +53,8 @@ model_call_errors = Counter(
 )
 run_queue_depth = Gauge(
     "assistantd_run_queue_depth",
-    "Runs waiting for a worker (queued or cancelling), read from the database at each scrape.",
+    "Runs waiting for a worker (queued or cancelling), read from the database (at each scrape of "
+    "a serve process, every 5 s in a worker).",
 )
 runs_executing = Gauge("assistantd_runs_executing", "Runs this process is executing now.")
 live_streams = Gauge("assistantd_live_streams", "Run event streams open to clients now.")

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from assistantd.observability import metrics
+from assistantd.observability import logs, metrics
 
 log = logging.getLogger("assistantd.runs")
 
@@ -55,20 +55,23 @@ def run_ended(run: dict[str, Any], tenant: str, execution: Execution | None) -> 
         if execution is not None and execution.first_token is not None
         else None
     )
-    log.info(
-        "run %s ended: status=%s model=%s tenant=%s error=%s prompt_tokens=%s "
-        "completion_tokens=%s seconds=%s first_token_seconds=%s",
-        run["id"], status, model, tenant, error,
-        usage.get("prompt_tokens"), usage.get("completion_tokens"),
-        _rounded(seconds), _rounded(first_token),
-        extra={
+    fields = None
+    if logs.structured():  # text lines have no room for them: not built
+        fields = {
             "run_id": run["id"], "thread_id": run.get("thread_id"), "tenant": tenant,
             "model": model, "status": status, "error": error,
             "prompt_tokens": usage.get("prompt_tokens"),
             "completion_tokens": usage.get("completion_tokens"),
             "created_at": run.get("created_at"), "started_at": run.get("started_at"),
             "seconds": _rounded(seconds), "first_token_seconds": _rounded(first_token),
-        },
+        }  # fmt: skip
+    log.info(
+        "run %s ended: status=%s model=%s tenant=%s error=%s prompt_tokens=%s "
+        "completion_tokens=%s seconds=%s first_token_seconds=%s",
+        run["id"], status, model, tenant, error,
+        usage.get("prompt_tokens"), usage.get("completion_tokens"),
+        _rounded(seconds), _rounded(first_token),
+        extra=fields,
     )  # fmt: skip
 
 
