@@ -12,6 +12,7 @@ from assistantd.api import (
     assistants,
     errors,
     files,
+    health,
     messages,
     models,
     organization,
@@ -23,6 +24,7 @@ from assistantd.api import (
     vector_stores,
 )
 from assistantd.api.auth import start_keys
+from assistantd.api.request_ids import RequestIds
 from assistantd.api.storable_text import refuse_unstorable_text
 from assistantd.config import Settings
 from assistantd.objects.rate_limiter import RateLimiter
@@ -66,7 +68,10 @@ def create_app(
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
+    app.state.executes = execute
     errors.install(app)
+    # Outermost: the 500s the error middleware answers carry the request id too.
+    app.add_middleware(RequestIds)
     # runs before threads: "/threads/runs" must not be taken for a thread id.
     for module in (runs, steps, assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
@@ -78,10 +83,7 @@ def create_app(
 
         app.mount("/scripted", create_scripted_model(None))
 
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router)
     return app
 
 

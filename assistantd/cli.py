@@ -17,6 +17,8 @@ from importlib import metadata
 from typing import Any
 
 from assistantd.config import Settings
+from assistantd.observability import logs
+from assistantd.observability.logs import LogFormat
 from assistantd.scripted_model import command as scripted_model_command
 from assistantd.startup import (
     StartupError,
@@ -38,13 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request at INFO: one line per model call (and per embedding batch), which
-    # under load costs the server more than the call itself. Its warnings still show.
-    for chatty in ("httpx", "httpcore"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(_log_format())
     try:
         return args.handler(args)
     except StartupError as error:
@@ -52,6 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(error).splitlines():
             print(f"assistantd: {line}", file=sys.stderr)
         return 2
+
+
+def _log_format() -> LogFormat:
+    try:
+        return Settings().log_format
+    except Exception:  # invalid settings: the command itself says what is wrong, in text
+        return "text"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -173,6 +176,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        # uvicorn's lines go through the process's handler: its format, with request ids.
+        log_config=None,
         # After the runs' grace period, what is left (streams were ended then) gets this long.
         timeout_graceful_shutdown=REQUESTS_GRACE_SECONDS,
         **uvicorn_options(settings),

@@ -183,6 +183,15 @@ class Settings(BaseSettings):
     http_body_timeout_seconds: float = 30.0
     http_limit_concurrency: int | None = None
 
+    # Observability: log lines as plain text or one JSON object a line; where an `assistantd
+    # worker` (which serves no HTTP) answers Prometheus' scrapes (unset: nowhere; `serve`
+    # answers them at /metrics); the OTLP/HTTP collector traces go to (the otel extra; the
+    # standard OTEL_EXPORTER_OTLP_ENDPOINT works too).
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    otel_endpoint: str | None = None
+
     # code_interpreter.
     code_interpreter_idle_seconds: float = 3600.0
     code_interpreter_exec_timeout_seconds: float = 60.0

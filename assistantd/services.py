@@ -16,6 +16,7 @@ from assistantd import tokens
 from assistantd.config import Settings
 from assistantd.deployment import DeploymentRefused, Presence, local_state
 from assistantd.llm.router import ModelRouter
+from assistantd.observability import metrics, tracing
 from assistantd.retention import RetentionSweeper
 from assistantd.retrieval.file_services import FileServices, start_file_services
 from assistantd.runs.engine import RunEngine
@@ -93,6 +94,8 @@ async def start_services(
         await db.dispose()
         raise
     await engine.start(execute=execute)
+    _watch(files, code_sessions)
+    tracing.configure(settings.otel_endpoint)
     retention = RetentionSweeper(db, files.ingestion, code_sessions, settings)
     retention.start()
     return Services(
@@ -107,6 +110,13 @@ async def _join_deployment(
     index_shared = getattr(files.ingestion.index, "shared", False)
     kept = local_state(settings, blobs_shared=blobs_shared, index_shared=index_shared)
     return await Presence.join(db, lease.worker, role, kept)
+
+
+def _watch(files: FileServices, code_sessions: CodeSessions) -> None:
+    """The gauges of what this process holds, read at each scrape."""
+    metrics.watch(metrics.ingestion_files.labels("in_progress"), files.ingestion.in_progress)
+    metrics.watch(metrics.ingestion_files.labels("queued"), files.ingestion.waiting)
+    metrics.watch(metrics.code_sessions, code_sessions.live_count)
 
 
 def _run_queue(settings: Settings, db: Database, lease: Lease) -> RunQueue:

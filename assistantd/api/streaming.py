@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from assistantd.objects import steps
+from assistantd.observability import metrics
 from assistantd.runs.engine import RunEngine
 from assistantd.runs.events import CLOSING_EVENTS, Held, RunEvents, Subscription
 from assistantd.wire import sse
@@ -50,7 +51,8 @@ class EventStream(StreamingResponse):
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         watcher = asyncio.ensure_future(_until_disconnected(receive, self.frames))
         try:
-            await self.frames.pump(send)
+            with metrics.live_streams.track_inprogress():
+                await self.frames.pump(send)
         finally:
             watcher.cancel()
         await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 
 from assistantd.config import ModelRoute, Settings
@@ -12,6 +14,7 @@ from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
 from assistantd.llm.errors import NoBackendConfigured, UpstreamError
 from assistantd.llm.openai_backend import OpenAICompatibleBackend
 from assistantd.llm.request_shape import pinned_shape
+from assistantd.observability import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +29,21 @@ class Route:
     backend: ModelBackend
     context_window: int
 
-    def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        """Stream ``request`` from this route's backend, under the upstream model name."""
-        return self.backend.stream_chat(replace(request, model=self.upstream_model))
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        """Stream ``request`` from this route's backend, under the upstream model name; its
+        duration and failure are counted under the name the client asked for."""
+        started = time.perf_counter()
+        upstream = replace(request, model=self.upstream_model)
+        with tracing.span("model call", model=self.model, upstream_model=self.upstream_model):
+            try:
+                async with aclosing(self.backend.stream_chat(upstream)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+            except UpstreamError as error:
+                metrics.model_call_errors.labels(self.model, error.code).inc()
+                raise
+            finally:
+                metrics.model_call_seconds.labels(self.model).observe(time.perf_counter() - started)
 
 
 class ModelRouter:

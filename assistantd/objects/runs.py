@@ -13,6 +13,7 @@ from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.thread_store import IngestionJob
 from assistantd.objects.tool_resources import check_references, tool_resources_to_wire
+from assistantd.observability import request_ids
 from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
@@ -316,6 +317,9 @@ async def _insert(
     engine: dict[str, Any],
     lease: Lease | None,
 ) -> None:
+    # The request that created the run: its worker's log lines (wherever it runs) carry its id.
+    if (request_id := request_ids.current()) is not None:
+        engine = {**engine, "request_id": request_id}
     await documents.add(
         session,
         Run,

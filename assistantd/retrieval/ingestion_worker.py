@@ -111,6 +111,14 @@ class IngestionWorker:
         if aclose is not None:
             await aclose()
 
+    def in_progress(self) -> int:
+        """Files being indexed here now."""
+        return len(self._running)
+
+    def waiting(self) -> int:
+        """Files handed to this worker that wait for one of its loops."""
+        return self._queue.qsize()
+
     def enqueue(self, tenant: str, store_id: str, file_id: str) -> None:
         """Index the file soon. Re-adding a file that is being indexed restarts its job."""
         key = (store_id, file_id)

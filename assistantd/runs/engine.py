@@ -18,6 +18,8 @@ from typing import Any
 from assistantd.clock import now
 from assistantd.config import Settings
 from assistantd.llm.router import ModelRouter
+from assistantd.observability import metrics, tracing
+from assistantd.observability.run_ends import run_ended
 from assistantd.runs.events import InProcessRunEvents, RunEvents
 from assistantd.runs.executor import Executor
 from assistantd.runs.poll_pacing import PollPacer
@@ -174,8 +176,10 @@ class RunEngine:
             signal = self._cancels[run_id] = asyncio.Event()
             self._executing[run_id] = asyncio.current_task()  # type: ignore[assignment]
             try:
-                await self._executor.execute(run_id, signal)
-                log.info("run %s executed by %s", run_id, self.lease.worker)
+                with metrics.runs_executing.track_inprogress(), tracing.span("run", run_id=run_id):
+                    await self._executor.execute(run_id, signal)
+                # DEBUG: the INFO line a run costs is the one its end writes (run_ends).
+                log.debug("run %s executed by %s", run_id, self.lease.worker)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -228,6 +232,7 @@ class RunEngine:
                 events = await finish_run(session, row, "expired")
                 await run_rows.save_run(session, row)
             self._publish(run_id, events)
+            run_ended(events[-1][1], row.tenant, None)
 
     async def recover(self, *, all_unowned: bool) -> None:
         # A queue that claims runs takes queued and cancelling ones itself, lapsed leases too:
@@ -266,6 +271,8 @@ class RunEngine:
             await run_rows.save_run(session, row)
         log.info("recovered run %s (%s)", run_id, row.status)
         self._publish(run_id, events)
+        if row.status == "cancelled":
+            run_ended(events[-1][1], row.tenant, None)
         await self.events.flush()
         return row.status == "queued"
 

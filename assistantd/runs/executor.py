@@ -18,6 +18,8 @@ from assistantd.config import Settings
 from assistantd.llm.chat import ChatRequest, Usage
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.router import ModelRouter, Route
+from assistantd.observability import request_ids
+from assistantd.observability.run_ends import Execution, run_ended
 from assistantd.runs import prompt_images, records, unknown_tools
 from assistantd.runs.events import RunEvents
 from assistantd.runs.prompt import (
@@ -48,6 +50,7 @@ from assistantd.wire.messages import text_part
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 INTERNAL_ERROR = "The server had an error while processing this run."
+_RUN_ENDED = frozenset(f"thread.run.{status}" for status in run_statuses.TERMINAL)
 
 
 class RunCancelled(Exception):
@@ -88,8 +91,18 @@ class Executor:
         self._tools = tools
         self._settings = settings
         self._lease = lease
+        self._executions: dict[str, Execution] = {}
 
     async def execute(self, run_id: str, cancel: asyncio.Event) -> None:
+        # The run's log lines carry the id of the request that created it (bound in _start).
+        token = request_ids.bind(None)
+        try:
+            await self._execute(run_id, cancel)
+        finally:
+            self._executions.pop(run_id, None)
+            request_ids.reset(token)
+
+    async def _execute(self, run_id: str, cancel: asyncio.Event) -> None:
         state = await self._start(run_id)
         if state is None:
             return
@@ -121,6 +134,8 @@ class Executor:
             row = await run_rows.lock_run(session, run_id)
             if row is None or not self._lease.can_take(row):
                 return None
+            request_ids.bind((row.engine or {}).get("request_id"))
+            self._executions[run_id] = Execution.begin(row.tenant)
             if row.status == "cancelling":
                 events = await finish_run(session, row, "cancelled")
             elif row.status == "queued" and (row.expires_at or now() + 1) <= now():
@@ -265,6 +280,7 @@ class Executor:
                 ("thread.message.in_progress", message),
             ],
         )
+        self._first_token_out(state)
 
     async def _open_tool_step(self, state: RunState, turn: Turn) -> None:
         step = records.new_step(state.data, {"type": "tool_calls", "tool_calls": []}, now())
@@ -275,6 +291,7 @@ class Executor:
         self._publish(
             state.id, [("thread.run.step.created", step), ("thread.run.step.in_progress", step)]
         )
+        self._first_token_out(state)
 
     async def _until_cancelled(
         self, work: Awaitable[T], cancel: asyncio.Event, turn: Turn | None
@@ -565,6 +582,14 @@ class Executor:
     def _publish(self, run_id: str, events: list[Event]) -> None:
         for name, data in events:
             self._events.publish(run_id, name, data)
+        if events and events[-1][0] in _RUN_ENDED:  # a run's end is its last event
+            execution = self._executions.get(run_id)
+            run_ended(events[-1][1], execution.tenant if execution else "-", execution)
+
+    def _first_token_out(self, state: RunState) -> None:
+        """The turn's first text or tool call is about to go out (its message or step is open)."""
+        if (execution := self._executions.get(state.id)) is not None:
+            execution.first_token_out(state.data["model"])
 
 
 def _annotation_deltas(message: dict[str, Any]) -> list[Event]:

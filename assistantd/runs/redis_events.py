@@ -112,6 +112,10 @@ class RedisRunEvents:
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
+    async def ping(self) -> None:
+        """Raises unless Redis answers (``/ready``)."""
+        await self._redis.ping()
+
     async def start(self) -> None:
         await self._redis.ping()
         self._tasks = [

@@ -100,6 +100,10 @@ class S3BlobStore:
             raise
         return cls(client, stack, bucket, prefix, staging_dir)
 
+    async def check(self) -> None:
+        """Raises BlobStoreUnavailable unless the bucket answers and is ours (``/ready``)."""
+        await _check_bucket(self._client, f"s3://{self.bucket}/{self.prefix}", self.bucket)
+
     def stage(self, max_bytes: int | None = None) -> S3StagedBlob:
         return S3StagedBlob(self, max_bytes)
 

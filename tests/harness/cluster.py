@@ -48,14 +48,17 @@ class ServerProcess:
         return self.process.poll() is None
 
 
-def start_process(role: str, data_dir: Path, env: dict[str, str]) -> ServerProcess:
+def start_process(
+    role: str, data_dir: Path, env: dict[str, str], log_level: str = "warning"
+) -> ServerProcess:
     """Start ``assistantd <role>`` (``serve``, ``serve --no-worker`` or ``worker``) and wait
-    until it is ready: answering ``/health``, or (a worker) saying it started."""
+    until it is ready: answering ``/health``, or (a worker) saying it started. ``log_level``:
+    uvicorn's (``info`` logs each request)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [sys.executable, "-m", "assistantd.cli", *role.split()]
     if role.startswith("serve"):
-        command += ["--port", str(port), "--log-level", "warning"]
+        command += ["--port", str(port), "--log-level", log_level]
     full_env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
@@ -97,12 +100,14 @@ def _ready(server: ServerProcess) -> bool:
 
 
 @contextmanager
-def cluster(roles: list[str], root: Path, env: dict[str, str]) -> Iterator[list[ServerProcess]]:
+def cluster(
+    roles: list[str], root: Path, env: dict[str, str], log_level: str = "warning"
+) -> Iterator[list[ServerProcess]]:
     """Start each role in turn (its own data dir under ``root``); stop them all at the end."""
     with ExitStack() as stack:
         servers = []
         for index, role in enumerate(roles):
-            server = start_process(role, root / f"process-{index}", env)
+            server = start_process(role, root / f"process-{index}", env, log_level)
             stack.callback(server.stop)
             servers.append(server)
         yield servers

@@ -48,7 +48,7 @@ def test_a_threads_python_state_follows_its_runs_across_workers(
         # With two workers claiming at random, six runs in a row on the holder are no luck.
         seen = [_code_run(client, scripted, model, thread, "x += 1\nprint(x)") for _ in range(6)]
         assert [logs.strip() for logs in seen] == [str(n) for n in range(42, 48)]
-        holder = next(s for s in servers[1:] if sum("executed by" in line for line in s.log) == 7)
+        holder = next(s for s in servers[1:] if sum(" ended: " in line for line in s.log) == 7)
         holder.kill()
         after = _code_run(client, scripted, model, thread, "print('x' in dir())")
     assert "session was restarted" in after and after.strip().endswith("False")

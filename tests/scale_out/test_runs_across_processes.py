@@ -25,8 +25,8 @@ ROLES = ["serve --no-worker", "serve --no-worker", "worker", "worker"]
 
 
 def _executed_by(workers: list[ServerProcess]) -> dict[str, int]:
-    """How many runs each worker process says it executed."""
-    pattern = re.compile(r"run (run_\w+) executed by")
+    """How many runs each worker process says it ended (each executed in one go)."""
+    pattern = re.compile(r"run (run_\w+) ended")
     return {w.role + str(i): sum(bool(pattern.search(line)) for line in w.log) for i, w in enumerate(workers)}  # fmt: skip
 
 

@@ -100,6 +100,10 @@ class CodeSessions:
         self._evicted: OrderedDict[str, None] = OrderedDict()
         self._reaper: asyncio.Task[None] | None = None
 
+    def live_count(self) -> int:
+        """Sessions (kernels) live now."""
+        return len(self._sessions)
+
     def live(self, key: str) -> bool:
         """Whether ``key`` has a session here now (its state would be kept)."""
         return key in self._sessions

@@ -1,0 +1,85 @@
+"""With the ``otel`` extra installed and ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, a run's request,
+its execution and its model call arrive at an OTLP/HTTP collector as spans."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.harness.clients import sdk_client
+from tests.harness.cluster import start_process
+from tests.harness.contract import ContractLog
+from tests.runs.conftest import wait_for
+
+trace_service = pytest.importorskip(
+    "opentelemetry.proto.collector.trace.v1.trace_service_pb2",
+    reason="the otel extra is not installed",
+)
+
+
+@contextmanager
+def collector() -> Iterator[tuple[str, dict[bytes, dict[str, object]]]]:
+    """An OTLP/HTTP trace receiver on a free port; yields its URL and the spans it got."""
+    spans: dict[bytes, dict[str, object]] = {}  # by span id (an export may be retried)
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            request = trace_service.ExportTraceServiceRequest.FromString(body)
+            for resource in request.resource_spans:
+                for scope in resource.scope_spans:
+                    for span in scope.spans:
+                        attributes = {a.key: a.value.string_value for a in span.attributes}
+                        spans[span.span_id] = {"name": span.name, "attributes": attributes}
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", spans
+    finally:
+        server.shutdown()
+
+
+def test_a_runs_request_execution_and_model_call_are_traced(
+    scripted_model_url: str, tmp_path: Path, contract_log: ContractLog, model: str
+) -> None:
+    with collector() as (endpoint, spans):
+        env = {
+            "ASSISTANTD_LLM_BASE_URL": scripted_model_url,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms between exports
+        }
+        server = start_process("serve", tmp_path, env)
+        try:
+            assert server.url is not None
+            client = sdk_client(server.url, contract_log)
+            assistant = client.beta.assistants.create(model=model)
+            run = client.beta.threads.create_and_run_poll(
+                assistant_id=assistant.id,
+                thread={"messages": [{"role": "user", "content": "Hi"}]},
+            )
+            assert run.status == "completed"
+
+            def names() -> set[object]:
+                return {span["name"] for span in spans.values()}
+
+            expected = {"POST /v1/threads/runs", "run", "model call"}
+            wait_for(names, lambda seen: expected <= seen, seconds=15)
+        finally:
+            server.stop()
+    [request] = [s for s in spans.values() if s["name"] == "POST /v1/threads/runs"]
+    assert request["attributes"]["request_id"].startswith("req_")
+    [execution] = [s for s in spans.values() if s["name"] == "run"]
+    assert execution["attributes"]["run_id"] == run.id
