@@ -25,9 +25,8 @@ from tests.runs.conftest import wait_for
 @pytest.fixture(scope="module")
 def admin_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp(f"projects-{backend}")
-    settings = make_settings(data_dir, "", admin_key=ADMIN, auth_cache_seconds=0.2)
     with fresh_database(backend, data_dir) as url:
-        settings.database_url = url
+        settings = make_settings(data_dir, url, admin_key=ADMIN, auth_cache_seconds=0.2)
         with running_server(settings) as base:
             yield base
 
