@@ -207,21 +207,22 @@ WITH stats AS (
     FROM chunk_index_keywords k JOIN stats s USING (store_id)
     WHERE k.store_id = ANY($1::text[]) AND k.tsv @@ $5::tsquery
       AND ($6::text[] IS NULL OR k.file_id = ANY($6::text[]))
+), postings AS (
+    -- unnest in the select list (a ProjectSet), not a LATERAL function scan: that one fills a
+    -- tuplestore per matching chunk (≈1 ms of server CPU per search at 100k chunks).
+    SELECT m.id, m.store_id, m.file_id, m.relative_length, unnest(m.hits) AS hit FROM matched m
 ), ranked AS MATERIALIZED (
-    SELECT m.id, m.store_id, m.file_id,
-           sum(i.idf * p.tf * {BM25_K1 + 1}::float8
-               / (p.tf + {BM25_K1}::float8
-                         * (1 - {BM25_B}::float8 + {BM25_B}::float8 * m.relative_length))) AS bm25
-    FROM matched m
-    CROSS JOIN LATERAL (
-        SELECT lexeme, cardinality(positions)::float8 AS tf FROM unnest(m.hits)
-    ) AS p
-    JOIN idf i ON i.store_id = m.store_id AND i.lexeme = p.lexeme
-    GROUP BY m.id, m.store_id, m.file_id
-    ORDER BY bm25 DESC, m.id LIMIT $7
+    SELECT p.id, p.store_id, p.file_id,
+           sum(i.idf * cardinality((p.hit).positions)::float8 * {BM25_K1 + 1}::float8
+               / (cardinality((p.hit).positions)::float8 + {BM25_K1}::float8
+                         * (1 - {BM25_B}::float8 + {BM25_B}::float8 * p.relative_length))) AS bm25
+    FROM postings p
+    JOIN idf i ON i.store_id = p.store_id AND i.lexeme = (p.hit).lexeme
+    GROUP BY p.id, p.store_id, p.file_id
+    ORDER BY bm25 DESC, p.id LIMIT $7
 )
 SELECT r.id, r.store_id, r.file_id, r.bm25,
-       (SELECT max(1 - (c.embedding <=> q::vector)) FROM unnest($8::text[]) AS q) AS cosine
+       (SELECT max(1 - (c.embedding <=> q)) FROM unnest($8::text[]::vector[]) AS q) AS cosine
 FROM ranked r JOIN chunk_index_chunks c ON c.id = r.id
 ORDER BY r.bm25 DESC, r.id
 """
