@@ -138,34 +138,35 @@ _FILE_CHUNKS = """
 SELECT text FROM chunk_index_chunks WHERE store_id = $1 AND file_id = $2 ORDER BY position
 """
 _CHUNK_COUNT = "SELECT coalesce(sum(chunks), 0) FROM chunk_index_stores WHERE store_id = $1"
-# The searched stores, and how many chunks of their size the whole table holds (what the HNSW
-# index ranges over).
-_STORES = """
-SELECT s.store_id, s.chunks, s.tokens, s.dims,
-       (SELECT sum(t.chunks) FROM chunk_index_stores t WHERE t.dims = s.dims) AS same_size
-FROM chunk_index_stores s WHERE s.store_id = ANY($1::text[]) AND s.chunks > 0
-"""
 _FILES = """
 SELECT store_id, file_id, attributes, chunks FROM chunk_index_files
 WHERE store_id = ANY($1::text[])
 """
-# The query's lexemes; each identifier's phrase, and, when the phrase is a single lexeme, how
-# many chunks of the searched stores ($3) hold it (NULL for a longer phrase: only a search can
+# The searched stores ($1), and how many chunks of their size the whole table holds (what the
+# HNSW index ranges over); with them, in the same round trip, the query's lexemes ($2: its
+# words), each identifier's phrase ($3: its tokens), and, when the phrase is a single lexeme,
+# how many chunks of the searched stores hold it (NULL for a longer phrase: only a search can
 # tell how many chunks quote it).
-_QUERY_TERMS = """
-SELECT tsvector_to_array(to_tsvector('assistantd_english', $1)) AS lexemes,
-       array_agg(q.phrase::text ORDER BY u.n) AS phrases,
-       array_agg(
-           CASE WHEN numnode(q.phrase) = 1 THEN
-               (SELECT coalesce(sum(t.chunks), 0) FROM chunk_index_terms t
-                WHERE t.store_id = ANY($3::text[]) AND t.lexeme = q.lexemes[1])::bigint
-           END ORDER BY u.n
-       ) AS quoting
-FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n)
-CROSS JOIN LATERAL (
-    SELECT phraseto_tsquery('assistantd_english', u.p) AS phrase,
-           tsvector_to_array(to_tsvector('assistantd_english', u.p)) AS lexemes
-) AS q
+_STORES_AND_TERMS = """
+SELECT s.store_id, s.chunks, s.tokens, s.dims,
+       (SELECT sum(t.chunks) FROM chunk_index_stores t WHERE t.dims = s.dims) AS same_size,
+       terms.lexemes, terms.phrases, terms.quoting
+FROM chunk_index_stores s, (
+    SELECT tsvector_to_array(to_tsvector('assistantd_english', $2)) AS lexemes,
+           array_agg(q.phrase::text ORDER BY u.n) AS phrases,
+           array_agg(
+               CASE WHEN numnode(q.phrase) = 1 THEN
+                   (SELECT coalesce(sum(t.chunks), 0) FROM chunk_index_terms t
+                    WHERE t.store_id = ANY($1::text[]) AND t.lexeme = q.lexemes[1])::bigint
+               END ORDER BY u.n
+           ) AS quoting
+    FROM unnest($3::text[]) WITH ORDINALITY AS u(p, n)
+    CROSS JOIN LATERAL (
+        SELECT phraseto_tsquery('assistantd_english', u.p) AS phrase,
+               tsvector_to_array(to_tsvector('assistantd_english', u.p)) AS lexemes
+    ) AS q
+) AS terms
+WHERE s.store_id = ANY($1::text[]) AND s.chunks > 0
 """
 # $3: the passing file ids, or NULL for no filter.
 _EXACT_DENSE = """
@@ -180,13 +181,18 @@ WHERE dims = {dims} AND store_id = ANY($2::text[])
   AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
 ORDER BY embedding::vector({dims}) <=> $1 LIMIT $4
 """
-_SET_EF_SEARCH = "SELECT set_config('hnsw.ef_search', $1, true)"
-_SET_ITERATIVE_SCAN = "SELECT set_config('hnsw.iterative_scan', 'strict_order', true)"
+# One round trip for both settings; $2 is NULL before pgvector 0.8 (set_config(NULL) is NULL).
+_SET_HNSW = """
+SELECT set_config('hnsw.ef_search', $1, true),
+       CASE WHEN $2 THEN set_config('hnsw.iterative_scan', 'strict_order', true) END
+"""
 # BM25 as FTS5 computes it: per query term, idf = ln((N - n + 0.5) / (n + 0.5)) (at least 1e-6)
 # over the store's N chunks, n of which hold the term, times tf·(k1+1) / (tf + k1·(1 - b +
 # b·length/average length)). n counts every chunk of the store (``chunk_index_terms``), so the
 # filter ($6) may drop chunks before they are scored. Floats throughout: the numeric arithmetic
-# a bare literal brings cost ≈3 of the statement's ≈13 ms at 100k chunks.
+# a bare literal brings cost ≈3 of the statement's ≈13 ms at 100k chunks. Each match comes with
+# its best cosine over the query vectors ($8, pgvector's text form), which the fusion needs:
+# that saves a round trip per search.
 _KEYWORD = f"""
 WITH stats AS (
     SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[]) AS s(store_id, chunks, avgdl)
@@ -201,16 +207,24 @@ WITH stats AS (
     FROM chunk_index_keywords k JOIN stats s USING (store_id)
     WHERE k.store_id = ANY($1::text[]) AND k.tsv @@ $5::tsquery
       AND ($6::text[] IS NULL OR k.file_id = ANY($6::text[]))
+), postings AS (
+    -- unnest in the select list (a ProjectSet), not a LATERAL function scan: that one fills a
+    -- tuplestore per matching chunk (≈1 ms of server CPU per search at 100k chunks).
+    SELECT m.id, m.store_id, m.file_id, m.relative_length, unnest(m.hits) AS hit FROM matched m
+), ranked AS MATERIALIZED (
+    SELECT p.id, p.store_id, p.file_id,
+           sum(i.idf * cardinality((p.hit).positions)::float8 * {BM25_K1 + 1}::float8
+               / (cardinality((p.hit).positions)::float8 + {BM25_K1}::float8
+                         * (1 - {BM25_B}::float8 + {BM25_B}::float8 * p.relative_length))) AS bm25
+    FROM postings p
+    JOIN idf i ON i.store_id = p.store_id AND i.lexeme = (p.hit).lexeme
+    GROUP BY p.id, p.store_id, p.file_id
+    ORDER BY bm25 DESC, p.id LIMIT $7
 )
-SELECT m.id, m.store_id, m.file_id,
-       sum(i.idf * p.tf * {BM25_K1 + 1}::float8
-           / (p.tf + {BM25_K1}::float8
-                     * (1 - {BM25_B}::float8 + {BM25_B}::float8 * m.relative_length))) AS bm25
-FROM matched m
-CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions)::float8 AS tf FROM unnest(m.hits)) AS p
-JOIN idf i ON i.store_id = m.store_id AND i.lexeme = p.lexeme
-GROUP BY m.id, m.store_id, m.file_id
-ORDER BY bm25 DESC, m.id LIMIT $7
+SELECT r.id, r.store_id, r.file_id, r.bm25,
+       (SELECT max(1 - (c.embedding <=> q)) FROM unnest($8::text[]::vector[]) AS q) AS cosine
+FROM ranked r JOIN chunk_index_chunks c ON c.id = r.id
+ORDER BY r.bm25 DESC, r.id
 """
 _QUOTING = """
 SELECT id FROM chunk_index_keywords
@@ -289,11 +303,14 @@ class PostgresChunkIndex:
 
         # Custom plans always: a generic plan cannot know how many chunks a tsquery or a store
         # matches, and chose sequential scans where the GIN index answers in a millisecond.
+        # No reset query on release (asyncpg's default is a round trip per search): the index
+        # sets nothing beyond its transactions and takes only transaction-scoped locks.
         pool = await asyncpg.create_pool(
             dsn,
             min_size=1,
             max_size=pool_size,
             init=setup,
+            reset=_keep_session,
             server_settings={"plan_cache_mode": "force_custom_plan"},
         )
         return cls(pool, _version(version) >= (0, 8), exact_scan_chunks)
@@ -410,7 +427,13 @@ class PostgresChunkIndex:
             self._pool.acquire() as connection,
             connection.transaction(isolation="repeatable_read", readonly=True),
         ):
-            stores = await connection.fetch(_STORES, list(dict.fromkeys(store_ids)))
+            words, identifiers = _query_terms(queries, mode)
+            stores = await connection.fetch(
+                _STORES_AND_TERMS,
+                list(dict.fromkeys(store_ids)),
+                " ".join(words),
+                [" ".join(phrase_tokens(word)) for word in identifiers],
+            )
             if not stores:
                 return []
             _check_dims(stores, vectors.shape[1])
@@ -419,7 +442,7 @@ class PostgresChunkIndex:
                 passing = _Filter(
                     await connection.fetch(_FILES, [s["store_id"] for s in stores]), filters
                 )
-            search = _Search(connection, stores, passing, pool)
+            search = _Search(connection, stores, passing, pool, identifiers)
             cosines: dict[int, float] = {}
             dense: list[int] = []
             if mode != "keyword":
@@ -429,10 +452,9 @@ class PostgresChunkIndex:
             keyword: dict[int, float] = {}
             quotes: dict[str, list[int]] = {}
             if mode != "dense":
-                lexemes, phrases = await search.terms(queries)
-                keyword = await search.keyword(lexemes)
+                keyword = await search.keyword(list(stores[0]["lexemes"]), vectors, cosines)
                 if weighs_identifiers(mode, ranker):
-                    quotes = await search.quotes(phrases)
+                    quotes = await search.quotes(list(stores[0]["phrases"] or []))
             wanted = set(keyword) | {cid for ids in quotes.values() for cid in ids}
             await search.cosines(vectors, sorted(wanted - cosines.keys()), cosines)
             candidates = Candidates(dense, keyword, quotes, cosines, search.chunks)
@@ -449,6 +471,7 @@ class _Search:
         stores: list[asyncpg.Record],
         passing: _Filter | None,
         pool: int,
+        identifiers: list[str],
     ) -> None:
         self.connection = connection
         self.stores = stores
@@ -457,8 +480,9 @@ class _Search:
         self.pool = pool
         self.chunks = sum(s["chunks"] for s in stores)
         self.file_ids = passing.file_ids if passing is not None else None
-        self._identifiers: list[str] = []
-        self._quoting: list[int | None] = []
+        self._identifiers = identifiers
+        # Every row carries the same query terms.
+        self._quoting: list[int | None] = list(stores[0]["quoting"] or [])
 
     def _kept(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
         return rows if self.passing is None else [r for r in rows if self.passing.keeps(r)]
@@ -484,9 +508,7 @@ class _Search:
             # and filter conditions: ask for enough that a pool's worth remain.
             ef = self.pool * same_size / candidates * 2
             ef_search = min(max(math.ceil(ef), MIN_EF_SEARCH), MAX_EF_SEARCH)
-            await self.connection.execute(_SET_EF_SEARCH, str(ef_search))
-            if iterative_scan:
-                await self.connection.execute(_SET_ITERATIVE_SCAN)
+            await self.connection.execute(_SET_HNSW, str(ef_search), iterative_scan)
         wanted = min(self.pool, candidates)
         for vector in vectors:
             rows = await self._dense_rows(vector, dims, exact)
@@ -504,22 +526,11 @@ class _Search:
         rows = await self.connection.fetch(sql, vector, self.store_ids, self.file_ids, self.pool)
         return self._kept(rows)
 
-    async def terms(self, queries: list[str]) -> tuple[list[str], list[str]]:
-        """The query's stemmed words, and the ``tsquery`` phrase of each quoted identifier."""
-        words = query_words(queries)
-        identifiers = quoted_identifiers(queries)
-        if not words and not identifiers:
-            return [], []
-        phrase_texts = [" ".join(phrase_tokens(word)) for word in identifiers]
-        row = await self.connection.fetchrow(
-            _QUERY_TERMS, " ".join(words), phrase_texts, self.store_ids
-        )
-        self._identifiers = identifiers
-        self._quoting = list(row["quoting"] or [])
-        return list(row["lexemes"]), list(row["phrases"] or [])
-
-    async def keyword(self, lexemes: list[str]) -> dict[int, float]:
-        """Chunk id → BM25 of the ``pool`` best keyword matches that pass the filters."""
+    async def keyword(
+        self, lexemes: list[str], vectors: np.ndarray, cosines: dict[int, float]
+    ) -> dict[int, float]:
+        """Chunk id → BM25 of the ``pool`` best keyword matches that pass the filters; records
+        the best cosine of those the dense side did not find (as ``cosines`` would)."""
         if not lexemes:
             return {}
         # The lexemes come from the parser with punctuation removed; quoted all the same.
@@ -535,8 +546,12 @@ class _Search:
             query,
             self.file_ids,
             self.pool,
+            [_vector_text(vector) for vector in vectors],
         )
-        return {row["id"]: float(row["bm25"]) for row in self._kept(rows)}
+        kept = self._kept(rows)
+        for row in kept:
+            cosines.setdefault(row["id"], float(row["cosine"]))
+        return {row["id"]: float(row["bm25"]) for row in kept}
 
     async def quotes(self, phrases: list[str]) -> dict[str, list[int]]:
         """Each rare identifier → the ids of all chunks quoting it, filters or not (reads at
@@ -582,6 +597,17 @@ async def _hits(connection: asyncpg.Connection, chosen: list[tuple[int, float]])
         )
         for chunk_id, score in chosen
     ]
+
+
+def _query_terms(queries: list[str], mode: Mode) -> tuple[list[str], list[str]]:
+    """The query's keyword-side words and quoted identifiers (none for a dense-only search)."""
+    if mode == "dense":
+        return [], []
+    return query_words(queries), quoted_identifiers(queries)
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """A released connection needs no reset (asyncpg still rolls back an open transaction)."""
 
 
 def _check_dims(stores: list[asyncpg.Record], dims: int) -> None:
