@@ -7,10 +7,10 @@ of the server's CPU. On SQLite these statements go straight to the ``sqlite3`` c
 session is using (inline on the event loop, see ``inline_sqlite``), so the same transaction and
 savepoint hold them, at tens of microseconds each. On PostgreSQL they go straight to the
 asyncpg connection under the session, in the session's transaction (opened first if SQLAlchemy
-has not yet: it does so lazily). Through SQLAlchemy's ``text()`` a transaction of three cost
-0.50 ms of CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under
-bench/bench_runs.py's 100 streaming runs). JSON parameters and columns are documents (dicts) on
-both paths.
+has not yet: it does so lazily), or, in a ``write(orm=False)`` block, to a ``DriverTransaction``
+with no session at all. Through SQLAlchemy's ``text()`` a transaction of three cost 0.50 ms of
+CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under bench/bench_runs.py's 100
+streaming runs). JSON parameters and columns are documents (dicts) on both paths.
 
     LOCK = Statement("SELECT data FROM runs WHERE id = :id", json_columns=("data",), lock=True)
     rows = await fetch(session, LOCK, {"id": run_id})
@@ -180,6 +180,11 @@ def joined(statements: tuple[Statement, ...]) -> Statement:
         json_columns=statements[-1].json_columns,
         result_columns=statements[-1].result_columns,
     )
+
+
+def joined_params(*params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of ``joined`` statements, from each statement's own, in order."""
+    return {f"{name}__{i}": value for i, each in enumerate(params) for name, value in each.items()}
 
 
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")

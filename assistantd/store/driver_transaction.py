@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from assistantd.store.driver_sql import Statement, joined, sqlalchemy_error
+from assistantd.store.driver_sql import Statement, joined, joined_params, sqlalchemy_error
 
 
 class DriverTransaction:
@@ -76,11 +76,7 @@ class DriverTransaction:
             return
         waiting, self._waiting = self._waiting, []
         sql, names = joined(tuple(statement for statement, _ in waiting)).postgresql
-        arguments = {
-            f"{name}__{index}": value
-            for index, (_, by_name) in enumerate(waiting)
-            for name, value in by_name.items()
-        }
+        arguments = joined_params(*(by_name for _, by_name in waiting))
         await self._run(sql, [arguments[name] for name in names])  # encoded already
 
     async def _run(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistantd.store.database import Database
-from assistantd.store.driver_sql import Statement, Transaction, execute, fetch, joined
+from assistantd.store.driver_sql import (
+    Statement,
+    Transaction,
+    execute,
+    fetch,
+    joined,
+    joined_params,
+)
 
 
 @dataclass(slots=True)
@@ -139,10 +146,7 @@ async def open_message(
             seq = await insert_message(session, tenant, message)
             await insert_step(session, tenant, step)
         return seq
-    params = {
-        **{f"{name}__0": value for name, value in _step_columns(tenant, step).items()},
-        **{f"{name}__1": value for name, value in _run_object_columns(tenant, message).items()},
-    }
+    params = joined_params(_step_columns(tenant, step), _run_object_columns(tenant, message))
     return (await db.write_rows(_OPEN_MESSAGE, params))[0][0]
 
 
