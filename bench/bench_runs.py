@@ -182,6 +182,7 @@ class Measured:
 
 def measure(spec: dict[str, Any], pids: dict[str, int]) -> Measured:
     command = [sys.executable, __file__, "--load", json.dumps(spec)]
+    _children_cpu_seconds()  # not the servers reaped since the last load generator
     before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
     wall = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)

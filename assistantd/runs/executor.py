@@ -11,8 +11,6 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.clock import now
 from assistantd.config import Settings
 from assistantd.llm.chat import ChatRequest, Usage
@@ -35,6 +33,7 @@ from assistantd.runs.turn import PendingCall, Turn
 from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
+from assistantd.store.driver_sql import Transaction
 from assistantd.store.run_leases import Lease, release
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Assistant, RunStep, Thread
@@ -267,9 +266,7 @@ class Executor:
             {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
             at,
         )
-        async with self._db.write(orm=False) as session:
-            turn.message_seq = await run_rows.insert_message(session, state.tenant, message)
-            await run_rows.insert_step(session, state.tenant, step)
+        turn.message_seq = await run_rows.open_message(self._db, state.tenant, message, step)
         turn.message, turn.message_step = message, step
         self._publish(
             state.id,
@@ -383,6 +380,9 @@ class Executor:
         usage = turn.usage or Usage(0, 0, 0)
         truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
         events: list[Event] = []
+        # Annotated before the write: annotators read what earlier turns committed, and the
+        # write stays one of hand-written statements only.
+        content = await self._annotated(state, [text_part(turn.text_value)])
         async with self._db.write(orm=False) as session:
             row = await run_rows.lock_run(session, state.id)
             if row is None:
@@ -397,9 +397,9 @@ class Executor:
             row.engine = state.engine = engine
             step_usage = _usage_dict(usage)
             if turn.message is not None:
-                # No autoflush: the run's row is written once, at commit, with its end state.
-                with session.no_autoflush:
-                    events += await self._close_message(session, state, turn, truncated, step_usage)
+                events += await self._close_message(
+                    session, state, turn, content, truncated, step_usage
+                )
             if truncated:
                 events += await finish_run(
                     session, row, "incomplete", incomplete_reason="max_completion_tokens"
@@ -427,15 +427,15 @@ class Executor:
 
     async def _close_message(
         self,
-        session: AsyncSession,
+        session: Transaction,
         state: RunState,
         turn: Turn,
+        content: list[dict[str, Any]],
         truncated: bool,
         usage: dict[str, int],
     ) -> list[Event]:
         assert turn.message is not None and turn.message_step is not None
         at = now()
-        content = await self._annotated(session, state, [text_part(turn.text_value)])
         message = {**turn.message, "content": content}
         if truncated:
             message.update(
@@ -458,31 +458,34 @@ class Executor:
         ]
 
     async def _annotated(
-        self, session: AsyncSession, state: RunState, content: list[dict[str, Any]]
+        self, state: RunState, content: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """The message content after every annotating server tool has had its say."""
         annotators = self._tools.annotators()
         turn = state.turn
-        if not annotators or not (state.thread_had_tool_calls or (turn and turn.calls)):
+        if turn is None or turn.message is None:
             return content
-        steps = await documents.page(
-            session, RunStep, state.tenant, documents.PageRequest(limit=100, order="asc"),
-            run_id=state.id,
-        )  # fmt: skip
-        calls = [
-            call
-            for step in steps.data
-            if step["step_details"]["type"] == "tool_calls"
-            for call in step["step_details"]["tool_calls"]
-        ]
-        context = AnnotationContext(session, state.tenant, state.id, calls)
-        for annotator in annotators:
-            content = await annotator.annotate(content, context)
+        if not annotators or not (state.thread_had_tool_calls or turn.calls):
+            return content
+        async with self._db.read() as session:
+            steps = await documents.page(
+                session, RunStep, state.tenant, documents.PageRequest(limit=100, order="asc"),
+                run_id=state.id,
+            )  # fmt: skip
+            calls = [
+                call
+                for step in steps.data
+                if step["step_details"]["type"] == "tool_calls"
+                for call in step["step_details"]["tool_calls"]
+            ]
+            context = AnnotationContext(session, state.tenant, state.id, calls)
+            for annotator in annotators:
+                content = await annotator.annotate(content, context)
         return content
 
     async def _close_tool_step(
         self,
-        session: AsyncSession,
+        session: Transaction,
         state: RunState,
         row: RunRecord,
         turn: Turn,

@@ -8,6 +8,7 @@ from typing import Any
 
 from assistantd.clock import now
 from assistantd.store import run_rows
+from assistantd.store.driver_sql import Transaction
 from assistantd.store.run_leases import release
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.sessions import AsyncSession
@@ -49,7 +50,7 @@ def usage_of(engine: dict[str, Any] | None) -> dict[str, int]:
 
 
 async def finish_run(
-    session: AsyncSession,
+    session: Transaction,
     row: RunRecord,
     status: str,
     *,
@@ -80,7 +81,7 @@ async def finish_run(
 
 
 async def close_open_work(
-    session: AsyncSession,
+    session: Transaction,
     row: RunRecord,
     status: str,
     last_error: dict[str, str] | None,
@@ -126,7 +127,7 @@ _TAKEN_OVER = {
 }
 
 
-async def discard_open_work(session: AsyncSession, row: RunRecord) -> list[Event]:
+async def discard_open_work(session: Transaction, row: RunRecord) -> list[Event]:
     """Forget the half-written step and message of an interrupted turn, to redo the turn;
     returns the events that end them for clients that saw them start."""
     open_work = {table: await _open(session, table, row) for table in ("run_steps", "messages")}
@@ -137,6 +138,6 @@ async def discard_open_work(session: AsyncSession, row: RunRecord) -> list[Event
     return events
 
 
-async def _open(session: AsyncSession, table: str, row: RunRecord) -> list[dict[str, Any]]:
+async def _open(session: Transaction, table: str, row: RunRecord) -> list[dict[str, Any]]:
     objects = await run_rows.run_objects(session, table, row.tenant, row.id)
     return [data for data in objects if data["status"] == "in_progress"]

@@ -4,7 +4,9 @@ SQLite allows one writer at a time. Rather than let concurrent writers collide a
 SQLITE_BUSY, all writes go through a single connection (a pool of one), which serialises them
 in-process, and writers that queue up share one transaction and one COMMIT (``GroupCommit``:
 each in its own savepoint, each answered only once committed); reads use their own pool and,
-in WAL mode, never wait for the writer. PostgreSQL uses one pool for both, a transaction each.
+in WAL mode, never wait for the writer. PostgreSQL uses one pool for both, a transaction each;
+a write of hand-written statements only (``write(orm=False)``, the run engine's) runs on the
+asyncpg connection itself (``DriverTransaction``), with no ORM session around it.
 
 ``read_row`` is the hot read path (the SDK polls a run every few tens of milliseconds): one
 hand-written statement, no ORM session. On SQLite it runs on the event loop's own thread: a read
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
@@ -27,9 +29,17 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
 
 from assistantd.store import documents_json
-from assistantd.store.driver_sql import Statement, fetch, fetch_inline
+from assistantd.store.driver_sql import (
+    Statement,
+    Transaction,
+    fetch,
+    fetch_inline,
+    sqlalchemy_error,
+)
+from assistantd.store.driver_transaction import DriverTransaction
 from assistantd.store.group_commit import GroupCommit
 from assistantd.store.inline_sqlite import inline_connector
 from assistantd.store.migrate import pending_migrations, upgrade_to_head
@@ -74,18 +84,39 @@ class Database:
         async with self._writer.connect() as connection:
             await connection.exec_driver_sql(_PING)
 
-    @asynccontextmanager
-    async def write(self, orm: bool = True) -> AsyncIterator[AsyncSession]:
+    @overload
+    def write(self, orm: Literal[True] = True) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    @overload
+    def write(self, orm: Literal[False]) -> AbstractAsyncContextManager[Transaction]: ...
+
+    def write(self, orm: bool = True) -> AbstractAsyncContextManager[Any]:
         """A transaction that commits on success and rolls back on any error (on SQLite, a
         savepoint in a transaction shared with the writers queued behind it; either way the
-        block's exit waits for the commit). ``orm=False`` promises that the block writes only
-        through ``driver_sql`` statements (a cheaper savepoint on SQLite)."""
+        block's exit waits for the commit). ``orm=False`` promises that the block reads and
+        writes only through ``driver_sql`` statements (on SQLite a cheaper savepoint, on
+        PostgreSQL a ``DriverTransaction`` instead of a session)."""
         if self._group is not None:
-            async with self._group.write(orm) as session:
-                yield session
-            return
+            return self._group.write(orm)
+        if not orm:
+            return self._driver_write()
+        return self._session_write()
+
+    @asynccontextmanager
+    async def _session_write(self) -> AsyncIterator[AsyncSession]:
         async with self._write_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _driver_write(self) -> AsyncIterator[DriverTransaction]:
+        async with self._asyncpg() as pooled:
+            transaction = DriverTransaction(pooled.driver_connection, pooled.dbapi_connection)
+            try:
+                yield transaction
+                await transaction.commit()
+            except Exception:
+                await transaction.rollback()
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -113,10 +144,51 @@ class Database:
                 pass  # locked for a moment (e.g. WAL recovery): ask the pool instead
             async with self.read() as session:
                 return await fetch(session, statement, params)
-        async with self._reader.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            rows = await driver.fetch(statement.postgresql[0], *statement.asyncpg_args(params))
-            return [tuple(row) for row in rows]
+        return await self._alone(statement, params)
+
+    async def write_rows(
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one hand-written write (``INSERT … RETURNING``), a transaction by
+        itself: on PostgreSQL one round trip on asyncpg, without BEGIN and COMMIT."""
+        if self._group is not None:
+            async with self.write(orm=False) as session:
+                return await fetch(session, statement, params)
+        return await self._alone(statement, params)
+
+    async def _alone(
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """PostgreSQL: one statement outside any transaction (so its own)."""
+        sql, args = statement.postgresql[0], statement.asyncpg_args(params)
+        async with self._asyncpg() as pooled:
+            try:
+                rows = await pooled.driver_connection.fetch(sql, *args)
+            except Exception as error:
+                raise sqlalchemy_error(pooled.dbapi_connection, sql, args, error) from error
+        return [tuple(row) for row in rows]
+
+    @asynccontextmanager
+    async def _asyncpg(self) -> AsyncIterator[PoolProxiedConnection]:
+        """A connection of the pool, to use the asyncpg connection under it (``driver_connection``)
+        itself: SQLAlchemy's ``Connection`` around it costs more CPU than a short statement."""
+        pooled = await self._writer.raw_connection()
+        try:
+            yield pooled
+        except BaseException as error:
+            driver = pooled.driver_connection
+            if (
+                isinstance(error, Exception)
+                and not driver.is_closed()
+                and not driver.is_in_transaction()
+            ):
+                pooled.close()
+                raise
+            # Interrupted (cancelled) mid-statement, lost, or left in a transaction that could
+            # not be rolled back: not fit for the next user.
+            pooled.invalidate()
+            raise
+        pooled.close()
 
     def _inline_connection(self) -> sqlite3.Connection:
         if self._inline is None:
@@ -132,12 +204,11 @@ class Database:
     async def notify(self, channel: str, *payloads: str) -> None:
         """PostgreSQL ``NOTIFY channel, payload`` for each payload, to every listening process
         (after commit of the caller's own transaction: this one is separate)."""
-        async with self._writer.connect() as connection:
+        async with self._asyncpg() as pooled:
             # On asyncpg itself, outside a transaction: one round trip each, where SQLAlchemy's
             # BEGIN … COMMIT around it made three (every run is handed over by one).
-            driver = (await connection.get_raw_connection()).driver_connection
             for payload in payloads:
-                await driver.execute(_NOTIFY, channel, payload)
+                await pooled.driver_connection.execute(_NOTIFY, channel, payload)
 
     async def listen(self, channels: Mapping[str, Callable[[str], None]]) -> Listener:
         """A connection of its own that calls ``channels[name](payload)`` for each

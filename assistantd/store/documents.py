@@ -13,7 +13,7 @@ from sqlalchemy import JSON, ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
-from assistantd.store.driver_sql import Statement
+from assistantd.store.driver_sql import Statement, Transaction
 from assistantd.store.driver_sql import fetch as fetch_rows
 from assistantd.store.tables import Document
 
@@ -52,7 +52,7 @@ async def insert(session: AsyncSession, row: Document) -> None:
 _ADD_STATEMENTS: dict[tuple[type[Document], tuple[str, ...]], Statement] = {}
 
 
-async def add(session: AsyncSession, table: type[Document], **values: Any) -> int:
+async def add(session: Transaction, table: type[Document], **values: Any) -> int:
     """Insert one row by a hand-written INSERT (the hot path: no ORM unit of work, see
     ``driver_sql``); returns its seq. The row is not in the session: code that changes it
     later in the same transaction fetches it first."""

@@ -7,10 +7,10 @@ of the server's CPU. On SQLite these statements go straight to the ``sqlite3`` c
 session is using (inline on the event loop, see ``inline_sqlite``), so the same transaction and
 savepoint hold them, at tens of microseconds each. On PostgreSQL they go straight to the
 asyncpg connection under the session, in the session's transaction (opened first if SQLAlchemy
-has not yet: it does so lazily). Through SQLAlchemy's ``text()`` a transaction of three cost
-0.50 ms of CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under
-bench/bench_runs.py's 100 streaming runs). JSON parameters and columns are documents (dicts) on
-both paths.
+has not yet: it does so lazily), or, in a ``write(orm=False)`` block, to a ``DriverTransaction``
+with no session at all. Through SQLAlchemy's ``text()`` a transaction of three cost 0.50 ms of
+CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under bench/bench_runs.py's 100
+streaming runs). JSON parameters and columns are documents (dicts) on both paths.
 
     LOCK = Statement("SELECT data FROM runs WHERE id = :id", json_columns=("data",), lock=True)
     rows = await fetch(session, LOCK, {"id": run_id})
@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
 from sqlalchemy.exc import DBAPIError
@@ -31,6 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import documents_json
 from assistantd.store.inline_sqlite import InlineConnection
+
+if TYPE_CHECKING:
+    from assistantd.store.driver_transaction import DriverTransaction
+
+# What a write block of hand-written statements runs in: an ORM session's transaction, or on
+# PostgreSQL (``Database.write(orm=False)``) a transaction on the asyncpg connection itself.
+Transaction: TypeAlias = "AsyncSession | DriverTransaction"
 
 
 @dataclass(frozen=True)
@@ -59,9 +66,11 @@ class Statement:
 
 
 async def fetch(
-    session: AsyncSession, statement: Statement, params: Mapping[str, Any]
+    session: Transaction, statement: Statement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The statement's rows (also of ``UPDATE``/``INSERT … RETURNING``)."""
+    if not isinstance(session, AsyncSession):
+        return await session.fetch(statement, params)
     if session.new or session.deleted or session.dirty:
         # As the ORM's autoflush would: the statement must see (and may refer to) rows the
         # session holds changed but not yet written.
@@ -72,7 +81,12 @@ async def fetch(
     return fetch_inline(connection, statement, params)
 
 
-async def execute(session: AsyncSession, statement: Statement, params: Mapping[str, Any]) -> None:
+async def execute(session: Transaction, statement: Statement, params: Mapping[str, Any]) -> None:
+    """A statement whose rows nobody needs (in a ``DriverTransaction``, a write may wait to go
+    with the block's next statement)."""
+    if not isinstance(session, AsyncSession):
+        await session.execute(statement, params)
+        return
     await fetch(session, statement, params)
 
 
@@ -103,7 +117,7 @@ async def _fetch_asyncpg(
     try:
         rows = await adapter.driver_connection.fetch(sql, *args)
     except Exception as error:
-        raise _sqlalchemy_error(adapter, sql, args, error) from error
+        raise sqlalchemy_error(adapter, sql, args, error) from error
     return [tuple(row) for row in rows]
 
 
@@ -122,7 +136,7 @@ async def _asyncpg_adapter(session: AsyncSession) -> Any:
 _ASYNCPG_ADAPTER = "assistantd.asyncpg_adapter"
 
 
-def _sqlalchemy_error(adapter: Any, sql: str, args: list[Any], error: Exception) -> Exception:
+def sqlalchemy_error(adapter: Any, sql: str, args: list[Any], error: Exception) -> Exception:
     """The driver's error as SQLAlchemy raises it through a session (``IntegrityError`` …), so
     that callers catch the same exceptions on both paths."""
     try:
@@ -146,6 +160,31 @@ def numbered_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${names.index(match.group(1)) + 1}"
 
     return _NAMED_PARAMETER.sub(number, sql), tuple(names)
+
+
+@cache
+def joined(statements: tuple[Statement, ...]) -> Statement:
+    """Statements as one, for PostgreSQL: each but the last in a data-modifying ``WITH`` clause
+    (all of them run on one snapshot: none sees another's rows); statement ``i``'s parameter
+    ``name`` is ``name__i``. Its rows are the last statement's."""
+    renamed = [
+        _NAMED_PARAMETER.sub(lambda match, i=i: f":{match.group(1)}__{i}", statement.sql)
+        for i, statement in enumerate(statements)
+    ]
+    *clauses, last = renamed
+    if clauses:
+        last = "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(clauses)) + " " + last
+    return Statement(
+        last,
+        json_params=tuple(f"{n}__{i}" for i, s in enumerate(statements) for n in s.json_params),
+        json_columns=statements[-1].json_columns,
+        result_columns=statements[-1].result_columns,
+    )
+
+
+def joined_params(*params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of ``joined`` statements, from each statement's own, in order."""
+    return {f"{name}__{i}": value for i, each in enumerate(params) for name, value in each.items()}
 
 
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")

@@ -1,19 +1,22 @@
 """The rows a run's life changes, by hand-written statements (``driver_sql``): lock and save a
 run (the one way any layer changes a stored run: the requests that cancel or answer it, the
 executor, expiry and recovery), add and update its messages and steps, read a thread's history.
-Each call runs in the caller's transaction."""
+Each call runs in the caller's transaction (an ORM session's, or a ``DriverTransaction``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from assistantd.store import documents
 from assistantd.store.database import Database
-from assistantd.store.driver_sql import Statement, execute, fetch
-from assistantd.store.tables import Message, RunStep
+from assistantd.store.driver_sql import (
+    Statement,
+    Transaction,
+    execute,
+    fetch,
+    joined,
+    joined_params,
+)
 
 
 @dataclass(slots=True)
@@ -63,6 +66,26 @@ _REPLACE_STEP = Statement(
     "UPDATE run_steps SET data = :data, engine = :engine WHERE id = :id AND tenant = :tenant",
     json_params=("data", "engine"),
 )
+_OBJECT_COLUMNS = ("id", "tenant", "created_at", "thread_id", "run_id", "data")
+_STEP_COLUMNS = (*_OBJECT_COLUMNS, "message_seq", "engine")
+
+
+def _insert(table: str, columns: tuple[str, ...], returning: str = "") -> str:
+    names, values = ", ".join(columns), ", ".join(f":{name}" for name in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({values}){returning}"
+
+
+_INSERT_MESSAGE = Statement(
+    _insert("messages", _OBJECT_COLUMNS, " RETURNING seq"),
+    json_params=("data",),
+    result_columns=("seq",),
+)
+# No RETURNING: nobody needs a step's seq, and so, in a DriverTransaction, the INSERT may wait
+# to go with the block's next statement.
+_INSERT_STEP = Statement(_insert("run_steps", _STEP_COLUMNS), json_params=("data", "engine"))
+# A turn's message and its message_creation step in one statement (PostgreSQL): one round trip,
+# a transaction by itself.
+_OPEN_MESSAGE = joined((_INSERT_STEP, _INSERT_MESSAGE))
 _RUN_OBJECTS = {
     table: Statement(
         f"SELECT data FROM {table} WHERE tenant = :tenant AND run_id = :run_id ORDER BY seq",
@@ -88,7 +111,7 @@ _THREAD_HISTORY = Statement(
 
 
 async def lock_run(
-    session: AsyncSession, run_id: str, *, tenant: str | None = None, thread_id: str | None = None
+    session: Transaction, run_id: str, *, tenant: str | None = None, thread_id: str | None = None
 ) -> RunRecord | None:
     """The run, locked until the transaction ends; None if there is none (in ``tenant``'s
     ``thread_id``, where given)."""
@@ -103,26 +126,48 @@ async def lock_run(
     return run
 
 
-async def save_run(session: AsyncSession, run: RunRecord) -> None:
+async def save_run(session: Transaction, run: RunRecord) -> None:
     params = {name: getattr(run, name) for name in _RUN_COLUMNS if name not in ("tenant",)}
     await execute(session, _SAVE_RUN, {**params, "id": run.id})
 
 
-async def insert_message(session: AsyncSession, tenant: str, data: dict[str, Any]) -> int:
+async def insert_message(session: Transaction, tenant: str, data: dict[str, Any]) -> int:
     """Insert an assistant message; returns its seq (its place in the thread)."""
-    return await documents.add(session, Message, **_run_object_columns(tenant, data))
+    return (await fetch(session, _INSERT_MESSAGE, _run_object_columns(tenant, data)))[0][0]
+
+
+async def open_message(
+    db: Database, tenant: str, message: dict[str, Any], step: dict[str, Any]
+) -> int:
+    """Insert a turn's assistant message and its message_creation step, together, in a
+    transaction of their own; returns the message's seq."""
+    if db.is_sqlite:  # no INSERT in a WITH clause: the two statements in one write
+        async with db.write(orm=False) as session:
+            seq = await insert_message(session, tenant, message)
+            await insert_step(session, tenant, step)
+        return seq
+    params = joined_params(_step_columns(tenant, step), _run_object_columns(tenant, message))
+    return (await db.write_rows(_OPEN_MESSAGE, params))[0][0]
 
 
 async def insert_step(
-    session: AsyncSession,
+    session: Transaction,
     tenant: str,
     data: dict[str, Any],
     *,
     message_seq: int | None = None,
     engine: dict[str, Any] | None = None,
 ) -> None:
-    columns = _run_object_columns(tenant, data)
-    await documents.add(session, RunStep, **columns, message_seq=message_seq, engine=engine)
+    await execute(session, _INSERT_STEP, _step_columns(tenant, data, message_seq, engine))
+
+
+def _step_columns(
+    tenant: str,
+    data: dict[str, Any],
+    message_seq: int | None = None,
+    engine: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {**_run_object_columns(tenant, data), "message_seq": message_seq, "engine": engine}
 
 
 def _run_object_columns(tenant: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -137,26 +182,26 @@ def _run_object_columns(tenant: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def replace(session: AsyncSession, table: str, tenant: str, data: dict[str, Any]) -> None:
+async def replace(session: Transaction, table: str, tenant: str, data: dict[str, Any]) -> None:
     """Store a message's or step's new version (``table``: ``messages`` or ``run_steps``)."""
     await execute(session, _REPLACE[table], {"id": data["id"], "tenant": tenant, "data": data})
 
 
 async def replace_step(
-    session: AsyncSession, tenant: str, data: dict[str, Any], engine: dict[str, Any]
+    session: Transaction, tenant: str, data: dict[str, Any], engine: dict[str, Any]
 ) -> None:
     """Store a tool-call step's new version with the calls as the model saw them."""
     params = {"id": data["id"], "tenant": tenant, "data": data, "engine": engine}
     await execute(session, _REPLACE_STEP, params)
 
 
-async def run_objects(session: AsyncSession, table: str, tenant: str, run_id: str) -> list[dict]:
+async def run_objects(session: Transaction, table: str, tenant: str, run_id: str) -> list[dict]:
     """The run's messages or steps (``table``), oldest first."""
     rows = await fetch(session, _RUN_OBJECTS[table], {"tenant": tenant, "run_id": run_id})
     return [data for (data,) in rows]
 
 
-async def delete(session: AsyncSession, table: str, tenant: str, object_id: str) -> None:
+async def delete(session: Transaction, table: str, tenant: str, object_id: str) -> None:
     await execute(session, _DELETE[table], {"id": object_id, "tenant": tenant})
 
 

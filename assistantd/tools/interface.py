@@ -63,7 +63,7 @@ class ServerTool(Protocol):
 class AnnotationContext:
     """What an annotator may look at when an assistant message of a run is completed."""
 
-    session: AsyncSession  # the transaction that completes the message
+    session: AsyncSession  # a read, before the message is completed: what earlier turns wrote
     tenant: str
     run_id: str
     tool_calls: list[dict[str, Any]]  # every tool-call entry of the run's steps so far, in order

@@ -1,0 +1,104 @@
+"""The run engine's writes (``write(orm=False)`` blocks of ``run_rows`` calls) on either
+database: all or nothing, each read in the block sees the block's earlier writes, the last of
+two writes to a row wins, and a document is stored as it was when it was written. (On
+PostgreSQL such writes wait to go together in one statement: these are the guarantees that must
+not change with it.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from assistantd.store import run_rows
+from assistantd.store.database import Database
+
+
+class AfterTheWrites(Exception):
+    pass
+
+
+def _object(object_id: str, **data: Any) -> dict[str, Any]:
+    base = {"id": object_id, "created_at": 0, "thread_id": "thread_a", "run_id": "run_a"}
+    return {**base, "status": "in_progress", **data}
+
+
+async def _steps(db: Database) -> list[dict[str, Any]]:
+    async with db.write(orm=False) as session:
+        return await run_rows.run_objects(session, "run_steps", "t", "run_a")
+
+
+async def _messages(db: Database) -> list[dict[str, Any]]:
+    async with db.write(orm=False) as session:
+        return await run_rows.run_objects(session, "messages", "t", "run_a")
+
+
+async def test_a_block_that_fails_writes_nothing(db: Database) -> None:
+    async with db.write(orm=False) as session:
+        await run_rows.insert_step(session, "t", _object("step_1"))
+    with pytest.raises(AfterTheWrites):
+        async with db.write(orm=False) as session:
+            await run_rows.insert_step(session, "t", _object("step_2"))
+            await run_rows.replace(session, "run_steps", "t", _object("step_1", status="failed"))
+            await run_rows.insert_message(session, "t", _object("msg_1"))
+            raise AfterTheWrites
+    assert await _steps(db) == [_object("step_1")]
+    assert await _messages(db) == []
+
+
+async def test_a_failing_write_undoes_the_blocks_other_writes(db: Database) -> None:
+    """A step id taken twice: the block fails with the ORM's IntegrityError (at the latest when
+    it ends) and its first writes are gone too."""
+    async with db.write(orm=False) as session:
+        await run_rows.insert_step(session, "t", _object("step_1"))
+    with pytest.raises(IntegrityError):
+        async with db.write(orm=False) as session:
+            await run_rows.replace(session, "run_steps", "t", _object("step_1", status="failed"))
+            await run_rows.insert_message(session, "t", _object("msg_1"))
+            await run_rows.insert_step(session, "t", _object("step_1"))
+    assert await _steps(db) == [_object("step_1")]
+    assert await _messages(db) == []
+
+
+async def test_a_read_sees_the_blocks_earlier_writes(db: Database) -> None:
+    async with db.write(orm=False) as session:
+        await run_rows.insert_step(session, "t", _object("step_1"))
+        await run_rows.insert_step(session, "t", _object("step_2"))
+        assert [
+            s["id"] for s in await run_rows.run_objects(session, "run_steps", "t", "run_a")
+        ] == [
+            "step_1",
+            "step_2",
+        ]
+        await run_rows.replace(session, "run_steps", "t", _object("step_2", status="completed"))
+        seen = await run_rows.run_objects(session, "run_steps", "t", "run_a")
+        assert [s["status"] for s in seen] == ["in_progress", "completed"]
+
+
+async def test_the_last_of_two_writes_to_a_row_wins(db: Database) -> None:
+    async with db.write(orm=False) as session:
+        await run_rows.insert_step(session, "t", _object("step_1"))
+        await run_rows.replace(session, "run_steps", "t", _object("step_1", status="completed"))
+        await run_rows.replace(session, "run_steps", "t", _object("step_1", status="cancelled"))
+    assert await _steps(db) == [_object("step_1", status="cancelled")]
+
+
+async def test_a_document_is_stored_as_it_was_written(db: Database) -> None:
+    """The caller may go on changing a document it has written: the write keeps what it had."""
+    step = _object("step_1")
+    async with db.write(orm=False) as session:
+        await run_rows.insert_step(session, "t", step)
+        step["status"] = "changed afterwards"
+    assert await _steps(db) == [_object("step_1")]
+
+
+async def test_a_turns_message_opens_with_its_step(db: Database) -> None:
+    seq = await run_rows.open_message(db, "t", _object("msg_1"), _object("step_1"))
+    assert await _messages(db) == [_object("msg_1")]
+    assert await _steps(db) == [_object("step_1")]
+    messages, _ = await run_rows.thread_history(db, "t", "thread_a")
+    assert messages == [(seq, _object("msg_1"))]
+    with pytest.raises(IntegrityError):  # the message id is taken: the step is not written
+        await run_rows.open_message(db, "t", _object("msg_1"), _object("step_2"))
+    assert await _steps(db) == [_object("step_1")]
