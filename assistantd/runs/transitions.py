@@ -11,7 +11,6 @@ from assistantd.store import run_rows
 from assistantd.store.driver_sql import Transaction
 from assistantd.store.run_leases import release
 from assistantd.store.run_rows import RunRecord
-from assistantd.store.sessions import AsyncSession
 from assistantd.wire.messages import text_part
 
 Event = tuple[str, dict[str, Any]]
