@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from assistantd import tokens
-from tests.runs.conftest import Scripted
+from tests.runs.conftest import Scripted, script_two_weather_calls
 from tests.streaming.test_sdk_streams import WEATHER, Recorder
 from tests.tools.code_interpreter.conftest import needs_sandbox
 from tests.tools.test_file_search_runs import CONTENT, REFUNDS, indexed_store
@@ -65,16 +65,7 @@ def test_streamed_text_with_usage_and_without_reasoning(
 def test_parallel_function_calls_then_outputs_then_answer(
     client: openai.OpenAI, scripted: Scripted, model: str, dialect: str
 ) -> None:
-    scripted.script(
-        model,
-        {
-            "tool_calls": [
-                {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}},
-                {"id": "call_rome", "name": "get_weather", "arguments": {"city": "Rome"}},
-            ]
-        },
-        {"text": "Paris is sunny, Rome is rainy."},
-    )
+    script_two_weather_calls(scripted, model)
     assistant, thread = _tool_assistant(client, model), _thread(client, "Weather?")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "requires_action", run.last_error

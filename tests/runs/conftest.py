@@ -41,6 +41,20 @@ class Scripted:
         return self._call("requests", model)
 
 
+def script_two_weather_calls(scripted: Scripted, model: str) -> None:
+    """The model calls get_weather for Paris and Rome at once, then answers with both."""
+    scripted.script(
+        model,
+        {
+            "tool_calls": [
+                {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}},
+                {"id": "call_rome", "name": "get_weather", "arguments": {"city": "Rome"}},
+            ]
+        },
+        {"text": "Paris is sunny, Rome is rainy."},
+    )
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()

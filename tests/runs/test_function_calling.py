@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.runs.conftest import Scripted
+from tests.runs.conftest import Scripted, script_two_weather_calls
 
 WEATHER = {
     "type": "function",
@@ -26,23 +26,10 @@ def tool_assistant(client: openai.OpenAI, model: str) -> Any:
     return client.beta.assistants.create(model=model, tools=[WEATHER])
 
 
-def _two_calls(scripted: Scripted, model: str) -> None:
-    scripted.script(
-        model,
-        {
-            "tool_calls": [
-                {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}},
-                {"id": "call_rome", "name": "get_weather", "arguments": {"city": "Rome"}},
-            ]
-        },
-        {"text": "Paris is sunny, Rome is rainy."},
-    )
-
-
 def test_parallel_calls_then_outputs_then_answer(
     client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
 ) -> None:
-    _two_calls(scripted, model)
+    script_two_weather_calls(scripted, model)
     run = client.beta.threads.runs.create_and_poll(
         thread_id=thread.id, assistant_id=tool_assistant.id
     )
@@ -89,7 +76,7 @@ def test_parallel_calls_then_outputs_then_answer(
 def test_a_follow_up_run_sees_the_earlier_tool_calls(
     client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
 ) -> None:
-    _two_calls(scripted, model)
+    script_two_weather_calls(scripted, model)
     run = client.beta.threads.runs.create_and_poll(
         thread_id=thread.id, assistant_id=tool_assistant.id
     )
@@ -118,7 +105,7 @@ def test_a_follow_up_run_sees_the_earlier_tool_calls(
 def test_outputs_must_answer_every_pending_call_at_once(
     client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
 ) -> None:
-    _two_calls(scripted, model)
+    script_two_weather_calls(scripted, model)
     run = client.beta.threads.runs.create_and_poll(
         thread_id=thread.id, assistant_id=tool_assistant.id
     )

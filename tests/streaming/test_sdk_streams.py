@@ -13,7 +13,7 @@ from openai import AssistantEventHandler
 from openai.types.beta.threads import Message, Text, TextDelta
 from openai.types.beta.threads.runs import RunStep, ToolCall, ToolCallDelta
 
-from tests.runs.conftest import Scripted
+from tests.runs.conftest import Scripted, script_two_weather_calls
 
 WEATHER = {
     "type": "function",
@@ -172,16 +172,7 @@ def test_create_and_run_stream_opens_with_the_thread(
 def test_parallel_tool_calls_stream_then_submit_stream_finishes(
     client: openai.OpenAI, scripted: Scripted, model: str, tool_assistant: Any, thread: Any
 ) -> None:
-    scripted.script(
-        model,
-        {
-            "tool_calls": [
-                {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}},
-                {"id": "call_rome", "name": "get_weather", "arguments": {"city": "Rome"}},
-            ]
-        },
-        {"text": "Paris is sunny, Rome is rainy."},
-    )
+    script_two_weather_calls(scripted, model)
     handler = Recorder()
     with client.beta.threads.runs.stream(
         thread_id=thread.id, assistant_id=tool_assistant.id, event_handler=handler
