@@ -30,14 +30,17 @@ ErrorAnswer = tuple[int, Any]  # the HTTP status and the JSON body
 # --- tool calls -------------------------------------------------------------------------------
 
 
+def _call_delta(index: int | None, call_id: str, name: str, arguments: Any) -> dict[str, Any]:
+    """One entry of ``delta.tool_calls``; ``index`` None leaves the key out (Ollama)."""
+    entry = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    return entry if index is None else {"index": index, **entry}
+
+
 def fragmented_calls(calls: list[PlannedToolCall]) -> list[Delta]:
     """OpenAI's: an intro with index, id and name, then the arguments in fragments."""
     deltas = []
     for index, call in enumerate(calls):
-        intro = {"name": call.name, "arguments": ""}
-        deltas.append(
-            {"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": intro}]}
-        )
+        deltas.append({"tool_calls": [_call_delta(index, call.id, call.name, "")]})
         deltas += [
             {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
             for fragment in call.fragments()
@@ -48,16 +51,7 @@ def fragmented_calls(calls: list[PlannedToolCall]) -> list[Delta]:
 def calls_repeating_id_and_name(calls: list[PlannedToolCall]) -> list[Delta]:
     """vLLM's parsers: every fragment repeats the call's id and name."""
     return [
-        {
-            "tool_calls": [
-                {
-                    "index": index,
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": fragment},
-                }
-            ]
-        }
+        {"tool_calls": [_call_delta(index, call.id, call.name, fragment)]}
         for index, call in enumerate(calls)
         for fragment in call.fragments()
     ]
@@ -65,43 +59,19 @@ def calls_repeating_id_and_name(calls: list[PlannedToolCall]) -> list[Delta]:
 
 def whole_calls_in_one_delta_without_index(calls: list[PlannedToolCall]) -> list[Delta]:
     """Ollama's: every call whole, all in one delta, no ``index``."""
-    listed = [
-        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-        for c in calls
-    ]
+    listed = [_call_delta(None, c.id, c.name, c.arguments) for c in calls]
     return [{"tool_calls": listed}] if listed else []
 
 
 def whole_calls_each_at_index_zero(calls: list[PlannedToolCall]) -> list[Delta]:
     """Gemini's: each call whole in its own delta, every one at ``index`` 0."""
-    return [
-        {
-            "tool_calls": [
-                {
-                    "index": 0,
-                    "id": c.id,
-                    "type": "function",
-                    "function": {"name": c.name, "arguments": c.arguments},
-                }
-            ]
-        }
-        for c in calls
-    ]
+    return [{"tool_calls": [_call_delta(0, c.id, c.name, c.arguments)]} for c in calls]
 
 
 def whole_calls_each_in_a_delta(calls: list[PlannedToolCall]) -> list[Delta]:
     """LM Studio's and Groq's: each call whole (full arguments) in one fragment."""
     return [
-        {
-            "tool_calls": [
-                {
-                    "index": index,
-                    "id": c.id,
-                    "type": "function",
-                    "function": {"name": c.name, "arguments": c.arguments},
-                }
-            ]
-        }
+        {"tool_calls": [_call_delta(index, c.id, c.name, c.arguments)]}
         for index, c in enumerate(calls)
     ]
 
@@ -109,16 +79,7 @@ def whole_calls_each_in_a_delta(calls: list[PlannedToolCall]) -> list[Delta]:
 def calls_with_object_arguments_and_no_id(calls: list[PlannedToolCall]) -> list[Delta]:
     """TGI's: each call whole, its arguments a JSON object, its id empty."""
     return [
-        {
-            "tool_calls": [
-                {
-                    "index": index,
-                    "id": "",
-                    "type": "function",
-                    "function": {"name": c.name, "arguments": c.arguments_value},
-                }
-            ]
-        }
+        {"tool_calls": [_call_delta(index, "", c.name, c.arguments_value)]}
         for index, c in enumerate(calls)
     ]
 
