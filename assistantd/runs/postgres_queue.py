@@ -38,14 +38,19 @@ class PostgresRunQueue:
         self._wake = asyncio.Event()
         self._listener: Listener | None = None
         self._claimer: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self, on_cancel: Callable[[str], None], *, execute: bool) -> None:
         if not execute:
             return  # hands runs over only: notifying needs no connection of its own
         self._listener = await self._db.listen(
-            {RUNS_CHANNEL: lambda _run_id: self._wake.set(), CANCELS_CHANNEL: on_cancel}
+            {RUNS_CHANNEL: lambda _run_id: self.wake(), CANCELS_CHANNEL: on_cancel}
         )
         self._claimer = asyncio.create_task(self._claim_forever(), name="run-claimer")
+
+    def wake(self) -> None:
+        """Claim now: a run was queued or handed back (by any process)."""
+        self._wake.set()
 
     async def put(self, run_id: str) -> None:
         await self._db.notify(RUNS_CHANNEL, run_id)
@@ -67,6 +72,11 @@ class PostgresRunQueue:
         return self._claimed.qsize()
 
     async def stop(self) -> None:
+        # The flag, not only the cancel, ends the claimer: on Python 3.11 ``asyncio.wait_for``
+        # drops a cancel that lands as its wait ends (a run handed back on shutdown wakes
+        # every claimer, this one too, just as it stops).
+        self._stopping = True
+        self._wake.set()
         if self._claimer is not None:
             self._claimer.cancel()
             await asyncio.gather(self._claimer, return_exceptions=True)
@@ -78,7 +88,7 @@ class PostgresRunQueue:
                 await run_leases.release_waiting(session, self._lease)
 
     async def _claim_forever(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()  # before claiming: a notification from now on claims again
             wanted = self._idle_workers - self._claimed.qsize()
             claimed: list[str] = []
@@ -93,4 +103,5 @@ class PostgresRunQueue:
             if claimed and len(claimed) == wanted:
                 continue  # there may be more
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._sweep_seconds)
+                async with asyncio.timeout(self._sweep_seconds):
+                    await self._wake.wait()

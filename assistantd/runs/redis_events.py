@@ -64,6 +64,7 @@ IDLE_RETAIN_SECONDS = 24 * 3600
 READ_COUNT = 1000
 # The blocking read wakes up this often even with nothing to read (ms), to notice a lost wake.
 BLOCK_MS = 5000
+READ_TIMEOUT_MARGIN = 10.0  # seconds a blocking read's reply may take beyond BLOCK_MS
 # A run whose first event this process published is held here this long for a subscriber
 # (the create request's own stream opens right after it): that subscriber then reads nothing
 # back from Redis.
@@ -98,7 +99,11 @@ class RedisRunEvents:
         # Blocking reads hold their connection: one of its own, so commands never wait on it.
         # No retries inside redis-py: it would repeat a blocking read cut short by a cancel
         # (which it reports as a timeout); the read loop retries itself.
-        self._reader_redis = redis.from_url(url, retry=Retry(NoBackoff(), 0))
+        # Its socket timeout outlasts a blocking read: redis-py's default (5 s since 8.x) cut
+        # each idle read short as a failure, logged and followed by a retry pause.
+        self._reader_redis = redis.from_url(
+            url, retry=Retry(NoBackoff(), 0), socket_timeout=BLOCK_MS / 1000 + READ_TIMEOUT_MARGIN
+        )
         self._retain_seconds = int(max(retain_seconds, 1))
         self._publish = self._redis.register_script(_PUBLISH)
         self._outbox: list[_Outgoing] = []

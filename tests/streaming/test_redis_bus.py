@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from assistantd.runs.redis_events import RedisRunEvents
+from assistantd.runs.redis_events import BLOCK_MS, RedisRunEvents
 from tests.harness.contract import ContractLog
 from tests.harness.redis_server import REDIS_URL, redis_unavailable_reason
 from tests.runs.conftest import Scripted, other_server
@@ -52,6 +52,29 @@ async def test_processes_publishing_for_one_run_continue_one_numbering(redis_url
     ]
     assert received[3][2] == {"delta": {"value": "é\u2028"}}
     assert late == [(4, "thread.message.delta"), (5, "thread.run.completed")]
+
+
+async def test_an_idle_bus_keeps_reading_without_errors(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Blocking reads that come back empty are the bus's idle state, not a failure: no error
+    logged and no retry pause (during which other processes' events would wait)."""
+    publisher, reader = RedisRunEvents(redis_url), RedisRunEvents(redis_url)
+    for bus in (publisher, reader):
+        await bus.start()
+    run = f"run_{uuid.uuid4().hex}"
+    try:
+        subscription = reader.subscribe(run)
+        first = asyncio.ensure_future(anext(subscription))
+        await asyncio.sleep(BLOCK_MS / 1000 * 1.5)  # past one whole blocking read
+        publisher.publish(run, "thread.run.completed", {"object": "thread.run"})
+        event = await asyncio.wait_for(first, 30)
+    finally:
+        for bus in (publisher, reader):
+            await bus.close()
+    assert event.event == "thread.run.completed"
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == []
 
 
 @pytest.fixture(scope="module")
