@@ -42,8 +42,9 @@ async def create(session: AsyncSession, tenant: str, body: CreateAssistant) -> d
         "top_p": 1.0 if body.top_p is None else body.top_p,
         "response_format": response_format_to_wire(body.response_format),
     }
-    row = Assistant(id=data["id"], tenant=tenant, created_at=created_at, data=data)
-    await documents.insert(session, row)
+    await documents.add(
+        session, Assistant, id=data["id"], tenant=tenant, created_at=created_at, data=data
+    )
     return data
 
 

@@ -36,10 +36,15 @@ async def create(
         "status": "in_progress",
         "file_counts": vector_stores.empty_counts(),
     }
-    row = FileBatch(
-        id=batch_id, tenant=tenant, created_at=created_at, vector_store_id=store_id, data=data
+    await documents.add(
+        session,
+        FileBatch,
+        id=batch_id,
+        tenant=tenant,
+        created_at=created_at,
+        vector_store_id=store_id,
+        data=data,
     )
-    await documents.insert(session, row)
     await vector_stores.refresh(session, tenant, store_id)
     return await refresh(session, tenant, batch_id) or data, list(dict.fromkeys(file_ids))
 

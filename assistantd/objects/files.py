@@ -42,7 +42,9 @@ async def create(
     }
     if expires_after_seconds is not None:
         data["expires_at"] = created_at + expires_after_seconds
-    row = File(
+    await documents.add(
+        session,
+        File,
         id=file_id,
         tenant=tenant,
         created_at=created_at,
@@ -50,7 +52,6 @@ async def create(
         expires_at=data.get("expires_at"),
         data=data,
     )
-    await documents.insert(session, row)
     return data
 
 

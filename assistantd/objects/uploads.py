@@ -45,8 +45,8 @@ async def create(
         "_mime_type": body.mime_type,
         "_file_expires_after": body.expires_after.seconds if body.expires_after else None,
     }
-    await documents.insert(
-        session, Upload(id=data["id"], tenant=tenant, created_at=created_at, data=data)
+    await documents.add(
+        session, Upload, id=data["id"], tenant=tenant, created_at=created_at, data=data
     )
     return present(data)
 
@@ -85,10 +85,16 @@ async def add_part(
         "created_at": created_at,
         "upload_id": upload_id,
     }
-    row = UploadPart(
-        id=part_id, tenant=tenant, created_at=created_at, upload_id=upload_id, bytes=size, data=data
+    await documents.add(
+        session,
+        UploadPart,
+        id=part_id,
+        tenant=tenant,
+        created_at=created_at,
+        upload_id=upload_id,
+        bytes=size,
+        data=data,
     )
-    await documents.insert(session, row)
     return data
 
 

@@ -53,7 +53,9 @@ async def add(
         session, VectorStoreFile, tenant, entry.file_id, vector_store_id=store_id
     )
     if row is None:
-        row = VectorStoreFile(
+        await documents.add(
+            session,
+            VectorStoreFile,
             id=entry.file_id,
             tenant=tenant,
             created_at=created_at,
@@ -63,7 +65,6 @@ async def add(
             usage_bytes=0,
             data=data,
         )
-        await documents.insert(session, row)
     else:
         row.batch_id = batch_id
         # A new version to index: whoever indexes the old one no longer holds it.

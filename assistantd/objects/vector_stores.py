@@ -42,8 +42,9 @@ async def create(session: AsyncSession, tenant: str, body: CreateVectorStore) ->
         "metadata": body.metadata or {},
     }
     _set_expiry(data, body.expires_after)
-    row = VectorStore(id=data["id"], tenant=tenant, created_at=created_at, data=data)
-    await documents.insert(session, row)
+    await documents.add(
+        session, VectorStore, id=data["id"], tenant=tenant, created_at=created_at, data=data
+    )
     return data
 
 

@@ -44,11 +44,6 @@ class Page:
         }
 
 
-async def insert(session: AsyncSession, row: Document) -> None:
-    session.add(row)
-    await session.flush()
-
-
 _ADD_STATEMENTS: dict[tuple[type[Document], tuple[str, ...]], Statement] = {}
 
 
