@@ -33,7 +33,7 @@ $(SERVE_STAMP): pyproject.toml
 
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-torch,s3,bench,test]"
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-torch,s3,bench,test,otel]"
 	rm -f $(VENV)/.test-* && touch $(TEST_STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
