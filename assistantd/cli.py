@@ -1,4 +1,5 @@
-"""The ``assistantd`` command: ``serve``, ``worker``, ``migrate`` and ``scripted-model``.
+"""The ``assistantd`` command: ``serve``, ``worker``, ``migrate``, ``build-model`` and
+``scripted-model``.
 
 One process does everything by default (``serve``). To scale out on PostgreSQL (and Redis for
 run events), run any number of ``serve --no-worker`` (HTTP only) and ``worker`` (runs,
@@ -77,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(handler=_worker)
     _add_migrate(commands)
+    build_model = commands.add_parser(
+        "build-model",
+        help="build the local embedding model's ONNX file now (at set-up; `serve` and `worker` "
+        "build it at start-up, in the background, when it is missing)",
+        description="Build the int8 (or ASSISTANTD_EMBEDDING_LOCAL_RUNTIME's) ONNX form of the "
+        "local embedding model from the installed weights into ASSISTANTD_EMBEDDING_MODEL_"
+        "CACHE_DIR, unless it is there already, and print its path. Nothing is downloaded.",
+    )
+    build_model.set_defaults(handler=_build_model)
     scripted = commands.add_parser(
         "scripted-model",
         help="serve the deterministic scripted model (an OpenAI-compatible stand-in for an LLM)",
@@ -258,6 +268,21 @@ def _migrate(args: argparse.Namespace) -> int:
         print(f"{where} was at the newest schema already")
     for migration in migrations:
         print(f"{where}: applied {migration}")
+    return 0
+
+
+def _build_model(_args: argparse.Namespace) -> int:
+    from assistantd.retrieval.embedder import make_embedder
+
+    settings = load_settings()
+    if settings.embedding_backend != "local":
+        print("ASSISTANTD_EMBEDDING_BACKEND is not `local`: there is no model to build")
+        return 0
+    try:
+        built = getattr(make_embedder(settings), "prepare", lambda: None)()
+    except Exception as error:  # weights not installed, a failed build: said in a line
+        raise StartupError(f"the local embedding model cannot be built: {error}") from error
+    print(built or "the torch runtime builds no model file")
     return 0
 
 

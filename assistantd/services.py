@@ -69,7 +69,7 @@ async def start_services(
     settings: Settings, *, execute: bool = True, role: str = "serve"
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # Prompts are counted in o200k tokens: load the vocabulary (~0.6 s) before serving, not
+    # Prompts are counted in o200k tokens: load the vocabulary (~0.3 s) before serving, not
     # during the first run (a run with a short expiry could lapse waiting for it).
     await asyncio.to_thread(tokens.preload)
     db = Database(settings.resolved_database_url, settings.database_pool_size)

@@ -1,10 +1,11 @@
 """Offline token counting, encoding and decoding with OpenAI's ``o200k_base`` BPE.
 
-The vocabulary ships inside the ``bpe-openai`` wheel (a Rust tokenizer with Python bindings),
-so nothing is fetched at run time, unlike plain ``tiktoken``, which downloads its BPE files on
-first use.
-Counts match ``tiktoken``'s ``o200k_base`` (the encoding of the gpt-4o family); for other model
-families they are a close estimate, which is all the context-window bookkeeping needs.
+The vocabulary is compiled into the ``toktok-rs`` wheel (a Rust tokenizer with Python
+bindings, ~8 MB installed), so nothing is fetched at run time, unlike plain ``tiktoken``, which
+downloads its BPE files on first use.
+Ids and counts match ``tiktoken``'s ``o200k_base`` (the encoding of the gpt-4o family); for
+other model families they are a close estimate, which is all the context-window bookkeeping
+needs.
 
 Special-token text such as ``<|endoftext|>`` in user input is encoded as ordinary text, never as
 the special token: prompts are data.
@@ -13,7 +14,6 @@ the special token: prompts are data.
 from __future__ import annotations
 
 import json
-import warnings
 from functools import cache
 from typing import Any
 
@@ -33,25 +33,20 @@ TOKENS_PER_IMAGE = 765
 
 @cache
 def _tokenizer() -> Any:
-    # The Rust tokenizer's own entry point: no input-length caps, and ``count`` skips building a
-    # Python list. Loading the vocabulary takes ~0.6 s once per process.
-    with warnings.catch_warnings():
-        # bpe-openai reads its bundled vocabularies with a deprecated importlib.resources call.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from bpe_openai import _bindings
+    # toktok's full encode/decode surface is its ``_encoding`` (its public API only counts).
+    # Loading the vocabulary takes ~0.3 s once per process.
+    import toktok
 
-    return _bindings.tokenizer_for_encoding(ENCODING_NAME)
+    return toktok._encoding(ENCODING_NAME)
 
 
 @cache
-def _decoder() -> Any:
-    # The tiktoken-compatible wrapper validates token ids and replaces split UTF-8 sequences,
-    # where the raw binding would raise or crash on an unknown id.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import bpe_openai
-
-        return bpe_openai.get_encoding(ENCODING_NAME)
+def _valid_ids() -> tuple[int, frozenset[int]]:
+    """The number of ordinary ids (0..n-1) and the special ones: the tokenizer's ``decode``
+    turns any other id into nothing, where a wrong id must be an error."""
+    tokenizer = _tokenizer()
+    specials = frozenset(dict(tokenizer.special_tokens()).values())
+    return len(tokenizer.token_byte_values()), specials
 
 
 def count(text: str) -> int:
@@ -65,7 +60,7 @@ def encode(text: str) -> list[int]:
     """The token ids of ``text``."""
     if not text:
         return []
-    return list(_tokenizer().encode(text))
+    return list(_tokenizer().encode_ordinary(text))
 
 
 def decode(tokens: list[int]) -> str:
@@ -75,10 +70,12 @@ def decode(tokens: list[int]) -> str:
     """
     if not tokens:
         return ""
-    try:
-        return _decoder().decode(tokens)
-    except (KeyError, IndexError, OverflowError) as exc:
-        raise ValueError(f"token id outside the {ENCODING_NAME} vocabulary: {exc}") from exc
+    ordinary, specials = _valid_ids()
+    if not (min(tokens) >= 0 and max(tokens) < ordinary):
+        unknown = [t for t in tokens if not 0 <= t < ordinary and t not in specials]
+        if unknown:
+            raise ValueError(f"token id outside the {ENCODING_NAME} vocabulary: {unknown[0]}")
+    return str(_tokenizer().decode(tokens))
 
 
 def count_messages(messages: list[dict]) -> int:
@@ -140,5 +137,5 @@ def _count_tool_call(call: dict) -> int:
 
 
 def preload() -> None:
-    """Load the vocabulary now (~0.6 s) rather than on the first prompt, e.g. at server start."""
+    """Load the vocabulary now (~0.3 s) rather than on the first prompt, e.g. at server start."""
     _tokenizer()

@@ -4,7 +4,10 @@ With ``ASSISTANTD_ADMIN_KEY`` or ``ASSISTANTD_API_KEYS`` set, a request needs a 
 project's key (made through the Administration API) or one of ``ASSISTANTD_API_KEYS`` (each its
 own project, whose tenant is ``tenant_of(key)`` as before projects existed). The key's project is
 the request's tenant. The admin key opens ``/v1/organization/…`` only, and no project key opens
-that. With neither set, every key is accepted and all requests share tenant ``default``.
+that: a known key on the other side's routes gets what OpenAI answers a key without the route's
+scope (401, no code, "Missing scopes: api.management.write"), an unknown one "Incorrect API key
+provided" (code ``invalid_api_key``). With neither set, every key is accepted and all requests
+share tenant ``default``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from assistantd.objects.key_cache import Identity, KeyCache
 from assistantd.store.database import Database
 
 SINGLE_TENANT = "default"
+# OpenAI's scope of each top-level resource under /v1 (``.read`` / ``.write`` appended).
+SCOPES = {"uploads": "api.files", "models": "api.model", "organization": "api.management"}
+# Calling a model is one scope, whatever the method.
+MODEL_REQUESTS = {"chat", "completions", "embeddings", "responses"}
 
 
 def tenant_of(key: str) -> str:
@@ -51,6 +58,8 @@ async def authenticate(request: Request) -> str:
     keys: KeyCache = request.app.state.keys
     identity = await keys.identity(key)
     if identity is None:
+        if settings.admin_key is not None and key_values.same(key, settings.admin_key):
+            raise missing_scope(request)
         raise incorrect_key(key)
     request.state.identity = identity
     return identity.tenant
@@ -64,6 +73,9 @@ async def authenticate_admin(request: Request) -> None:
     settings: Settings = request.app.state.settings
     key = bearer_key(request)
     if settings.admin_key is None or not key_values.same(key, settings.admin_key):
+        keys: KeyCache | None = getattr(request.app.state, "keys", None)
+        if keys is not None and await keys.identity(key) is not None:
+            raise missing_scope(request)  # a project's key
         raise incorrect_key(key)
 
 
@@ -82,6 +94,26 @@ def bearer_key(request: Request) -> str:
 
 def incorrect_key(key: str) -> Unauthorized:
     return Unauthorized(f"Incorrect API key provided: {masked(key)}.", code="invalid_api_key")
+
+
+def missing_scope(request: Request) -> Unauthorized:
+    """A known key on a route its kind may not use, as OpenAI words a missing scope."""
+    return Unauthorized(
+        f"You have insufficient permissions for this operation. Missing scopes: "
+        f"{scope_of(request.method, request.url.path)}. Check that you have the correct role "
+        "in your organization, and if you're using a restricted API key, that it has the "
+        "necessary scopes.",
+        code=None,
+    )
+
+
+def scope_of(method: str, path: str) -> str:
+    """The scope OpenAI names for ``method path``: ``api.threads.read``, ``model.request``…"""
+    resource = path.removeprefix("/v1/").split("/", 1)[0] or "all"
+    if resource in MODEL_REQUESTS:
+        return "model.request"
+    access = "read" if method in ("GET", "HEAD") else "write"
+    return f"{SCOPES.get(resource, 'api.' + resource)}.{access}"
 
 
 def masked(key: str) -> str:

@@ -37,6 +37,7 @@ from assistantd.llm.failures import (
 from assistantd.llm.request_shape import RequestShape, shaped_body
 from assistantd.llm.sse_decoder import SSEDecoder
 from assistantd.llm.tool_call_assembly import ToolCallAssembler
+from assistantd.observability import tracing
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,9 @@ class OpenAICompatibleBackend:
         answered = False
         try:
             async with asyncio.timeout_at(deadline.next_due()):
-                response = await self._http().post(url, data=body, headers=_JSON)
+                # The model call's span goes on in the model server's, if it traces too.
+                headers = {**_JSON, **tracing.carrier()}
+                response = await self._http().post(url, data=body, headers=headers)
             async with response:
                 answered = True
                 with deadline.watching(response.content):

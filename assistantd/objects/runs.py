@@ -13,7 +13,7 @@ from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.thread_store import IngestionJob
 from assistantd.objects.tool_resources import check_references, tool_resources_to_wire
-from assistantd.observability import request_ids
+from assistantd.observability import request_ids, tracing
 from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
@@ -320,6 +320,9 @@ async def _insert(
     # The request that created the run: its worker's log lines (wherever it runs) carry its id.
     if (request_id := request_ids.current()) is not None:
         engine = {**engine, "request_id": request_id}
+    # And its trace (the request's span), which the run's execution continues.
+    if trace := tracing.carrier():
+        engine = {**engine, "trace": trace}
     await documents.add(
         session,
         Run,

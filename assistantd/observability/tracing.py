@@ -1,14 +1,17 @@
 """OpenTelemetry traces, when the ``otel`` extra is installed and an OTLP endpoint is set
 (``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``ASSISTANTD_OTEL_ENDPOINT``): a span per run execution and
 per model call, besides those FastAPI makes itself once a tracer provider is set (one per HTTP
-request, tagged here with its request id). Otherwise ``span`` hands out one shared no-op
-context manager: tracing that is off costs a global look-up."""
+request, tagged here with its request id, and a child of the ``traceparent`` the client sent).
+The trace goes on in W3C trace-context headers (``carrier``): on each model call, so the model
+server's spans join it, and kept with each run its request creates (``span(parent=…)``).
+Otherwise ``span`` hands out one shared no-op context manager: tracing that is off costs a
+global look-up."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -54,12 +57,27 @@ def enabled() -> bool:
     return _tracer is not None
 
 
-def span(name: str, **attributes: Any) -> AbstractContextManager[Any]:
+def span(
+    name: str, parent: Mapping[str, str] | None = None, **attributes: Any
+) -> AbstractContextManager[Any]:
     """A span around a block (the current span while it runs), or nothing when tracing is off;
-    attributes that are None are left out."""
+    attributes that are None are left out. ``parent``: trace-context headers (``carrier``'s,
+    kept from elsewhere) whose span this one continues, instead of the current one."""
     if _tracer is None:
         return _OFF
-    return _started(name, {k: v for k, v in attributes.items() if v is not None})
+    return _started(name, parent, {k: v for k, v in attributes.items() if v is not None})
+
+
+def carrier() -> dict[str, str]:
+    """The current span as W3C trace-context headers (``traceparent``, ``tracestate``): to send
+    with a call, or keep for work that continues the trace later; empty when tracing is off."""
+    if _tracer is None:
+        return {}
+    from opentelemetry import propagate
+
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return headers
 
 
 def tag(**attributes: Any) -> None:
@@ -72,8 +90,15 @@ def tag(**attributes: Any) -> None:
 
 
 @contextmanager
-def _started(name: str, attributes: dict[str, Any]) -> Iterator[Any]:
-    with _tracer.start_as_current_span(name, attributes=attributes) as current:
+def _started(
+    name: str, parent: Mapping[str, str] | None, attributes: dict[str, Any]
+) -> Iterator[Any]:
+    context = None
+    if parent:
+        from opentelemetry import propagate
+
+        context = propagate.extract(dict(parent))
+    with _tracer.start_as_current_span(name, context=context, attributes=attributes) as current:
         yield current
 
 

@@ -3,6 +3,8 @@ the embedder, the ingestion worker and the file expiry sweep."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from assistantd.config import Settings
@@ -16,6 +18,7 @@ from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 
 INDEX_FILENAME = "chunks.sqlite3"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,27 @@ async def start_file_services(
         lease_seconds=settings.ingestion_lease_seconds,
     )
     if execute:
+        _prepare_in_background(worker.embedder)
         await worker.start()
     expiry = FileExpirySweeper(db, worker, settings.file_sweep_interval_seconds)
     expiry.start()
     return FileServices(blobs, worker, expiry)
+
+
+def _prepare_in_background(embedder: object) -> None:
+    """Build the local model's file now, on a thread of its own, if the cache lacks it (say,
+    after a cache wipe or on a CPU of the other int8 kind), so that the first file indexed
+    does not wait for a build; a file being indexed meanwhile waits for this build, never
+    starts a second one. Daemon: a stop does not wait for it (the build is a child process
+    writing to a scratch file, renamed into place only when whole)."""
+    prepare = getattr(embedder, "prepare", None)
+    if prepare is None:
+        return
+
+    def run() -> None:
+        try:
+            prepare()
+        except Exception as error:  # said again, as the file's failure, when one is indexed
+            log.warning("the local embedding model is not usable: %s", error)
+
+    threading.Thread(target=run, name="embedding-model", daemon=True).start()

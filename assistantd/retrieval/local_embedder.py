@@ -119,6 +119,21 @@ class LocalEmbedder:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._loaded)
 
+    def prepare(self) -> Path | None:
+        """Build the ONNX model file now if it is not in the cache yet (seconds of CPU, in a
+        child process), without loading it; the file, or None for a runtime that builds none.
+        Blocking: start-up runs it on a thread, ``assistantd build-model`` directly."""
+        if self._runtime == "torch" or (
+            self._runtime == "auto" and importlib.util.find_spec("onnxruntime") is None
+        ):
+            return None
+        from assistantd.retrieval.onnx_export import default_cache_dir, onnx_model_path
+
+        _stay_offline()
+        precision = "fp32" if self._runtime == "onnx-fp32" else "int8"
+        model_dir = self._model_dir or _shipped_model_dir()
+        return onnx_model_path(model_dir, self._cache_dir or default_cache_dir(), precision)
+
     def _windows(self, texts: list[str]) -> _Windows:
         windows, owners, weights = self._loaded()[0].windows(texts, self._window)
         rows = _batches([len(w) for w in windows], self._batch_pieces)
@@ -180,7 +195,14 @@ class _WordPieces:
     """The model's own word-piece tokenizer (tokenizers, Rust), without its 128-piece limit."""
 
     def __init__(self, model_dir: Path) -> None:
-        from tokenizers import Tokenizer
+        try:
+            from tokenizers import Tokenizer
+        except ImportError as error:
+            raise ModelNotInstalled(
+                "the local embedding model's tokenizer is not installed: `pip install --no-deps "
+                "tokenizers` (without --no-deps pip also installs huggingface-hub, which "
+                "nothing here uses)"
+            ) from error
 
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # The shipped tokenizer.json truncates and pads to 128; windows are cut here instead.

@@ -6,6 +6,10 @@ output, both feed-forward; not value) as per-channel int8. The result is cached 
 ``cache_dir`` under a name that depends on the weights and on this recipe, so it is built once
 (~3 s of CPU, most of it importing onnx and quantizing) and rebuilt only when either changes.
 
+Several processes may share ``cache_dir``: a build holds an exclusive lock on the file's
+``.lock`` beside it (so a second process waits for the first build instead of repeating it), and
+the file appears by an atomic rename (so nothing ever loads a half-written model).
+
 The build runs in a child process (``python -m assistantd.retrieval.onnx_export``): the
 quantizer writes its advice through the root logger (installing a stderr handler on a process
 that has none), and its second of pure Python would hold the server's GIL, stalling the event
@@ -17,12 +21,15 @@ Building needs onnx, onnxruntime, safetensors and numpy; running the result need
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +43,7 @@ DISABLED_SESSION_OPTIMIZERS = ("SkipLayerNormFusion",)
 # A build takes ~3 s; this only bounds a child that hangs.
 BUILD_TIMEOUT_SECONDS = 300
 _build_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -50,15 +58,32 @@ def onnx_model_path(model_dir: Path, cache_dir: Path, precision: Precision) -> P
     It takes ``input_ids`` (int64, batch × length: windows of one length, no padding) and
     returns ``embedding``: the mean of the token states, L2-normalised (batch × 384).
     """
+    target, reduced = model_file(model_dir, cache_dir, precision)
+    if target.exists():
+        return target
+    with _build_lock:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(target.with_name(target.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed, or when a process dies
+            if not target.exists():  # another process may have built it while we waited
+                started = time.monotonic()
+                _build_in_child(model_dir, target, precision, reduced)
+                log.info(
+                    "built the %s embedding model in %.1f s: %s",
+                    precision,
+                    time.monotonic() - started,
+                    target,
+                )
+    return target
+
+
+def model_file(model_dir: Path, cache_dir: Path, precision: Precision) -> tuple[Path, bool]:
+    """Where the model for ``model_dir`` at ``precision`` is cached (built or not), and whether
+    its int8 weights keep to 7 bits on this CPU."""
     reduced = precision == "int8" and needs_reduced_range()
     variant = precision + ("-7bit" if reduced else "")
     name = f"minilm-{_weights_digest(model_dir)}-r{RECIPE_VERSION}-{variant}.onnx"
-    target = cache_dir / name
-    with _build_lock:
-        if not target.exists():
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            _build_in_child(model_dir, target, precision, reduced)
-    return target
+    return cache_dir / name, reduced
 
 
 def needs_reduced_range(cpuinfo: str | None = None) -> bool:

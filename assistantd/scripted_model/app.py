@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from assistantd.scripted_model.wire_format import (
 )
 
 MAX_DIMENSIONS = 8192
+TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 class ConnectionDropped(Exception):
@@ -46,6 +48,9 @@ class _HideDeliberateDrops(logging.Filter):
 def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
     options = options or ScriptedModelOptions()
     book = ScriptBook(requests_kept=options.requests_kept)
+    # The W3C trace-context headers of each chat request, per model (``GET /_trace_headers``):
+    # what a tracing model server would continue its spans from.
+    trace_headers: dict[str, deque[dict[str, str]]] = {}
     _install_log_filter()
 
     async def chat_completions(request: Request) -> Response:
@@ -54,6 +59,8 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             return _bad_request("The body must be a JSON object.")
         model = str(body.get("model") or "scripted")
         book.record(model, body)
+        kept = trace_headers.setdefault(model, deque(maxlen=options.requests_kept))
+        kept.append({k: request.headers[k] for k in TRACE_HEADERS if k in request.headers})
         dialect = DIALECTS[book.dialect(model) or options.dialect]
         if (refusal := dialect.refusal(body)) is not None:
             return JSONResponse(refusal[1], refusal[0])
@@ -103,6 +110,10 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
         bodies = book.requests(request.query_params.get("model", ""))
         return JSONResponse({"object": "list", "data": bodies})
 
+    async def received_trace_headers(request: Request) -> Response:
+        kept = trace_headers.get(request.query_params.get("model", ""), ())
+        return JSONResponse({"object": "list", "data": list(kept)})
+
     return Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -111,6 +122,7 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             Route("/_script", add_script, methods=["POST"]),
             Route("/_script", clear_script, methods=["DELETE"]),
             Route("/_requests", received_requests, methods=["GET"]),
+            Route("/_trace_headers", received_trace_headers, methods=["GET"]),
         ]
     )
 

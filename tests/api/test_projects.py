@@ -162,14 +162,39 @@ def test_admin_key_opens_only_the_admin_api_and_project_keys_only_the_rest(
 ) -> None:
     admin = Admin(admin_server)
     key = admin.service_account(admin.project("Separation")["id"])["api_key"]["value"]
-    with pytest.raises(openai.AuthenticationError):
+    # As OpenAI answers a key without the route's scope: 401, no code, the scope named.
+    with pytest.raises(openai.AuthenticationError) as raised:
         sdk_client(admin_server, contract_log, api_key=ADMIN).beta.assistants.list()
-    for path in ("/v1/threads/thread_x/runs/run_x", "/v1/files", "/v1/vector_stores"):
+    assert raised.value.code is None
+    assert "insufficient permissions" in raised.value.message
+    assert "Missing scopes: api.assistants.read" in raised.value.message
+    for path, scope in (
+        ("/v1/threads/thread_x/runs/run_x", "api.threads.read"),
+        ("/v1/files", "api.files.read"),
+        ("/v1/vector_stores", "api.vector_stores.read"),
+    ):
         response = httpx.get(f"{admin_server}{path}", headers={"Authorization": f"Bearer {ADMIN}"})
         assert response.status_code == 401, path
-    refused = Admin(admin_server, key).call("GET", "/projects", status=401)
-    assert refused["error"]["code"] == "invalid_api_key"
-    Admin(admin_server, "sk-admin-for-tesTs").call("GET", "/projects", status=401)
+        assert f"Missing scopes: {scope}." in response.json()["error"]["message"]
+    written = httpx.post(
+        f"{admin_server}/v1/assistants",
+        headers={"Authorization": f"Bearer {ADMIN}"},
+        json={"model": "gpt-4o"},
+    )
+    assert written.status_code == 401
+    assert "Missing scopes: api.assistants.write." in written.json()["error"]["message"]
+    for method, scope in (("GET", "api.management.read"), ("POST", "api.management.write")):
+        body = {"json": {"name": "x"}} if method == "POST" else {}
+        refused = Admin(admin_server, key).call(method, "/projects", status=401, **body)
+        assert refused["error"]["type"] == "invalid_request_error"
+        assert refused["error"]["code"] is None
+        assert f"Missing scopes: {scope}." in refused["error"]["message"]
+    # An unknown key is still an incorrect one, on both sides.
+    unknown = Admin(admin_server, "sk-admin-for-tesTs").call("GET", "/projects", status=401)
+    assert unknown["error"]["code"] == "invalid_api_key"
+    with pytest.raises(openai.AuthenticationError) as raised:
+        sdk_client(admin_server, contract_log, api_key="sk-unknown-key1").beta.assistants.list()
+    assert raised.value.code == "invalid_api_key"
     assert httpx.get(f"{admin_server}/v1/organization/projects").status_code == 401
 
 

@@ -1,14 +1,17 @@
 """With the ``otel`` extra installed and ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, a run's request,
-its execution and its model call arrive at an OTLP/HTTP collector as spans."""
+its execution and its model call arrive at an OTLP/HTTP collector as spans; a client's
+``traceparent`` is the request span's parent, and the model call sends its own on."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.harness.clients import sdk_client
@@ -35,7 +38,13 @@ def collector() -> Iterator[tuple[str, dict[bytes, dict[str, object]]]]:
                 for scope in resource.scope_spans:
                     for span in scope.spans:
                         attributes = {a.key: a.value.string_value for a in span.attributes}
-                        spans[span.span_id] = {"name": span.name, "attributes": attributes}
+                        spans[span.span_id] = {
+                            "name": span.name,
+                            "attributes": attributes,
+                            "trace_id": span.trace_id.hex(),
+                            "span_id": span.span_id.hex(),
+                            "parent_span_id": span.parent_span_id.hex(),
+                        }
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")
             self.send_header("content-length", "0")
@@ -83,3 +92,42 @@ def test_a_runs_request_execution_and_model_call_are_traced(
     assert request["attributes"]["request_id"].startswith("req_")
     [execution] = [s for s in spans.values() if s["name"] == "run"]
     assert execution["attributes"]["run_id"] == run.id
+
+
+def test_a_clients_trace_goes_on_through_the_request_to_the_model_call(
+    scripted_model_url: str, tmp_path: Path, contract_log: ContractLog, model: str
+) -> None:
+    trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
+    traceparent = f"00-{trace_id}-{client_span}-01"
+    with collector() as (endpoint, spans):
+        env = {
+            "ASSISTANTD_LLM_BASE_URL": scripted_model_url,
+            "ASSISTANTD_OTEL_ENDPOINT": endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        }
+        server = start_process("serve", tmp_path, env)
+        try:
+            assert server.url is not None
+            client = sdk_client(server.url, contract_log)
+            assistant = client.beta.assistants.create(model=model)
+            run = client.beta.threads.create_and_run_poll(
+                assistant_id=assistant.id,
+                thread={"messages": [{"role": "user", "content": "Hi"}]},
+                extra_headers={"traceparent": traceparent},
+            )
+            assert run.status == "completed"
+            wait_for(
+                lambda: {s["name"] for s in spans.values()},
+                lambda seen: {"POST /v1/threads/runs", "model call"} <= seen,
+                seconds=15,
+            )
+        finally:
+            server.stop()
+    [request] = [s for s in spans.values() if s["name"] == "POST /v1/threads/runs"]
+    assert (request["trace_id"], request["parent_span_id"]) == (trace_id, client_span)
+    # The model server was sent the model call's own span as its parent.
+    [call] = [s for s in spans.values() if s["name"] == "model call"]
+    base = scripted_model_url.removesuffix("/v1")
+    sent = httpx.get(f"{base}/_trace_headers", params={"model": model}).json()["data"]
+    parents = [h["traceparent"].split("-")[1:3] for h in sent if "traceparent" in h]
+    assert [call["trace_id"], call["span_id"]] in parents, (call, sent)
