@@ -27,7 +27,8 @@ def recommend(
         recommended["dialect"] = dialect
     if context_window is not None and (route is None or route.context_window != context_window):
         recommended["context_window"] = context_window
-    if not tools_native:
+    # getattr: the route's tool_calling setting is younger than this module's first version.
+    if not tools_native and getattr(route, "tool_calling", None) != "emulated":
         recommended["tool_calling"] = "emulated"
     report.recommended = recommended
     entry: dict[str, Any] = {"base_url": report.base_url}
