@@ -1,5 +1,5 @@
-"""The ``assistantd`` command: ``serve``, ``worker``, ``migrate``, ``build-model`` and
-``scripted-model``.
+"""The ``assistantd`` command: ``serve``, ``worker``, ``migrate``, ``build-model``,
+``scripted-model`` and ``doctor`` (what a model endpoint supports, and the route settings to use).
 
 One process does everything by default (``serve``). To scale out on PostgreSQL (and Redis for
 run events), run any number of ``serve --no-worker`` (HTTP only) and ``worker`` (runs,
@@ -18,6 +18,7 @@ from importlib import metadata
 from typing import Any
 
 from assistantd.config import Settings
+from assistantd.doctor import command as doctor_command
 from assistantd.observability import logs
 from assistantd.observability.logs import LogFormat
 from assistantd.scripted_model import command as scripted_model_command
@@ -95,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     scripted_model_command.add_arguments(scripted)
     scripted.set_defaults(handler=_scripted_model)
+    doctor = commands.add_parser(
+        "doctor", help=doctor_command.HELP, description=doctor_command.DESCRIPTION
+    )
+    doctor_command.add_arguments(doctor)
+    doctor.set_defaults(handler=doctor_command.run)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -61,13 +61,18 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
         book.record(model, body)
         kept = trace_headers.setdefault(model, deque(maxlen=options.requests_kept))
         kept.append({k: request.headers[k] for k in TRACE_HEADERS if k in request.headers})
-        dialect = DIALECTS[book.dialect(model) or options.dialect]
+        facts = book.facts(model)
+        dialect = DIALECTS[facts.dialect or options.dialect]
         if (refusal := dialect.refusal(body)) is not None:
             return JSONResponse(refusal[1], refusal[0])
-        if options.context_window:  # None or 0 means no limit
+        if body.get("tools") and not facts.supports_tools:
+            refused = dialect.tools_refusal(model)
+            return JSONResponse(refused[1], refused[0])
+        limit = facts.context_window or options.context_window
+        if limit:  # None or 0 means no limit
             used = prompt_tokens(body)
-            if used > options.context_window:
-                return JSONResponse(context_length_error(options.context_window, used), 400)
+            if used > limit:
+                return JSONResponse(context_length_error(limit, used), 400)
         step = book.pop(model)
         if step is not None and (early := await _early_answer(step, request, dialect)) is not None:
             return early
@@ -78,11 +83,31 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
         return await _whole_completion(reply, model)
 
     async def list_models(request: Request) -> Response:
-        ids = list(dict.fromkeys(options.models))
-        data = [
-            {"id": i, "object": "model", "created": 0, "owned_by": "scripted-model"} for i in ids
-        ]
+        ids = list(dict.fromkeys([*options.models, *book.sized_models()]))
+        data = [_model_entry(i) for i in ids]
         return JSONResponse({"object": "list", "data": data})
+
+    def _model_entry(model: str) -> dict[str, Any]:
+        facts = book.facts(model)
+        dialect = DIALECTS[facts.dialect or options.dialect]
+        return dialect.model_entry(model, facts.context_window or options.context_window)
+
+    def native_endpoint(endpoint: str) -> Callable[[Request], Awaitable[Response]]:
+        """A backend's own endpoint beside /v1 (llama.cpp's /props, Ollama's /api/show), for
+        the model the query or body names: 404 where its dialect's server has none."""
+
+        async def answer(request: Request) -> Response:
+            model = request.query_params.get("model")
+            if request.method == "POST":
+                model = str((await _json_object(request) or {}).get("model") or "")
+            facts = book.facts(model or "")
+            described = DIALECTS[facts.dialect or options.dialect].native_endpoints.get(endpoint)
+            if described is None or not model:
+                return JSONResponse({"error": "not found"}, 404)
+            window = facts.context_window or options.context_window
+            return JSONResponse(described(model, window, facts.supports_tools))
+
+        return answer
 
     async def embeddings(request: Request) -> Response:
         body = await _json_object(request)
@@ -95,10 +120,14 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             script = ScriptRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             return _bad_request(str(exc))
-        if script.dialect is not None:
-            if script.dialect not in DIALECTS:
-                return _bad_request(f"dialect must be one of {', '.join(DIALECTS)}.")
-            book.set_dialect(script.model, script.dialect)
+        if script.dialect is not None and script.dialect not in DIALECTS:
+            return _bad_request(f"dialect must be one of {', '.join(DIALECTS)}.")
+        book.configure(
+            script.model,
+            dialect=script.dialect,
+            context_window=script.context_window,
+            supports_tools=script.supports_tools,
+        )
         queued = book.append(script.model, script.responses)
         return JSONResponse({"model": script.model, "queued": queued})
 
@@ -119,6 +148,8 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/embeddings", embeddings, methods=["POST"]),
+            Route("/props", native_endpoint("GET /props"), methods=["GET"]),
+            Route("/api/show", native_endpoint("POST /api/show"), methods=["POST"]),
             Route("/_script", add_script, methods=["POST"]),
             Route("/_script", clear_script, methods=["DELETE"]),
             Route("/_requests", received_requests, methods=["GET"]),

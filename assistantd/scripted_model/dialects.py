@@ -15,9 +15,10 @@ and which request fields are refused. ``wire_format.stream_events`` calls them i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from assistantd.scripted_model import model_metadata
 from assistantd.scripted_model.reply import PlannedToolCall, Reply
 
 if TYPE_CHECKING:
@@ -311,6 +312,25 @@ def refuses_what_reasoning_models_refuse(body: dict[str, Any]) -> ErrorAnswer | 
     return None
 
 
+def tools_refused(model: str) -> ErrorAnswer:
+    """A server refusing tools for a model that has none (the generic form)."""
+    return _unsupported("tools", f"{model} does not support tools", "unsupported_parameter")
+
+
+def ollama_tools_refused(model: str) -> ErrorAnswer:
+    message = f"registry.ollama.ai/library/{model}:latest does not support tools"
+    detail = {"message": message, "type": "api_error", "param": None, "code": None}
+    return 400, {"error": detail}
+
+
+def vllm_tools_refused(model: str) -> ErrorAnswer:
+    """vLLM started without ``--enable-auto-tool-choice``."""
+    message = (
+        '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+    )
+    return 400, vllm_error(400, {"message": message})
+
+
 def _unsupported(param: str, message: str, code: str) -> ErrorAnswer:
     detail = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
     return 400, {"error": detail}
@@ -334,6 +354,14 @@ class Dialect:
     refusal: Callable[[dict[str, Any]], ErrorAnswer | None] = refuses_nothing
     wire_model: str | None = None  # the model name in chunks; None: the one asked for
     system_fingerprint: str | None = None
+    # What a request with tools gets for a model scripted with ``supports_tools: false``.
+    tools_refusal: Callable[[str], ErrorAnswer] = tools_refused
+    # The model's ``GET /v1/models`` entry, given its context window (None: not known).
+    model_entry: Callable[[str, int | None], dict[str, Any]] = model_metadata.openai_entry
+    # Endpoints of the server's own beside /v1 ("GET /props"): model, context, tools → body.
+    native_endpoints: dict[str, Callable[[str, int | None, bool], Any]] = field(
+        default_factory=dict
+    )
 
 
 OPENAI = Dialect("openai")
@@ -347,17 +375,23 @@ DIALECTS: dict[str, Dialect] = {
             tool_call_deltas=whole_calls_in_one_delta_without_index,
             finish_reason=stop_after_tool_calls,
             system_fingerprint="fp_ollama",
+            tools_refusal=ollama_tools_refused,
+            model_entry=model_metadata.ollama_entry,
+            native_endpoints={"POST /api/show": model_metadata.ollama_show},
         ),
         Dialect(
             "vllm",
             tool_call_deltas=calls_repeating_id_and_name,
             reasoning_delta=reasoning_content,
             error_body=vllm_error,
+            tools_refusal=vllm_tools_refused,
+            model_entry=model_metadata.vllm_entry,
         ),
         Dialect(
             "llamacpp",
             reasoning_delta=reasoning_content,
             closing=usage_on_the_finish_chunk,
+            native_endpoints={"GET /props": model_metadata.llamacpp_props},
         ),
         Dialect("lmstudio", tool_call_deltas=whole_calls_each_in_a_delta),
         Dialect(
@@ -380,6 +414,7 @@ DIALECTS: dict[str, Dialect] = {
             "groq",
             tool_call_deltas=whole_calls_each_in_a_delta,
             closing=usage_under_x_groq,
+            model_entry=model_metadata.groq_entry,
         ),
         Dialect(
             "openrouter",
@@ -387,6 +422,7 @@ DIALECTS: dict[str, Dialect] = {
             reasoning_delta=reasoning_with_details,
             closing=usage_always_last,
             stream_error=error_beside_choice,
+            model_entry=model_metadata.openrouter_entry,
         ),
         Dialect(
             "azure",

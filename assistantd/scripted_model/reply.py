@@ -10,6 +10,7 @@ from typing import Any
 
 from assistantd import tokens
 from assistantd.scripted_model.options import ScriptedModelOptions
+from assistantd.scripted_model.schema_instance import instance
 from assistantd.scripted_model.script import ScriptedToolCall, Step
 
 # Deterministic filler for --reply-words, so benchmark replies have a known length.
@@ -64,14 +65,66 @@ class Reply:
 
 
 def plan_reply(body: dict[str, Any], step: Step | None, options: ScriptedModelOptions) -> Reply:
-    messages = body.get("messages") or []
-    if step is None:
-        pieces = split_words(default_text(messages, options.reply_words))
-        reply = Reply(pieces=pieces, chunk_delay_s=options.token_delay_ms / 1000)
-    else:
-        reply = _scripted_reply(step)
+    reply = _default_reply(body, options) if step is None else _scripted_reply(step)
     reply.usage = _usage(body, reply, step.usage if step else None)
     return reply
+
+
+def _default_reply(body: dict[str, Any], options: ScriptedModelOptions) -> Reply:
+    """What an unscripted request gets: the calls ``tool_choice`` forces, else the echo (as
+    JSON of the requested schema, if one is); with ``reasoning_effort``, some reasoning first
+    (which the dialect streams, or keeps hidden as OpenAI does)."""
+    messages = body.get("messages") or []
+    if calls := forced_calls(body):
+        reply = Reply(pieces=[], tool_calls=calls, finish_reason="tool_calls")
+    else:
+        text = default_text(messages, options.reply_words)
+        if (schema := response_schema(body)) is not None:
+            text = json.dumps(instance(schema, text))
+        reply = Reply(pieces=split_words(text), chunk_delay_s=options.token_delay_ms / 1000)
+    if effort := body.get("reasoning_effort"):
+        thought = f"Thinking ({effort}) about: {last_user_text(messages)}"
+        reply.reasoning_pieces = split_words(thought)
+    return reply
+
+
+def forced_calls(body: dict[str, Any]) -> list[PlannedToolCall]:
+    """The calls a model must make: the function a ``tool_choice`` names, or with
+    ``"required"`` every tool offered (only the first when ``parallel_tool_calls`` is false).
+    None right after a tool result, so that a forced run can still end."""
+    messages = body.get("messages") or []
+    if messages and messages[-1].get("role") == "tool":
+        return []
+    tools = [t.get("function") or {} for t in body.get("tools") or [] if isinstance(t, dict)]
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        tools = [t for t in tools if t.get("name") == name]
+    elif choice != "required":
+        return []
+    if body.get("parallel_tool_calls") is False:
+        tools = tools[:1]
+    hint = last_user_text(messages)
+    return [
+        PlannedToolCall(
+            id=f"call_{uuid.uuid4().hex[:24]}",
+            name=str(tool.get("name")),
+            arguments=json.dumps(instance(tool.get("parameters") or {"type": "object"}, hint)),
+        )
+        for tool in tools
+    ]
+
+
+def response_schema(body: dict[str, Any]) -> Any:
+    """The JSON schema the answer must follow (``{"type": "object"}`` for ``json_object``)."""
+    response_format = body.get("response_format")
+    if not isinstance(response_format, dict):
+        return None
+    if response_format.get("type") == "json_object":
+        return {"type": "object"}
+    if response_format.get("type") == "json_schema":
+        return (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+    return None
 
 
 def default_text(messages: list[dict[str, Any]], reply_words: int) -> str:

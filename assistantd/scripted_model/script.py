@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,6 +58,21 @@ class ScriptRequest(BaseModel):
     responses: list[Step] = Field(default_factory=list)
     # The dialect the model speaks from now on (``dialects.DIALECTS``); None: unchanged.
     dialect: str | None = None
+    # The model's context from now on: longer prompts fail, and the model is listed by
+    # ``/v1/models`` (and the dialect's own endpoints) with it, as that backend reports it.
+    context_window: int | None = Field(default=None, ge=1)
+    # False: requests offering tools are refused from now on, as the dialect's server refuses
+    # them for a model without tool support (Ollama's "does not support tools").
+    supports_tools: bool | None = None
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a model name was configured to be, beyond its queued steps."""
+
+    dialect: str | None = None
+    context_window: int | None = None
+    supports_tools: bool = True
 
 
 class ScriptBook:
@@ -69,16 +85,28 @@ class ScriptBook:
         self._steps: dict[str, deque[list[Any]]] = {}
         self._requests: dict[str, deque[dict[str, Any]]] = {}
         self._requests_kept = requests_kept
-        self._dialects: dict[str, str] = {}
+        self._facts: dict[str, ModelFacts] = {}
         self._lock = threading.Lock()
 
     def set_dialect(self, model: str, dialect: str) -> None:
+        self.configure(model, dialect=dialect)
+
+    def configure(self, model: str, **facts: object) -> None:
+        """Set the given ``ModelFacts`` fields of ``model`` (None values are left unchanged)."""
+        given = {name: value for name, value in facts.items() if value is not None}
         with self._lock:
-            self._dialects[model] = dialect
+            self._facts[model] = replace(self._facts.get(model, ModelFacts()), **given)
+
+    def facts(self, model: str) -> ModelFacts:
+        return self._facts.get(model, ModelFacts())
 
     def dialect(self, model: str) -> str | None:
         """The dialect set for ``model``, or None (the server's default)."""
-        return self._dialects.get(model)
+        return self.facts(model).dialect
+
+    def sized_models(self) -> list[str]:
+        """The models configured with a context window of their own (``/v1/models`` lists them)."""
+        return [name for name, facts in self._facts.items() if facts.context_window]
 
     def append(self, model: str, steps: list[Step]) -> int:
         with self._lock:
@@ -101,7 +129,7 @@ class ScriptBook:
         with self._lock:
             self._steps.pop(model, None)
             self._requests.pop(model, None)
-            self._dialects.pop(model, None)
+            self._facts.pop(model, None)
 
     def record(self, model: str, body: dict[str, Any]) -> None:
         with self._lock:

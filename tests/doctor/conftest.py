@@ -1,0 +1,102 @@
+"""``assistantd doctor`` run as a real process against the scripted model (in this process,
+each test's model speaking a dialect) and against small endpoints that answer as a web page or
+a refused key would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from assistantd.scripted_model.testing import running_scripted_model
+from tests.harness.server import free_port
+from tests.lifecycle.commands import assistantd
+
+PAGE = "<!doctype html><html><body><h1>Welcome to the dashboard</h1></body></html>"
+REFUSED = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+
+
+@pytest.fixture(scope="module")
+def model_url() -> Iterator[str]:
+    with running_scripted_model() as base_url:
+        yield base_url
+
+
+class Models:
+    """Model names of the scripted model, each made to speak a dialect (and be sized, or lack
+    tools) through ``POST /_script``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def speaking(self, dialect: str, **facts: Any) -> str:
+        name = f"{dialect}-{uuid.uuid4().hex[:8]}"
+        script = {"model": name, "responses": [], "dialect": dialect, **facts}
+        root = self.base_url.removesuffix("/v1")
+        httpx.post(f"{root}/_script", json=script, timeout=10).raise_for_status()
+        return name
+
+
+@pytest.fixture
+def models(model_url: str) -> Models:
+    return Models(model_url)
+
+
+def doctor(*args: str, data_dir: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    return assistantd("doctor", *args, data_dir=data_dir, timeout=120, **variables)
+
+
+def doctor_json(*args: str, data_dir: Path, **variables: str) -> dict[str, Any]:
+    done = doctor(*args, "--json", data_dir=data_dir, **variables)
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def findings(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {f["feature"]: (f["status"], f["detail"]) for f in report["findings"]}
+
+
+def _endpoints() -> web.Application:
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    async def refused(_request: web.Request) -> web.Response:
+        return web.Response(status=401, text=json.dumps(REFUSED), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/ui/chat/completions", page)
+    app.router.add_post("/locked/v1/chat/completions", refused)
+    return app
+
+
+@contextmanager
+def _serving_endpoints() -> Iterator[str]:
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(_endpoints())
+    port = free_port()
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[str]:
+    with _serving_endpoints() as base:
+        yield base
