@@ -14,7 +14,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "console_assets"
 NOT_BUILT = """<!doctype html><title>assistantd console</title>
 <h1>The console was not built</h1>
 <p>This installation has no built console. Build it with Node and npm installed:
-<code>make setup</code> (or <code>npm ci --prefix console &amp;&amp; npm run build --prefix console</code>).</p>
+<code>make setup</code>, or<br>
+<code>npm ci --prefix console &amp;&amp; npm run build --prefix console</code>.</p>
 """
 
 
