@@ -47,11 +47,11 @@ $(TEST_STAMP): $(SERVE_STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
 # (ARGS="--host 0.0.0.0 --port 8080" to listen elsewhere).
-serve: setup
+serve: setup console
 	$(BIN)/assistantd serve $(ARGS)
 
 # The same, with the scripted model standing in for an LLM (no model needed to try runs)
-try: setup
+try: setup console
 	$(BIN)/assistantd serve --with-scripted-model $(ARGS)
 
 # The official Node SDK for the tests that drive it (they skip and say why where npm is missing).
@@ -60,7 +60,7 @@ NODE_SDK := tests/node/node_modules/.package-lock.json
 $(NODE_SDK): tests/node/package.json tests/node/package-lock.json
 	if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund -s; fi
 
-test: setup-test $(NODE_SDK)
+test: setup-test console $(NODE_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
