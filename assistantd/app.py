@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from assistantd.api import (
     assistants,
+    console,
     errors,
     files,
     health,
@@ -84,6 +85,8 @@ def create_app(
         app.mount("/scripted", create_scripted_model(None))
 
     app.include_router(health.router)
+    if settings.console:
+        console.mount(app)
     return app
 
 

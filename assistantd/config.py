@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     # was deleted, a project archived or a rate limit changed on any process (issue #13).
     admin_key: str | None = None
     auth_cache_seconds: float = Field(default=1.0, gt=0, le=2)
+    # The browser console at /console (issue #15); off: /console is not served.
+    console: bool = True
 
     # The default OpenAI-compatible chat-completions endpoint, and per-model routes (JSON).
     llm_base_url: str | None = None

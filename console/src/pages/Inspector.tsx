@@ -1,0 +1,94 @@
+import { useEffect, useState } from "preact/hooks";
+import { messageOf, type Api } from "../api";
+import { ErrorNote } from "../components/ErrorNote";
+import { EventLog } from "../components/EventLog";
+import { RunSummary } from "../components/RunSummary";
+import { StepView } from "../components/StepView";
+import { navigate } from "../router";
+import type { Run, RunStep, StreamEvent } from "../types";
+
+interface Props {
+  api: Api;
+  threadId?: string;
+  runId?: string;
+}
+
+const ACTIVE = new Set(["queued", "in_progress", "cancelling"]);
+
+export function Inspector({ api, threadId, runId }: Props) {
+  return (
+    <div class="inspector">
+      <RunPicker threadId={threadId} runId={runId} />
+      {threadId && runId && <RunTimeline key={runId} api={api} threadId={threadId} runId={runId} />}
+    </div>
+  );
+}
+
+function RunPicker({ threadId, runId }: { threadId?: string; runId?: string }) {
+  const [thread, setThread] = useState(threadId ?? "");
+  const [run, setRun] = useState(runId ?? "");
+  const open = (event: Event) => {
+    event.preventDefault();
+    if (thread.trim() && run.trim()) navigate(`/runs/${thread.trim()}/${run.trim()}`);
+  };
+  return (
+    <form class="card row" onSubmit={open}>
+      <h2>Run inspector</h2>
+      <input placeholder="thread_…" value={thread} onInput={(e) => setThread(e.currentTarget.value)} data-testid="inspect-thread-id" />
+      <input placeholder="run_…" value={run} onInput={(e) => setRun(e.currentTarget.value)} data-testid="inspect-run-id" />
+      <button type="submit" data-testid="inspect-open">
+        Open
+      </button>
+    </form>
+  );
+}
+
+/** The run as stored, its steps, and its events: joined live through the rejoinable stream
+ * while it runs (then re-read once it ends), or told from the database once it is over. */
+function RunTimeline({ api, threadId, runId }: Required<Props>) {
+  const [run, setRun] = useState<Run | null>(null);
+  const [steps, setSteps] = useState<RunStep[]>([]);
+  const [events, setEvents] = useState<StreamEvent[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let stopped = false;
+    const refresh = async () => {
+      const [current, list] = await Promise.all([api.getRun(threadId, runId), api.listSteps(threadId, runId)]);
+      if (stopped) return;
+      setRun(current);
+      setSteps(list.data);
+    };
+    const watch = async () => {
+      await refresh();
+      const seen: StreamEvent[] = [];
+      for await (const event of api.runEvents(threadId, runId)) {
+        if (stopped) return;
+        seen.push(event);
+        setEvents([...seen]);
+        if (!event.event.includes(".delta") && event.event !== "done") await refresh();
+      }
+      await refresh();
+    };
+    watch().catch((failure) => setError(messageOf(failure)));
+    return () => {
+      stopped = true;
+    };
+  }, [api, threadId, runId]);
+
+  return (
+    <>
+      <ErrorNote error={error} />
+      {run && <RunSummary run={run} steps={steps} live={ACTIVE.has(run.status)} />}
+      <section class="card">
+        <h3>Steps</h3>
+        <ol class="steps">
+          {steps.map((step) => (
+            <StepView key={step.id} api={api} step={step} />
+          ))}
+        </ol>
+      </section>
+      <EventLog events={events} />
+    </>
+  );
+}
