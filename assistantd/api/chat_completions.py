@@ -3,15 +3,17 @@ under the project's key and rate limits (``llm/passthrough.py`` says what change
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from assistantd.api.auth import Tenant
-from assistantd.api.rate_limits import admit_model_call
+from assistantd.api.rate_limits import admit_model_call, record_model_tokens
 from assistantd.errors import APIError, NotFound
 from assistantd.llm.errors import NoBackendConfigured
-from assistantd.llm.passthrough import Answer, Passthrough
+from assistantd.llm.passthrough import Answer, ChatStream, Passthrough
 from assistantd.llm.passthrough_errors import PassthroughError
 from assistantd.llm.router import ModelRouter, Route
 from assistantd.wire.model_endpoints import chat_request, json_object
@@ -30,13 +32,22 @@ async def create_chat_completion(request: Request, _tenant: Tenant) -> Response:
     try:
         if body.get("stream"):
             stream = await call.stream(body)
+            frames = _counted(request, body["model"], stream)
             return StreamingResponse(
-                stream.frames(), media_type="text/event-stream", headers=STREAM_HEADERS | headers
+                frames, media_type="text/event-stream", headers=STREAM_HEADERS | headers
             )
         answer = await call.complete(body)
     except PassthroughError as error:
         raise api_error(error, headers) from error
+    await record_model_tokens(request, body["model"], answer.used_tokens)
     return json_answer(answer, headers)
+
+
+async def _counted(request: Request, model: str, stream: ChatStream) -> AsyncIterator[bytes]:
+    """The stream's frames; then its tokens count against the project's limit."""
+    async for frame in stream.frames():
+        yield frame
+    await record_model_tokens(request, model, stream.used_tokens)
 
 
 def route_for(request: Request, model: str) -> Route:

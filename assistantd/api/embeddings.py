@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from assistantd.api.auth import Tenant
 from assistantd.api.chat_completions import api_error, json_answer, route_for
 from assistantd.api.local_embeddings import embed_locally, is_local_model
-from assistantd.api.rate_limits import admit_model_call
+from assistantd.api.rate_limits import admit_model_call, record_model_tokens
 from assistantd.llm.passthrough import Passthrough
 from assistantd.llm.passthrough_errors import PassthroughError
 from assistantd.wire.model_endpoints import embeddings_request, json_object
@@ -23,9 +23,11 @@ async def create_embeddings(request: Request, _tenant: Tenant) -> Response:
     model = body["model"]
     headers = await admit_model_call(request, model)
     if is_local_model(request.app, model):
-        return json_answer(await embed_locally(request.app, body), headers)
-    try:
-        answer = await Passthrough(route_for(request, model)).embed(body)
-    except PassthroughError as error:
-        raise api_error(error, headers) from error
+        answer = await embed_locally(request.app, body)
+    else:
+        try:
+            answer = await Passthrough(route_for(request, model)).embed(body)
+        except PassthroughError as error:
+            raise api_error(error, headers) from error
+    await record_model_tokens(request, model, answer.used_tokens)
     return json_answer(answer, headers)

@@ -56,3 +56,9 @@ async def admit_model_call(request: Request, model: str) -> dict[str, str]:
     if admission.refusal is not None:
         raise admission.refusal
     return admission.headers
+
+
+async def record_model_tokens(request: Request, model: str, amount: int) -> None:
+    """Count the tokens a chat completion or embeddings call used against the project's limit."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.record_tokens(identity_of(request), model, amount)

@@ -81,3 +81,36 @@ def test_a_projects_request_limit_is_429_with_headers(
         client.beta.threads.create_and_run(assistant_id=assistant.id)
     # Another model is not limited.
     assert client.chat.completions.create(model=f"{model}-b", messages=HELLO).choices
+
+
+def test_a_projects_token_limit_counts_completions_and_embeddings(
+    keyed_server: KeyedServer, contract_log: ContractLog, scripted: Scripted, model: str
+) -> None:
+    admin = AdminClient(keyed_server.base)
+    project, key = admin.project_key("Token limited")
+    admin.limit(project, model, max_tokens_per_1_minute=30)
+    client = sdk_client(keyed_server.base, contract_log, api_key=key)
+    time.sleep(0.3)
+
+    start_of_a_minute()
+    scripted.script(
+        model, {"text": "Short.", "usage": {"prompt_tokens": 10, "completion_tokens": 2}}
+    )
+    first = client.chat.completions.with_raw_response.create(model=model, messages=HELLO)
+    assert first.headers["x-ratelimit-remaining-tokens"] == "30"
+    # A stream's tokens count too (its usage chunk asked for by assistantd, not shown).
+    scripted.script(
+        model, {"text": "Streamed.", "usage": {"prompt_tokens": 10, "completion_tokens": 3}}
+    )
+    with client.chat.completions.with_streaming_response.create(
+        model=model, messages=HELLO, stream=True
+    ) as streamed:
+        assert streamed.headers["x-ratelimit-remaining-tokens"] == "18"
+        list(streamed.iter_lines())
+    # 25 used: embeddings' tokens (of the scripted model's counting) pass the limit.
+    client.embeddings.create(model=model, input="many words " * 5)
+    with pytest.raises(openai.RateLimitError) as refused:
+        client.chat.completions.create(model=model, messages=HELLO)
+    response = refused.value.response
+    assert response.json()["error"]["type"] == "tokens"
+    assert response.headers["x-ratelimit-remaining-tokens"] == "0"
