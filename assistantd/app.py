@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI
 
 from assistantd.api import (
     assistants,
+    chat_completions,
     console,
+    embeddings,
     errors,
     files,
     health,
@@ -78,6 +80,9 @@ def create_app(
         app.include_router(module.router, prefix="/v1")
     for module in (files, uploads, vector_stores, vector_store_files, organization):
         app.include_router(module.router, prefix="/v1")
+
+    app.include_router(chat_completions.router, prefix="/v1")
+    app.include_router(embeddings.router, prefix="/v1")
 
     if mount_scripted_model:
         from assistantd.scripted_model.app import create_app as create_scripted_model

@@ -40,3 +40,25 @@ def with_limit_headers(stream: StreamingResponse, response: Response) -> Streami
         if name.startswith("x-ratelimit-"):
             stream.headers[name] = value
     return stream
+
+
+async def admit_model_call(request: Request, model: str) -> dict[str, str]:
+    """A chat completion or embeddings call under the project's limits for ``model``, counted
+    as one request as a run creation is: its ``x-ratelimit-*`` headers, or 429 over a limit."""
+    identity = identity_of(request)
+    if identity is None or not identity.limits:
+        return {}
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limit = limiter.limit_for(identity, model)
+    if limit is None:
+        return {}
+    admission = await limiter.admit(identity, limit, model)
+    if admission.refusal is not None:
+        raise admission.refusal
+    return admission.headers
+
+
+async def record_model_tokens(request: Request, model: str, amount: int) -> None:
+    """Count the tokens a chat completion or embeddings call used against the project's limit."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.record_tokens(identity_of(request), model, amount)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from random import Random
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +51,18 @@ KEEPALIVE_SECONDS = 4.0
 _JSON = {"Content-Type": "application/json"}
 _DONE = b"[DONE]"
 _OPENAI_SHAPE = RequestShape()
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """A backend's retry and timeout settings, for calls made beside ``stream_chat``."""
+
+    max_retries: int
+    backoff_seconds: float
+    random: Random
+    gap_seconds: float  # longest silence between events
+    total_seconds: float  # longest call, retries included
+    key_setting: str | None  # the setting the API key came from (None: no key is sent)
 
 
 class _Refused(Exception):
@@ -174,6 +186,27 @@ class OpenAICompatibleBackend:
             raise UpstreamError(
                 "server_error", f"listing models at {self.base_url}: {exc}"
             ) from exc
+
+    # What the pass-through endpoints (``llm/passthrough.py``) share with the run engine's calls:
+    # the connection pool, the retry and timeout settings, and the request shapes learned.
+    def session(self) -> aiohttp.ClientSession:
+        return self._http()
+
+    def retry_settings(self) -> RetrySettings:
+        return RetrySettings(
+            max_retries=self._max_retries,
+            backoff_seconds=self._backoff_seconds,
+            random=self._random,
+            gap_seconds=self._timeout_seconds,
+            total_seconds=self._total_timeout_seconds,
+            key_setting=self._key_setting,
+        )
+
+    def shape_of(self, model: str) -> RequestShape:
+        return self._shapes.get(model, _OPENAI_SHAPE)
+
+    def learn_shape(self, model: str, shape: RequestShape) -> None:
+        self._shapes[model] = shape
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -6,8 +6,11 @@ run's model (the request's ``model``, else the assistant's), counted in fixed on
 shared by every process (``store.request_counters``). Tokens are the prompt and completion
 tokens that the project's runs of that model created in the last 60 seconds have used so far
 (read from the runs themselves, so every process sees the same); a run is refused once they have
-reached the limit (a run's own tokens are not known before it runs). A project without a limit
-for the model costs nothing: its limits come with its key from the key cache.
+reached the limit (a run's own tokens are not known before it runs). Chat completions and
+embeddings (``/v1/chat/completions``, ``/v1/embeddings``) count as requests the same way, and
+their tokens, which no run holds, are added up per one-minute window in the request counters.
+A project without a limit for the model costs nothing: its limits come with its key from the
+key cache.
 """
 
 from __future__ import annotations
@@ -72,6 +75,11 @@ class RateLimiter:
         since = int(now) - WINDOW_SECONDS
         used, oldest = await rate_limits.run_tokens(self._db, identity.tenant, model, since)
         reset = 0.0 if oldest is None or used == 0 else oldest + WINDOW_SECONDS - now
+        window = int(now) // WINDOW_SECONDS * WINDOW_SECONDS
+        passed_through = await self._counter.add(identity.project_id, _tokens(model), window, 0)
+        if passed_through:
+            used += passed_through
+            reset = max(reset, window + WINDOW_SECONDS - now)
         admission.headers.update({
             "x-ratelimit-limit-tokens": str(limit),
             "x-ratelimit-remaining-tokens": str(max(0, limit - used)),
@@ -79,6 +87,21 @@ class RateLimiter:
         })  # fmt: skip
         if used >= limit:
             admission.refusal = _refusal(identity, model, "tokens", "TPM", limit, used)
+
+    async def record_tokens(self, identity: Identity | None, model: str, amount: int) -> None:
+        """Count the tokens a chat completion or embeddings call used (no run holds them),
+        in the current one-minute window, where the project has a token limit for ``model``."""
+        limit = self.limit_for(identity, model)
+        if identity is None or limit is None or limit.tokens_per_minute is None or amount <= 0:
+            return
+        window = int(self._clock()) // WINDOW_SECONDS * WINDOW_SECONDS
+        await self._counter.add(identity.project_id, _tokens(model), window, amount)
+
+
+def _tokens(model: str) -> str:
+    """The counter of ``model``'s pass-through tokens, beside its requests' (no model name
+    holds a unit separator)."""
+    return f"{model}\x1ftokens"
 
 
 def duration(seconds: float) -> str:

@@ -113,6 +113,8 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
         body = await _json_object(request)
         if body is None:
             return _bad_request("The body must be a JSON object.")
+        # Recorded beside the model's chat requests, so tests see what reached the model.
+        book.record(str(body.get("model") or "scripted-embedding"), body)
         return _embeddings_response(body)
 
     async def add_script(request: Request) -> Response:

@@ -35,6 +35,14 @@ COUNT_REQUEST = Statement(
     " requests = rate_limit_windows.requests + 1"
     " RETURNING requests"
 )
+# The same, adding any amount (the tokens of pass-through model calls; 0 only reads).
+ADD_TO_WINDOW = Statement(
+    "INSERT INTO rate_limit_windows (project_id, model, window_start, requests)"
+    " VALUES (:project_id, :model, :window_start, :amount)"
+    " ON CONFLICT (project_id, model, window_start) DO UPDATE SET"
+    " requests = rate_limit_windows.requests + :amount"
+    " RETURNING requests"
+)
 FORGET_WINDOWS = Statement("DELETE FROM rate_limit_windows WHERE window_start < :before")
 
 # Tokens the tenant's runs of a model created since ``since`` used so far (a run still going
@@ -70,6 +78,18 @@ async def count_request(db: Database, project_id: str, model: str, window_start:
     async with db.write(orm=False) as session:
         params = {"project_id": project_id, "model": model, "window_start": window_start}
         rows = await fetch(session, COUNT_REQUEST, params)
+    return int(rows[0][0])
+
+
+async def add_to_window(
+    db: Database, project_id: str, model: str, window_start: int, amount: int
+) -> int:
+    async with db.write(orm=False) as session:
+        params = {
+            "project_id": project_id, "model": model, "window_start": window_start,
+            "amount": amount,
+        }  # fmt: skip
+        rows = await fetch(session, ADD_TO_WINDOW, params)
     return int(rows[0][0])
 
 

@@ -22,6 +22,10 @@ class RequestCounter(Protocol):
         """Count one request in the window; the window's count after it."""
         ...
 
+    async def add(self, project_id: str, model: str, window_start: int, amount: int) -> int:
+        """Add ``amount`` (0: only read) to the window's count; the count after it."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -30,10 +34,13 @@ class InProcessCounter:
         self._windows: dict[tuple[str, str, int], int] = {}
 
     async def count(self, project_id: str, model: str, window_start: int) -> int:
+        return await self.add(project_id, model, window_start, 1)
+
+    async def add(self, project_id: str, model: str, window_start: int, amount: int) -> int:
         key = (project_id, model, window_start)
         if key not in self._windows:
             self._forget_before(window_start)
-        self._windows[key] = self._windows.get(key, 0) + 1
+        self._windows[key] = self._windows.get(key, 0) + amount
         return self._windows[key]
 
     def _forget_before(self, window_start: int) -> None:
@@ -50,11 +57,14 @@ class DatabaseCounter:
         self._newest_window = 0
 
     async def count(self, project_id: str, model: str, window_start: int) -> int:
+        return await self.add(project_id, model, window_start, 1)
+
+    async def add(self, project_id: str, model: str, window_start: int, amount: int) -> int:
         if window_start > self._newest_window:
             # Once a minute per process: windows two minutes old are no longer read.
             self._newest_window = window_start
             await rate_limits.forget_windows(self._db, window_start - WINDOW_SECONDS)
-        return await rate_limits.count_request(self._db, project_id, model, window_start)
+        return await rate_limits.add_to_window(self._db, project_id, model, window_start, amount)
 
     async def close(self) -> None:
         return None
@@ -65,9 +75,12 @@ class RedisCounter:
         self._redis = redis.Redis.from_url(url)
 
     async def count(self, project_id: str, model: str, window_start: int) -> int:
+        return await self.add(project_id, model, window_start, 1)
+
+    async def add(self, project_id: str, model: str, window_start: int, amount: int) -> int:
         key = f"assistantd:ratelimit:{project_id}:{window_start}:{model}"
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
+            pipe.incrby(key, amount)
             pipe.expire(key, 2 * WINDOW_SECONDS)
             counted, _ = await pipe.execute()
         return int(counted)

@@ -48,3 +48,19 @@ async def test_redis_counter_counts_every_request_of_every_process() -> None:
     finally:
         for counter in counters:
             await counter.close()
+
+
+async def test_every_counter_adds_amounts_and_reads_with_zero(db: Database) -> None:
+    from assistantd.store.request_counters import InProcessCounter
+
+    counters: list[RequestCounter] = [InProcessCounter(), DatabaseCounter(db)]
+    if not redis_unavailable_reason():
+        counters.append(RedisCounter(REDIS_URL))
+    for counter in counters:
+        project = f"proj_{uuid.uuid4().hex[:8]}"
+        assert await counter.add(project, "m\x1ftokens", 600, 0) == 0
+        assert await counter.add(project, "m\x1ftokens", 600, 25) == 25
+        assert await counter.add(project, "m\x1ftokens", 600, 7) == 32
+        assert await counter.add(project, "m\x1ftokens", 600, 0) == 32
+        assert await counter.count(project, "m", 600) == 1  # requests are counted apart
+        await counter.close()

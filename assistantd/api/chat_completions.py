@@ -1,0 +1,71 @@
+"""``POST /v1/chat/completions``: the client's request passed through to its model's route,
+under the project's key and rate limits (``llm/passthrough.py`` says what changes on the way)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from assistantd.api.auth import Tenant
+from assistantd.api.rate_limits import admit_model_call, record_model_tokens
+from assistantd.errors import APIError, NotFound
+from assistantd.llm.errors import NoBackendConfigured
+from assistantd.llm.passthrough import Answer, ChatStream, Passthrough
+from assistantd.llm.passthrough_errors import PassthroughError
+from assistantd.llm.router import ModelRouter, Route
+from assistantd.wire.model_endpoints import chat_request, json_object
+
+router = APIRouter()
+
+# What OpenAI sends with its streams; proxies must not buffer or cache them.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post("/chat/completions")
+async def create_chat_completion(request: Request, _tenant: Tenant) -> Response:
+    body = chat_request(json_object(await request.body()))
+    headers = await admit_model_call(request, body["model"])
+    call = Passthrough(route_for(request, body["model"]))
+    try:
+        if body.get("stream"):
+            stream = await call.stream(body)
+            frames = _counted(request, body["model"], stream)
+            return StreamingResponse(
+                frames, media_type="text/event-stream", headers=STREAM_HEADERS | headers
+            )
+        answer = await call.complete(body)
+    except PassthroughError as error:
+        raise api_error(error, headers) from error
+    await record_model_tokens(request, body["model"], answer.used_tokens)
+    return json_answer(answer, headers)
+
+
+async def _counted(request: Request, model: str, stream: ChatStream) -> AsyncIterator[bytes]:
+    """The stream's frames; then its tokens count against the project's limit."""
+    async for frame in stream.frames():
+        yield frame
+    await record_model_tokens(request, model, stream.used_tokens)
+
+
+def route_for(request: Request, model: str) -> Route:
+    """The route serving ``model``; 404 ``model_not_found`` when none does."""
+    models: ModelRouter = request.app.state.model_router
+    try:
+        return models.resolve(model)
+    except NoBackendConfigured as missing:
+        raise NotFound(missing.message, "model", "model_not_found") from missing
+
+
+def api_error(error: PassthroughError, headers: dict[str, str]) -> APIError:
+    answered = APIError(error.message, error.param, error.code)
+    answered.status_code = error.status
+    answered.error_type = error.error_type
+    answered.headers = {**headers, **error.headers}
+    return answered
+
+
+def json_answer(answer: Answer, headers: dict[str, str]) -> Response:
+    return Response(orjson.dumps(answer.body), media_type="application/json", headers=headers)
