@@ -12,7 +12,7 @@ from assistantd.objects.thread_store import IngestionJob
 from assistantd.retrieval.ingestion_worker import IngestionWorker
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
-from assistantd.store.sessions import AsyncSession
+from assistantd.store.sessions import Transaction
 
 
 # async: FastAPI runs a plain function dependency in its threadpool (a hop per request, and
@@ -31,13 +31,13 @@ Ingestion = Annotated[IngestionWorker, Depends(ingestion_worker)]
 
 @asynccontextmanager
 async def write_indexing_attachments(
-    db: Database, ingestion: IngestionWorker
-) -> AsyncIterator[tuple[AsyncSession, list[IngestionJob]]]:
+    db: Database, ingestion: IngestionWorker, *, orm: bool = True
+) -> AsyncIterator[tuple[Transaction, list[IngestionJob]]]:
     """A write that may add messages, and the list their file_search attachments' jobs go in
     (the files, added to the thread's vector store in the write): the jobs go to the ingestion
-    worker once the write has committed."""
+    worker once the write has committed. ``orm=False``: see ``Database.write``."""
     jobs: list[IngestionJob] = []
-    async with db.write() as session:
+    async with db.write(orm=orm) as session:
         yield session, jobs
     for job in jobs:
         ingestion.enqueue(job.tenant, job.store_id, job.file_id)

@@ -62,7 +62,8 @@ async def create_thread_and_run(
     response: Response,
 ) -> RunAnswer:
     await admit_run(request, response, db, body)
-    async with write_indexing_attachments(db, ingestion) as (session, jobs):
+    orm = not runs.writes_by_statements(body)
+    async with write_indexing_attachments(db, ingestion, orm=orm) as (session, jobs):
         thread, run = await runs.create_with_thread(
             session,
             tenant,

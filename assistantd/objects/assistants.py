@@ -14,7 +14,7 @@ from assistantd.objects.tool_resources import (
 )
 from assistantd.store import documents
 from assistantd.store.documents import Page, PageRequest
-from assistantd.store.sessions import AsyncSession
+from assistantd.store.sessions import AsyncSession, Transaction
 from assistantd.store.tables import Assistant
 from assistantd.wire.assistants import CreateAssistant, ModifyAssistant
 from assistantd.wire.tools import response_format_to_wire, tool_to_wire
@@ -48,7 +48,7 @@ async def create(session: AsyncSession, tenant: str, body: CreateAssistant) -> d
     return data
 
 
-async def get(session: AsyncSession, tenant: str, assistant_id: str) -> dict[str, Any]:
+async def get(session: Transaction, tenant: str, assistant_id: str) -> dict[str, Any]:
     data = await documents.fetch_data(session, Assistant, tenant, assistant_id)
     if data is None:
         raise NotFound.object(KIND, assistant_id)

@@ -14,7 +14,7 @@ from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.runs import active_run_id
-from assistantd.store.sessions import AsyncSession
+from assistantd.store.sessions import AsyncSession, Transaction
 from assistantd.store.tables import Message
 from assistantd.wire.messages import (
     CreateMessage,
@@ -45,7 +45,7 @@ async def create(
 
 
 async def insert(
-    session: AsyncSession,
+    session: Transaction,
     tenant: str,
     thread_id: str,
     body: CreateMessage,

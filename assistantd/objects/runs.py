@@ -19,7 +19,7 @@ from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
 from assistantd.store.run_leases import Lease, release
 from assistantd.store.runs import active_run_id
-from assistantd.store.sessions import AsyncSession
+from assistantd.store.sessions import AsyncSession, Transaction
 from assistantd.store.tables import Run, RunStep
 from assistantd.wire.runs import (
     CreateRun,
@@ -64,8 +64,27 @@ async def create(
     return data
 
 
+def writes_by_statements(body: CreateThreadAndRun) -> bool:
+    """Whether creating it reads and writes by hand-written statements alone, so that it may
+    run in ``Database.write(orm=False)`` (on PostgreSQL: the assistant's read, then thread,
+    messages and run in one statement; two round trips where a session took seven): yes but
+    for tool resources, attachments and image files, whose checks and vector stores go
+    through the ORM."""
+    thread = body.thread or CreateThread()
+    if body.tool_resources is not None or thread.tool_resources is not None:
+        return False
+    return not any(
+        message.attachments
+        or (
+            not isinstance(message.content, str)
+            and any(part.type == "image_file" for part in message.content)
+        )
+        for message in thread.messages
+    )
+
+
 async def create_with_thread(
-    session: AsyncSession,
+    session: Transaction,
     tenant: str,
     body: CreateThreadAndRun,
     *,
@@ -74,7 +93,8 @@ async def create_with_thread(
     blobs: BlobStore,
     jobs: list[IngestionJob],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A new thread (with its messages) and a queued run on it; returns (thread, run)."""
+    """A new thread (with its messages) and a queued run on it; returns (thread, run).
+    ``session``: an ORM session unless ``writes_by_statements(body)``."""
     assistant = await _assistant(session, tenant, body.assistant_id)
     await check_references(session, tenant, body.tool_resources)
     new_thread = body.thread or CreateThread()
@@ -219,7 +239,7 @@ async def _fill_outputs(
     return data
 
 
-async def _assistant(session: AsyncSession, tenant: str, assistant_id: str) -> dict[str, Any]:
+async def _assistant(session: Transaction, tenant: str, assistant_id: str) -> dict[str, Any]:
     try:
         return await assistants.get(session, tenant, assistant_id)
     except NotFound:
@@ -311,7 +331,7 @@ def _check_tool_choice(body: RunOptions, tools: list[dict[str, Any]]) -> None:
 
 
 async def _insert(
-    session: AsyncSession,
+    session: Transaction,
     tenant: str,
     data: dict[str, Any],
     engine: dict[str, Any],

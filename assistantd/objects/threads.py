@@ -16,13 +16,13 @@ from assistantd.objects.tool_resources import (
 )
 from assistantd.store import documents
 from assistantd.store.blobs import BlobStore
-from assistantd.store.sessions import AsyncSession
+from assistantd.store.sessions import AsyncSession, Transaction
 from assistantd.store.tables import Message, Run, RunStep, Thread
 from assistantd.wire.threads import CreateThread, ModifyThread
 
 
 async def create(
-    session: AsyncSession,
+    session: Transaction,
     tenant: str,
     body: CreateThread,
     blobs: BlobStore,

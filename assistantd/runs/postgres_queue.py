@@ -36,6 +36,10 @@ class PostgresRunQueue:
         self._claimed: asyncio.Queue[str] = asyncio.Queue()
         self._idle_workers = 0
         self._wake = asyncio.Event()
+        # Whether runs may wait unclaimed: not after a claim that came back short, until a
+        # notification says otherwise. A worker that falls idle claims only then: one run at a
+        # time, each run cost an empty claim (a round trip) as its worker finished.
+        self._maybe_waiting = True
         self._listener: Listener | None = None
         self._claimer: asyncio.Task[None] | None = None
         self._stopping = False
@@ -50,6 +54,7 @@ class PostgresRunQueue:
 
     def wake(self) -> None:
         """Claim now: a run was queued or handed back (by any process)."""
+        self._maybe_waiting = True
         self._wake.set()
 
     async def put(self, run_id: str) -> None:
@@ -62,7 +67,8 @@ class PostgresRunQueue:
 
     async def get(self) -> str:
         self._idle_workers += 1
-        self._wake.set()
+        if self._maybe_waiting:
+            self._wake.set()
         try:
             return await self._claimed.get()
         finally:
@@ -84,8 +90,9 @@ class PostgresRunQueue:
             await self._listener.close()
         # Runs claimed but not started go back at once, not after their lease lapses.
         with contextlib.suppress(Exception):
-            async with self._db.write() as session:
-                await run_leases.release_waiting(session, self._lease)
+            # Other claimers claim on a notification, not whenever a worker falls idle.
+            if released := await run_leases.release_waiting(self._db, self._lease):
+                await self._db.notify(RUNS_CHANNEL, released[0])
 
     async def _claim_forever(self) -> None:
         while not self._stopping:
@@ -93,14 +100,16 @@ class PostgresRunQueue:
             wanted = self._idle_workers - self._claimed.qsize()
             claimed: list[str] = []
             if wanted > 0:
+                self._maybe_waiting = False  # a notification from now on sets it again
                 try:
-                    async with self._db.write() as session:
-                        claimed = await run_leases.claim_waiting(session, self._lease, wanted)
+                    claimed = await run_leases.claim_waiting(self._db, self._lease, wanted)
                 except Exception:
+                    self._maybe_waiting = True
                     log.exception("claiming queued runs")
             for run_id in claimed:
                 self._claimed.put_nowait(run_id)
             if claimed and len(claimed) == wanted:
+                self._maybe_waiting = True
                 continue  # there may be more
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._sweep_seconds):

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.errors import InvalidRequest
-from assistantd.store.driver_sql import Statement, Transaction
+from assistantd.store.driver_sql import Statement, Transaction, execute
 from assistantd.store.driver_sql import fetch as fetch_rows
 from assistantd.store.tables import Document
 
@@ -47,29 +47,29 @@ class Page:
 _ADD_STATEMENTS: dict[tuple[type[Document], tuple[str, ...]], Statement] = {}
 
 
-async def add(session: Transaction, table: type[Document], **values: Any) -> int:
+async def add(session: Transaction, table: type[Document], **values: Any) -> None:
     """Insert one row by a hand-written INSERT (the hot path: no ORM unit of work, see
-    ``driver_sql``); returns its seq. The row is not in the session: code that changes it
-    later in the same transaction fetches it first."""
+    ``driver_sql``); in a ``DriverTransaction`` it may wait to go with the block's next
+    statement. The row is not in the session: code that changes it later in the same
+    transaction fetches it first."""
     key = (table, tuple(values))
     statement = _ADD_STATEMENTS.get(key)
     if statement is None:
         statement = _ADD_STATEMENTS[key] = _insert_statement(table, tuple(values))
-    return (await fetch_rows(session, statement, values))[0][0]
+    await execute(session, statement, values)
 
 
 def _insert_statement(table: type[Document], names: tuple[str, ...]) -> Statement:
     columns = table.__table__.columns  # type: ignore[attr-defined]
     return Statement(
         f"INSERT INTO {table.__tablename__} ({', '.join(names)})"  # type: ignore[attr-defined]
-        f" VALUES ({', '.join(':' + n for n in names)}) RETURNING seq",
+        f" VALUES ({', '.join(':' + n for n in names)})",
         json_params=tuple(n for n in names if isinstance(columns[n].type, JSON)),
-        result_columns=("seq",),
     )
 
 
 async def fetch_data(
-    session: AsyncSession, table: type[Document], tenant: str, object_id: str
+    session: Transaction, table: type[Document], tenant: str, object_id: str
 ) -> dict[str, Any] | None:
     """The stored wire object alone (no ORM row): for reads that only return it."""
     statement = _FETCH_DATA.get(table)

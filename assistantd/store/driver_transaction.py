@@ -10,8 +10,10 @@ and save) cost ~1.0 ms of CPU through a session, ~0.4 here. And fewer round trip
   statement, each but the last in a data-modifying ``WITH`` clause: a turn's end writes its
   message, its step and its run in one round trip, not three. The parts of one statement see one
   snapshot, so a write to a table that a waiting write changes goes in a statement of its own.
-* ``BEGIN`` is sent before the block's first statement that returns rows: a block that only
-  writes sends its one statement alone, a transaction by itself.
+* ``BEGIN`` is sent before the block's first statement that returns rows and locks or writes
+  them: a block that only writes sends its one statement alone, a transaction by itself; reads
+  before it go alone too (creating a thread and run: the assistant's read, then thread, message
+  and run in one statement; two round trips).
 
     async with db.write(orm=False) as transaction:
         run = await run_rows.lock_run(transaction, run_id)   # BEGIN, SELECT … FOR UPDATE
@@ -40,6 +42,10 @@ class DriverTransaction:
         self._waiting: list[tuple[Statement, dict[str, Any]]] = []  # encoded arguments by name
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if not self._begun and not self._waiting and _plain_read(statement):
+            # Nothing written or locked yet: under READ COMMITTED the read sees what it would
+            # see as the transaction's first statement, so it goes alone, without BEGIN.
+            return await self._run(statement.postgresql[0], statement.asyncpg_args(params))
         await self._begin()
         await self._send_waiting()
         return await self._run(statement.postgresql[0], statement.asyncpg_args(params))
@@ -85,6 +91,11 @@ class DriverTransaction:
         except Exception as error:
             raise sqlalchemy_error(self._adapter, sql, args, error) from error
         return [tuple(row) for row in rows]
+
+
+def _plain_read(statement: Statement) -> bool:
+    """A read that takes no lock (nor writes: ``INSERT … RETURNING`` is a write)."""
+    return not statement.lock and _written_table(statement.sql) is None
 
 
 @cache

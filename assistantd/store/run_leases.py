@@ -10,10 +10,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import run_statuses
+from assistantd.store.database import Database
+from assistantd.store.driver_sql import Statement
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Run
 
@@ -48,7 +50,9 @@ _WAITING = run_statuses.sql_list(run_statuses.WAITING_FOR_WORKER)
 # Claim up to ``:limit`` runs that wait for a worker, oldest first: queued or cancelling, held
 # by nobody or by a worker whose lease lapsed. SKIP LOCKED: rows another claimer has locked are
 # passed over, so concurrent claimers never wait for, or take, the same run. PostgreSQL only.
-CLAIM_WAITING_RUNS = text(
+# One statement, a transaction by itself (``Database.write_rows``): one round trip, where a
+# session's BEGIN, UPDATE and COMMIT took three.
+CLAIM_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
     f" SELECT id FROM runs WHERE status IN ({_WAITING})"
     " AND (claimed_by IS NULL OR lease_expires_at < :now)"
@@ -56,22 +60,27 @@ CLAIM_WAITING_RUNS = text(
     " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
     " AND a.worker <> :worker AND a.expires_at >= :now)"
     " ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
-    ") RETURNING id"
+    ") RETURNING id",
+    result_columns=("id",),
 )
-RELEASE_WAITING_RUNS = text(
+RELEASE_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
-    f" WHERE claimed_by = :worker AND status IN ({_WAITING})"
+    f" WHERE claimed_by = :worker AND status IN ({_WAITING}) RETURNING id",
+    result_columns=("id",),
 )
 
 
-async def claim_waiting(session: AsyncSession, lease: Lease, limit: int) -> list[str]:
+async def claim_waiting(db: Database, lease: Lease, limit: int) -> list[str]:
     params = {"worker": lease.worker, "until": lease.until(), "now": time.time(), "limit": limit}
-    return list((await session.execute(CLAIM_WAITING_RUNS, params)).scalars())
+    return [run_id for (run_id,) in await db.write_rows(CLAIM_WAITING_RUNS, params)]
 
 
-async def release_waiting(session: AsyncSession, lease: Lease) -> None:
-    """Hand back the runs this worker claimed but has not started (it is stopping)."""
-    await session.execute(RELEASE_WAITING_RUNS, {"worker": lease.worker})
+async def release_waiting(db: Database, lease: Lease) -> list[str]:
+    """Hand back the runs this worker claimed but has not started (it is stopping); returns
+    their ids."""
+    return [
+        run_id for (run_id,) in await db.write_rows(RELEASE_WAITING_RUNS, {"worker": lease.worker})
+    ]
 
 
 def release(row: RunRecord) -> None:

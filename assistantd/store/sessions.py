@@ -5,4 +5,6 @@ import-linter contract in ``pyproject.toml``), so every query is built here."""
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["AsyncSession", "IntegrityError"]
+from assistantd.store.driver_sql import Transaction
+
+__all__ = ["AsyncSession", "IntegrityError", "Transaction"]

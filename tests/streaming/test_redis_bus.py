@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+import redis.asyncio
 
 from assistantd.runs.redis_events import BLOCK_MS, RedisRunEvents
 from tests.harness.contract import ContractLog
@@ -130,3 +131,30 @@ def test_flush_waits_for_what_was_published(redis_url: str) -> None:
             await bus.close()
 
     assert asyncio.run(scenario()) == 50
+
+
+def test_publishing_goes_on_after_redis_loses_its_scripts(redis_url: str) -> None:
+    """Events are published by script sha, without asking Redis first whether it has the
+    script (a round trip per batch): a Redis that lost it (restarted, flushed) gets it again."""
+
+    async def scenario() -> list[tuple[int, str]]:
+        bus = RedisRunEvents(redis_url)
+        await bus.start()
+        run = f"run_{uuid.uuid4().hex}"
+        try:
+            bus.publish(run, "thread.run.created", {"object": "thread.run", "n": 1})
+            await bus.flush()
+            async with redis.asyncio.from_url(redis_url) as admin:
+                await admin.script_flush()
+            bus.publish(run, "thread.run.queued", {"object": "thread.run", "n": 2})
+            bus.publish(run, "thread.run.completed", {"object": "thread.run", "n": 3})
+            await bus.flush()
+            return [(e.seq, e.event) async for e in bus.subscribe(run)]
+        finally:
+            await bus.close()
+
+    assert asyncio.run(scenario()) == [
+        (1, "thread.run.created"),
+        (2, "thread.run.queued"),
+        (3, "thread.run.completed"),
+    ]
