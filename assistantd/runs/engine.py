@@ -18,7 +18,7 @@ from typing import Any
 from assistantd.clock import now
 from assistantd.config import Settings
 from assistantd.llm.router import ModelRouter
-from assistantd.observability import metrics, tracing
+from assistantd.observability import metrics
 from assistantd.observability.run_ends import run_ended
 from assistantd.runs.events import InProcessRunEvents, RunEvents
 from assistantd.runs.executor import Executor
@@ -176,7 +176,7 @@ class RunEngine:
             signal = self._cancels[run_id] = asyncio.Event()
             self._executing[run_id] = asyncio.current_task()  # type: ignore[assignment]
             try:
-                with metrics.runs_executing.track_inprogress(), tracing.span("run", run_id=run_id):
+                with metrics.runs_executing.track_inprogress():
                     await self._executor.execute(run_id, signal)
                 # DEBUG: the INFO line a run costs is the one its end writes (run_ends).
                 log.debug("run %s executed by %s", run_id, self.lease.worker)

@@ -16,7 +16,7 @@ from assistantd.config import Settings
 from assistantd.llm.chat import ChatRequest, Usage
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.router import ModelRouter, Route
-from assistantd.observability import request_ids
+from assistantd.observability import request_ids, tracing
 from assistantd.observability.run_ends import Execution, run_ended
 from assistantd.runs import prompt_images, records, unknown_tools
 from assistantd.runs.events import RunEvents
@@ -105,6 +105,12 @@ class Executor:
         state = await self._start(run_id)
         if state is None:
             return
+        # Under the span of the request that created the run: the client's trace goes on here.
+        with tracing.span("run", parent=state.engine.get("trace"), run_id=run_id):
+            await self._turns(state, cancel)
+
+    async def _turns(self, state: RunState, cancel: asyncio.Event) -> None:
+        run_id = state.id
         try:
             while not await self._turn(state, cancel):
                 pass

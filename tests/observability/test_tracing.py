@@ -118,7 +118,7 @@ def test_a_clients_trace_goes_on_through_the_request_to_the_model_call(
             assert run.status == "completed"
             wait_for(
                 lambda: {s["name"] for s in spans.values()},
-                lambda seen: {"POST /v1/threads/runs", "model call"} <= seen,
+                lambda seen: {"POST /v1/threads/runs", "run", "model call"} <= seen,
                 seconds=15,
             )
         finally:
@@ -127,6 +127,11 @@ def test_a_clients_trace_goes_on_through_the_request_to_the_model_call(
     assert (request["trace_id"], request["parent_span_id"]) == (trace_id, client_span)
     # The model server was sent the model call's own span as its parent.
     [call] = [s for s in spans.values() if s["name"] == "model call"]
+    [execution] = [s for s in spans.values() if s["name"] == "run"]
+    # The run goes on in the client's trace, under the request that created it.
+    assert execution["trace_id"] == trace_id
+    assert execution["parent_span_id"] != client_span
+    assert call["trace_id"] == trace_id
     base = scripted_model_url.removesuffix("/v1")
     sent = httpx.get(f"{base}/_trace_headers", params={"model": model}).json()["data"]
     parents = [h["traceparent"].split("-")[1:3] for h in sent if "traceparent" in h]
