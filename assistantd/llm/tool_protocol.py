@@ -94,9 +94,7 @@ def error_block(problems: list[str]) -> str:
     )
 
 
-def emulated_messages(
-    messages: list[dict[str, Any]], section: str | None
-) -> list[dict[str, Any]]:
+def emulated_messages(messages: list[dict[str, Any]], section: str | None) -> list[dict[str, Any]]:
     """``messages`` with tool calls and outputs as text, and ``section`` (if any) appended to
     the first system message (or in one of its own, first)."""
     rendered: list[dict[str, Any]] = []
@@ -120,7 +118,9 @@ def emulated_messages(
                 names[call["id"]] = call["function"]["name"]
                 blocks.append(call_block(call["function"]["name"], call["function"]["arguments"]))
             text = _text(message.get("content"))
-            rendered.append({"role": "assistant", "content": "\n\n".join([text, *blocks] if text else blocks)})
+            rendered.append(
+                {"role": "assistant", "content": "\n\n".join([text, *blocks] if text else blocks)}
+            )
         else:
             rendered.append(message)
     if section is None:

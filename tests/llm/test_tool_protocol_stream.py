@@ -4,7 +4,7 @@ same wherever the model's chunks cut the stream, markers included."""
 from __future__ import annotations
 
 import json
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import pytest
 
@@ -28,7 +28,7 @@ def _run(pieces: list[str]) -> tuple[list[str], ProtocolStream]:
 
 def _splits(text: str, cuts: tuple[int, ...]) -> list[str]:
     bounds = [0, *cuts, len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [text[a:b] for a, b in pairwise(bounds)]
 
 
 def test_text_before_calls_streams_and_the_blocks_are_parsed_at_every_cut() -> None:
