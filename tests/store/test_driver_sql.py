@@ -60,7 +60,8 @@ async def test_statements_and_the_orm_share_one_transaction(db: Database, commit
         try:
             async with db.write() as session:
                 await documents.add(session, Thread, **_thread(f"thread_{round_}_driver"))
-                await documents.insert(session, Thread(**_thread(f"thread_{round_}_orm")))
+                session.add(Thread(**_thread(f"thread_{round_}_orm")))  # the ORM's own write
+                await session.flush()
                 assert await documents.fetch_data(session, Thread, "t", f"thread_{round_}_orm") == {
                     "id": f"thread_{round_}_orm"
                 }
