@@ -49,7 +49,9 @@ async def emulated_stream(stream: Streamer, request: ChatRequest) -> AsyncIterat
     """``request`` (which offers tools) through ``stream`` with its tool calling emulated."""
     tools = request.tools or []
     names = [t["function"]["name"] for t in tools if t.get("function")]
-    section = tools_section(tools, request.tool_choice, request.parallel_tool_calls)
+    section = None
+    if request.tool_choice != "none":  # "none": no tools this turn, but the history's calls
+        section = tools_section(tools, request.tool_choice, request.parallel_tool_calls)
     messages = emulated_messages(request.messages, section)
     usage = Usage(0, 0, 0)
     problems: list[str] = []

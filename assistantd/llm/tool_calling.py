@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Hashable
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Literal
 
 from assistantd.llm.chat import ChatChunk, ChatRequest
 from assistantd.llm.emulated_tools import Streamer, emulated_stream
 from assistantd.llm.errors import UpstreamError
+from assistantd.llm.tool_protocol import emulated_messages
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,10 @@ async def tool_calling_stream(
     """``request`` through ``stream`` as ``mode`` says; ``without_tools`` holds the ``key``s
     (backend and upstream model) found to refuse tools, so they are not asked again."""
     emulate = mode == "emulated" or (mode == "auto" and key in without_tools)
-    if request.tools and emulate:
+    if emulate and not request.tools:
+        # No tools this turn, but earlier turns' calls must still reach the model as text.
+        request = replace(request, messages=emulated_messages(request.messages, None))
+    elif emulate:
         async with aclosing(emulated_stream(stream, request)) as chunks:
             async for chunk in chunks:
                 yield chunk

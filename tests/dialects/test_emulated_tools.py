@@ -21,6 +21,8 @@ from tests.harness.databases import fresh_database
 from tests.harness.server import running_server
 from tests.runs.conftest import Scripted
 from tests.streaming.test_sdk_streams import WEATHER, Recorder
+from tests.tools.code_interpreter.conftest import needs_sandbox
+from tests.tools.test_file_search_runs import CONTENT, REFUNDS, indexed_store
 
 EMULATED = f"emulated-{uuid.uuid4().hex[:8]}"
 NATIVE = f"native-{uuid.uuid4().hex[:8]}"
@@ -174,3 +176,58 @@ def test_a_native_route_to_a_model_refusing_tools_fails_naming_the_setting(
     assert run.status == "failed"
     assert "does not support tools" in run.last_error.message
     assert "tool_calling" in run.last_error.message
+
+
+def test_file_search_emulated_answers_with_a_citation(
+    client: openai.OpenAI, scripted: Scripted, model: str
+) -> None:
+    refunds = client.files.create(file=("refunds.txt", REFUNDS.encode()), purpose="assistants").id
+    store_id = indexed_store(client, refunds)
+    assistant = client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store_id]}},
+    )
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": "How long do refunds take?"}]
+    )
+    scripted.script(
+        model,
+        {"tool_calls": [{"name": "file_search", "arguments": {"queries": ["refund days"]}}]},
+        {"text": "Within 14 days 【0:0†refunds.txt】."},
+        supports_tools=False,
+    )
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, include=[CONTENT]
+    )
+    assert run.status == "completed", run.last_error
+    [message] = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id).data
+    [citation] = message.content[0].text.annotations
+    assert citation.type == "file_citation" and citation.file_citation.file_id == refunds
+    last = scripted.requests(model)[-1]
+    assert "tools" not in last
+    assert "within 14 days" in last["messages"][-1]["content"]
+    assert "<tool_result" in last["messages"][-1]["content"]
+
+
+@needs_sandbox
+def test_code_interpreter_emulated_runs_the_models_code(
+    client: openai.OpenAI, scripted: Scripted, model: str
+) -> None:
+    assistant = client.beta.assistants.create(model=model, tools=[{"type": "code_interpreter"}])
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Six times seven?"}])
+    scripted.script(
+        model,
+        {"tool_calls": [{"name": "code_interpreter", "arguments": {"code": "print(6 * 7)"}}]},
+        {"text": "It is 42."},
+        supports_tools=False,
+    )
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed", run.last_error
+    steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
+    [call] = [c for s in steps if s.type == "tool_calls" for c in s.step_details.tool_calls]
+    assert call.code_interpreter.input == "print(6 * 7)"
+    logs = "".join(o.logs for o in call.code_interpreter.outputs if o.type == "logs")
+    assert logs == "42\n"
+    [message] = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id).data
+    assert message.content[0].text.value == "It is 42."
