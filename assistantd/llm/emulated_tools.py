@@ -55,6 +55,7 @@ async def emulated_stream(stream: Streamer, request: ChatRequest) -> AsyncIterat
     messages = emulated_messages(request.messages, section)
     usage = Usage(0, 0, 0)
     problems: list[str] = []
+    streamed = False  # whether the user has read any text yet
     for attempt_number in range(REASKS + 1):
         plain = replace(
             request, messages=messages, tools=None, tool_choice=None, parallel_tool_calls=None
@@ -64,12 +65,14 @@ async def emulated_stream(stream: Streamer, request: ChatRequest) -> AsyncIterat
         # answers without a call after all.
         async with aclosing(_attempt(stream, plain, attempt, live=attempt_number == 0)) as texts:
             async for text in texts:
+                streamed = True
                 yield ChatChunk(text=text)
         usage = _added(usage, attempt.usage)
         problems = _problems(attempt.calls, names)
         if not problems:
             if not attempt.calls and attempt.shown:
-                yield ChatChunk(text="".join(attempt.shown))
+                # An answer after all: it follows what the first attempt already streamed.
+                yield ChatChunk(text=("\n\n" if streamed else "") + "".join(attempt.shown))
             yield _ending(attempt, usage)
             return
         messages = [

@@ -30,6 +30,7 @@ PROSE = "Let me check both cities."
 PARIS = {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}}
 ROME = {"id": "call_rome", "name": "get_weather", "arguments": {"city": "Rome"}}
 ANSWER = "Paris is sunny, Rome is rainy."
+USAGE = {"prompt_tokens": 120, "completion_tokens": 7}
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +155,29 @@ def test_a_malformed_call_is_answered_as_an_error_and_repaired(
     assert reask[-2] == {"role": "assistant", "content": f"{PROSE}\n\n{broken}"}
     assert reask[-1]["role"] == "user" and "<tool_error>" in reask[-1]["content"]
     assert "not valid JSON" in reask[-1]["content"]
+
+
+def test_a_reask_answered_without_a_call_becomes_the_answer(
+    client: openai.OpenAI, scripted: Scripted, model: str
+) -> None:
+    broken = "<tool_call>\nget_weather(Paris)\n</tool_call>"
+    scripted.script(
+        model,
+        {
+            "chunks": [f"{PROSE}\n\n", broken],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 9},
+        },
+        {"text": "No tool is needed: it is summer.", "usage": USAGE},
+        supports_tools=False,
+    )
+    _, run, handler = _weather_run(client, model)
+    assert run.status == "completed", run.last_error
+    answer = f"{PROSE}\n\nNo tool is needed: it is summer."
+    assert "".join(handler.deltas) == answer
+    [message] = client.beta.threads.messages.list(thread_id=run.thread_id, run_id=run.id).data
+    assert message.content[0].text.value == answer
+    # Both calls' tokens are the run's.
+    assert (run.usage.prompt_tokens, run.usage.completion_tokens) == (220, 16)
 
 
 def test_calls_still_unusable_after_the_reasks_fail_the_run(
