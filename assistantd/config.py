@@ -45,6 +45,9 @@ class ModelRoute(BaseModel):
     # The backend's dialect (README, "Plugging in your model"): pins the request fields it is
     # known to refuse, instead of learning them from its first 400s.
     dialect: Dialect | None = None
+    # Tool calls (README, "Plugging in your model"): the backend's own, emulated in the prompt,
+    # or native until the backend refuses tools and emulated from then on.
+    tool_calling: Literal["native", "emulated", "auto"] = "auto"
 
 
 # The drivers assistantd ships: the URL schemes people write first are taken to mean them.

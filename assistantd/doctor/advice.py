@@ -33,7 +33,7 @@ def recommend(
     report.recommended = recommended
     entry: dict[str, Any] = {"base_url": report.base_url}
     if route is not None:
-        entry |= route.model_dump(exclude_none=True)
+        entry |= route.model_dump(exclude_defaults=True)  # as written: no "auto" unsaid
         if route.api_key:
             entry["api_key"] = "…"  # never printed
     if report.route and report.model != report.route:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from assistantd.config import ModelRoute, Settings
 from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
 from assistantd.llm.errors import NoBackendConfigured, UpstreamError
 from assistantd.llm.openai_backend import OpenAICompatibleBackend
 from assistantd.llm.request_shape import pinned_shape
+from assistantd.llm.tool_calling import ToolCalling, tool_calling_stream
 from assistantd.observability import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ class Route:
     upstream_model: str  # the name sent to the backend
     backend: ModelBackend
     context_window: int
+    tool_calling: ToolCalling = "auto"
+    # The (backend, upstream model) pairs found to refuse tools, shared by the router's routes.
+    without_tools: set[Hashable] = field(default_factory=set, compare=False)
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Stream ``request`` from this route's backend, under the upstream model name; its
@@ -36,7 +40,11 @@ class Route:
         upstream = replace(request, model=self.upstream_model)
         with tracing.span("model call", model=self.model, upstream_model=self.upstream_model):
             try:
-                async with aclosing(self.backend.stream_chat(upstream)) as chunks:
+                key = (self.backend, self.upstream_model)
+                chunks = tool_calling_stream(
+                    self.tool_calling, self.backend.stream_chat, upstream, self.without_tools, key
+                )
+                async with aclosing(chunks):
                     async for chunk in chunks:
                         yield chunk
             except UpstreamError as error:
@@ -51,6 +59,7 @@ class ModelRouter:
         self._settings = settings
         # Routes to the same endpoint and key share one connection pool.
         self._backends: dict[tuple[str, str | None], OpenAICompatibleBackend] = {}
+        self._without_tools: set[Hashable] = set()  # see Route.without_tools
         self._default = (
             self._backend(settings.llm_base_url, settings.llm_api_key, DEFAULT_KEY)
             if settings.llm_base_url
@@ -70,6 +79,8 @@ class ModelRouter:
             upstream_model=upstream_model,
             backend=backend,
             context_window=route.context_window or self._settings.default_context_window,
+            tool_calling=route.tool_calling,
+            without_tools=self._without_tools,
         )
 
     def resolve(self, model: str) -> Route:
@@ -78,7 +89,8 @@ class ModelRouter:
             return route
         if self._default is None:
             raise NoBackendConfigured(model)
-        return Route(model, model, self._default, self._settings.default_context_window)
+        window = self._settings.default_context_window
+        return Route(model, model, self._default, window, without_tools=self._without_tools)
 
     async def list_models(self) -> list[str]:
         """Routed names, then what the default endpoint lists; an unreachable endpoint is skipped.

@@ -19,6 +19,7 @@ from assistantd import tokens
 from assistantd.scripted_model.dialects import DIALECTS, Dialect
 from assistantd.scripted_model.embeddings import DEFAULT_DIMENSIONS, as_base64, embed
 from assistantd.scripted_model.options import ScriptedModelOptions
+from assistantd.scripted_model.protocol_text import as_protocol_text
 from assistantd.scripted_model.reply import Reply, plan_reply, prompt_tokens
 from assistantd.scripted_model.script import ScriptBook, ScriptRequest, Step
 from assistantd.scripted_model.wire_format import (
@@ -77,6 +78,8 @@ def create_app(options: ScriptedModelOptions | None = None) -> Starlette:
         if step is not None and (early := await _early_answer(step, request, dialect)) is not None:
             return early
         reply = plan_reply(body, step, options)
+        if not facts.supports_tools:
+            reply = as_protocol_text(reply)  # what such a model writes when asked to call tools
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return PacedEvents(reply, model, include_usage, dialect)

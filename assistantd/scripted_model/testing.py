@@ -86,16 +86,22 @@ class ScriptedModelClient:
         self._http = httpx.AsyncClient(base_url=root, timeout=10)
 
     async def script(
-        self, model: str, *steps: Step | dict[str, Any], dialect: str | None = None
+        self,
+        model: str,
+        *steps: Step | dict[str, Any],
+        dialect: str | None = None,
+        supports_tools: bool | None = None,
     ) -> int:
-        """Append steps for ``model`` (and make it speak ``dialect``, if given); returns how
-        many requests are now scripted."""
+        """Append steps for ``model`` (and make it speak ``dialect``, or refuse tools with
+        ``supports_tools=False``, if given); returns how many requests are now scripted."""
         responses = [
             s.model_dump(exclude_defaults=True) if isinstance(s, Step) else s for s in steps
         ]
         script: dict[str, Any] = {"model": model, "responses": responses}
         if dialect is not None:
             script["dialect"] = dialect
+        if supports_tools is not None:
+            script["supports_tools"] = supports_tools
         answer = await self._http.post("/_script", json=script)
         answer.raise_for_status()
         return int(answer.json()["queued"])

@@ -33,9 +33,16 @@ class Scripted:
 
         return asyncio.run(call()) if not _loop_running() else _in_thread(call)
 
-    def script(self, model: str, *steps: dict[str, Any], dialect: str | None = None) -> None:
-        """Queue ``steps`` for ``model`` (and make it speak ``dialect``, if given)."""
-        self._call("script", model, *steps, dialect=dialect)
+    def script(
+        self,
+        model: str,
+        *steps: dict[str, Any],
+        dialect: str | None = None,
+        supports_tools: bool | None = None,
+    ) -> None:
+        """Queue ``steps`` for ``model`` (and make it speak ``dialect``, or refuse tools, if
+        given)."""
+        self._call("script", model, *steps, dialect=dialect, supports_tools=supports_tools)
 
     def requests(self, model: str) -> list[dict[str, Any]]:
         return self._call("requests", model)
