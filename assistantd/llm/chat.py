@@ -31,6 +31,9 @@ class ToolCallDelta:
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    # What the backend attached to the call for itself (Gemini 3's ``extra_content.google
+    # .thought_signature``): kept with the call and sent back with it, never shown to clients.
+    extra_content: dict[str, Any] | None = None
 
 
 @dataclass

@@ -108,6 +108,7 @@ def _tool_call_delta(raw: object, where: str, assembler: ToolCallAssembler) -> T
         call_id=_optional(raw.get("id"), str, f"{where}.id"),
         name=_optional(function.get("name"), str, f"{where}.function.name") or None,
         arguments=arguments,
+        extra_content=_optional(raw.get("extra_content"), dict, f"{where}.extra_content"),
     )
 
 

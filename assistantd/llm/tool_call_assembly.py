@@ -49,17 +49,19 @@ class ToolCallAssembler:
         call_id: str | None,
         name: str | None,
         arguments: str | dict[str, object] | list[object] | None,
+        extra_content: dict[str, object] | None = None,
     ) -> ToolCallDelta:
-        """The OpenAI-form delta of one fragment as the backend sent it."""
+        """The OpenAI-form delta of one fragment as the backend sent it; ``extra_content``
+        (Gemini's thought signature) passes through untouched."""
         text = _arguments_text(arguments)
         open_call = self._open_call(raw_index, call_id, name)
         if open_call is not None:
             if open_call.named:
                 name = None
             open_call.named = open_call.named or bool(name)
-            return ToolCallDelta(open_call.index, None, name, text)
+            return ToolCallDelta(open_call.index, None, name, text, extra_content)
         started = self._start(raw_index, call_id, bool(name))
-        return ToolCallDelta(started.index, started.id, name, text)
+        return ToolCallDelta(started.index, started.id, name, text, extra_content)
 
     def finish_reason(self, raw: str | None) -> str | None:
         """OpenAI's finish reason: ``tool_calls`` once calls were made, whatever the backend

@@ -513,6 +513,8 @@ class Executor:
                 "name": c.name,
                 "arguments": c.arguments_text,
                 "output": results[c.id].output if c.id in results else None,
+                # Engine-side only: the backend refuses its own calls sent back without it.
+                **({"extra_content": c.extra_content} if c.extra_content else {}),
             }
             for c in calls
         ]

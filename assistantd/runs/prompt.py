@@ -222,6 +222,8 @@ def _tool_turn_messages(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "id": call["id"],
                 "type": "function",
                 "function": {"name": call["name"], "arguments": call["arguments"]},
+                # As the backend gave it (Gemini 3 refuses its calls back without it).
+                **({"extra_content": call["extra_content"]} if call.get("extra_content") else {}),
             }
             for call in calls
         ],

@@ -19,6 +19,8 @@ class PendingCall:
     arguments: list[str] = field(default_factory=list)
     # A code_interpreter call streams its code (decoded from the JSON arguments) as its input.
     code: CodeInputStream | None = None
+    # The backend's own data on the call (Gemini's thought signature), to send back with it.
+    extra_content: dict[str, Any] | None = None
 
     @property
     def arguments_text(self) -> str:
@@ -66,10 +68,12 @@ class Turn:
             call = PendingCall(id=delta.id or new_id("call_"), name=delta.name or "")
             self.calls[delta.index] = call
             call.arguments.append(delta.arguments)
+            call.extra_content = delta.extra_content
             entry = _intro(delta.index, call, server_types.get(call.name))
         else:
             if delta.name and not call.name:
                 call.name = delta.name
+            call.extra_content = delta.extra_content or call.extra_content
             if not delta.arguments:
                 return None
             call.arguments.append(delta.arguments)

@@ -14,6 +14,7 @@ and which request fields are refused. ``wire_format.stream_events`` calls them i
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -65,8 +66,20 @@ def whole_calls_in_one_delta_without_index(calls: list[PlannedToolCall]) -> list
 
 
 def whole_calls_each_at_index_zero(calls: list[PlannedToolCall]) -> list[Delta]:
-    """Gemini's: each call whole in its own delta, every one at ``index`` 0."""
-    return [{"tool_calls": [_call_delta(0, c.id, c.name, c.arguments)]} for c in calls]
+    """Gemini's: each call whole in its own delta, every one at ``index`` 0, signed."""
+    return [
+        {"tool_calls": [_call_delta(0, c.id, c.name, c.arguments) | _signed(c.id)]} for c in calls
+    ]
+
+
+def thought_signature(call_id: str) -> str:
+    """The signature Gemini 3 would give the call: derived from its id, so the follow-up can be
+    checked without the scripted model keeping state between requests."""
+    return base64.b64encode(f"thought-of:{call_id}".encode()).decode()
+
+
+def _signed(call_id: str) -> dict[str, Any]:
+    return {"extra_content": {"google": {"thought_signature": thought_signature(call_id)}}}
 
 
 def whole_calls_each_in_a_delta(calls: list[PlannedToolCall]) -> list[Delta]:
@@ -277,6 +290,25 @@ def refuses_stream_options(body: dict[str, Any]) -> ErrorAnswer | None:
     return None
 
 
+def refuses_unsigned_calls(body: dict[str, Any]) -> ErrorAnswer | None:
+    """Gemini 3: an assistant tool call in the history without the thought signature it was
+    given is refused (a 400 naming the position)."""
+    for at, message in enumerate(body.get("messages") or []):
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        for position, call in enumerate(message.get("tool_calls") or []):
+            google = ((call.get("extra_content") or {}).get("google")) or {}
+            if google.get("thought_signature") != thought_signature(str(call.get("id"))):
+                message_text = (
+                    f"Function call is missing a thought_signature in functionCall parts. "
+                    f"Additional data, function call `default_api:"
+                    f"{(call.get('function') or {}).get('name')}`, position {position + 1} "
+                    f"of messages[{at}]."
+                )
+                return 400, gemini_error(400, {"message": message_text})
+    return None
+
+
 def refuses_what_reasoning_models_refuse(body: dict[str, Any]) -> ErrorAnswer | None:
     """o1/o3-style models: ``max_tokens``, non-default sampling, ``system`` messages (o1-mini),
     ``parallel_tool_calls`` (some); one at a time, as OpenAI reports the first it finds."""
@@ -409,6 +441,7 @@ DIALECTS: dict[str, Dialect] = {
             tool_call_deltas=whole_calls_each_at_index_zero,
             finish_reason=stop_after_tool_calls,
             error_body=gemini_error,
+            refusal=refuses_unsigned_calls,
         ),
         Dialect(
             "groq",

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from assistantd.llm.chat import ChatChunk, ToolCallDelta
-from assistantd.llm.chunk_parsing import chunk_from_completion, chunk_from_event
+from assistantd.llm.chunk_parsing import MalformedChunk, chunk_from_completion, chunk_from_event
 from assistantd.llm.tool_call_assembly import ToolCallAssembler
 
 
@@ -154,3 +156,23 @@ def test_a_whole_completion_without_ids_gets_unique_ids() -> None:
     assert len(set(ids)) == 2 and all(i and i.startswith("call_") for i in ids)
     assert chunk.tool_calls[0].arguments == '{"a": 1}'
     assert chunk.finish_reason == "tool_calls"
+
+
+def test_gemini_thought_signatures_stay_with_their_calls() -> None:
+    """Gemini 3: each call at index 0 carries ``extra_content``, to be sent back with it."""
+    signed = [
+        {"google": {"thought_signature": signature}} for signature in ("c2lnLWE=", "c2lnLWI=")
+    ]
+    chunks = _parse(
+        _chunk({"tool_calls": [_call("f", "{}", index=0, id="a", extra_content=signed[0])]}),
+        _chunk({"tool_calls": [_call("g", "{}", index=0, id="b", extra_content=signed[1])]}),
+        _chunk({}, "stop"),
+    )
+    deltas = [d for c in chunks for d in c.tool_calls]
+    assert [(d.index, d.extra_content) for d in deltas] == [(0, signed[0]), (1, signed[1])]
+
+
+def test_extra_content_of_the_wrong_shape_is_named() -> None:
+    bad = _chunk({"tool_calls": [_call("f", "{}", index=0, id="a", extra_content="sig")]})
+    with pytest.raises(MalformedChunk, match=r"tool_calls\[0\]\.extra_content"):
+        _parse(bad)
