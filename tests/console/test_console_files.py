@@ -51,6 +51,8 @@ def test_a_file_search_answer_links_its_citation_to_the_file(page: Any, scripted
     answer = page.get_by_test_id("chat-message").last
     citation = answer.get_by_test_id("citation")
     assert "Refunds arrive within 14 days" in answer.inner_text()
+    assert "†" not in answer.inner_text()  # the model's marker becomes a numbered link
+    assert citation.inner_text() == "[1]"
     assert file_id in str(citation.get_attribute("href"))
     citation.click()
     highlighted = page.locator("[data-testid=file-row].highlight")

@@ -29,9 +29,15 @@ def answer_two_weather_calls(page: Any, scripted: Scripted) -> None:
 
 
 def test_answer_a_function_call_and_see_the_final_answer(page: Any, scripted: Scripted) -> None:
+    page.set_viewport_size({"width": 1280, "height": 360})  # too short for the whole chat
     answer_two_weather_calls(page, scripted)
     texts = page.get_by_test_id("chat-message").all_inner_texts()
     assert "Paris is sunny, Rome is rainy." in texts[-1]
+    # the chat follows the answer down, past the tool calls
+    overflow, below = page.locator(".chat .messages").evaluate(
+        "el => [el.scrollHeight - el.clientHeight, el.scrollHeight - el.scrollTop - el.clientHeight]"
+    )
+    assert overflow > 0 and below < 2
     assert page.get_by_test_id("tool-outputs").count() == 0
 
 
