@@ -52,3 +52,6 @@ def test_the_inspector_shows_the_tool_calls_with_their_outputs(
     assert "get_weather" in text and "Paris" in text and "Rome" in text
     assert "sunny" in text and "rainy" in text
     assert page.locator("[data-testid=run-step][data-type=message_creation]").count() == 1
+    events = page.get_by_test_id("run-event")
+    events.filter(has_text="thread.run.completed").wait_for(timeout=5000)
+    assert any("thread.run.requires_action" in text for text in events.all_inner_texts())
