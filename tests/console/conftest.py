@@ -80,13 +80,14 @@ def create_assistant(
     """Create an assistant in the playground's form; returns the model it uses (the form's
     default), so the test can script it."""
     page.get_by_test_id("assistant-new").click()
-    model = page.get_by_test_id("assistant-model").input_value()
     page.get_by_test_id("assistant-instructions").fill("You are terse.")
     if functions:
         page.get_by_test_id("assistant-functions").fill(json.dumps(functions))
     if vector_store_id:
         page.get_by_test_id("assistant-file-search").check()
         page.get_by_test_id("assistant-vector-stores").fill(vector_store_id)
+    page.get_by_test_id("assistant-model").locator("option").first.wait_for(state="attached")
+    model = page.get_by_test_id("assistant-model").input_value()
     page.get_by_test_id("assistant-save").click()
     page.get_by_test_id("assistant-item").first.wait_for()
     return model
