@@ -70,6 +70,7 @@ def sign_in(page: Any, base: str, key: str = "sk-any") -> None:
     page.goto(f"{base}/console")
     page.get_by_test_id("api-key-input").fill(key)
     page.get_by_test_id("sign-in").click()
+    page.get_by_test_id("sign-out").wait_for()  # signed in (and the key kept for the tab)
 
 
 def create_assistant(
