@@ -94,7 +94,8 @@ export class Api {
       stream: true,
     });
   /** The rejoinable stream of any run's events (README "Rejoinable run streams"). */
-  runEvents = (threadId: string, runId: string) => this.stream("GET", `/threads/${threadId}/runs/${runId}/events`);
+  runEvents = (threadId: string, runId: string, after = 0) =>
+    this.stream("GET", `/threads/${threadId}/runs/${runId}/events${after ? `?after=${after}` : ""}`);
 
   // --- files, vector stores ---
   listFiles = () => this.json<ApiList<FileObject>>("GET", "/files?limit=100");

@@ -3,53 +3,37 @@ an assistant, chat with a streamed answer; no request leaves the machine."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
-import pytest
-
-from assistantd.api.console import ASSETS
-from assistantd.config import Settings
-from tests.harness.server import running_server
-
-CHROMIUM = shutil.which("chromium")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        not (ASSETS / "index.html").is_file(), reason="the console is not built (make setup)"
-    ),
-]
+from tests.console.conftest import create_assistant, send, sign_in, wait_for_status
 
 
-@pytest.fixture(scope="module")
-def console_server(
-    scripted_model_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    data_dir: Path = tmp_path_factory.mktemp("console")
-    with running_server(Settings(data_dir=data_dir, llm_base_url=scripted_model_url)) as base:
-        yield base
-
-
-def test_sign_in_create_an_assistant_and_chat(console_server: str) -> None:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        urls: list[str] = []
-        page.on("request", lambda request: urls.append(request.url))
-        page.goto(f"{console_server}/console")
-        page.get_by_test_id("api-key-input").fill("sk-any")
-        page.get_by_test_id("sign-in").click()
-        page.get_by_test_id("assistant-new").click()
-        page.get_by_test_id("assistant-instructions").fill("You are terse.")
-        page.get_by_test_id("assistant-save").click()
-        page.get_by_test_id("chat-input").fill("hi")
-        page.get_by_test_id("chat-send").click()
-        page.get_by_test_id("run-status").filter(has_text="completed").wait_for(timeout=15000)
-        texts = page.get_by_test_id("chat-message").all_inner_texts()
-        browser.close()
+def test_sign_in_create_an_assistant_and_chat(browser: Any, console_server: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    sign_in(page, console_server)
+    create_assistant(page)
+    send(page, "hi")
+    wait_for_status(page, "completed")
+    texts = page.get_by_test_id("chat-message").all_inner_texts()
+    context.close()
     assert "hi" in texts[0] and "Echo: hi" in texts[-1]
     assert [url for url in urls if not url.startswith(console_server)] == []
+
+
+def test_what_is_typed_survives_the_models_arriving_late(page: Any) -> None:
+    """/v1/models answers late (held back in the browser): the form keeps what was typed."""
+    release = []
+    page.route("**/v1/models", lambda route: release.append(route))
+    page.reload()  # signed in again from sessionStorage, now with /v1/models held
+    page.get_by_test_id("assistant-new").click()
+    page.get_by_test_id("assistant-instructions").fill("Typed before the models came.")
+    while not release:  # the held request reaches the route handler
+        page.wait_for_timeout(20)
+    for route in release:
+        route.continue_()
+    page.get_by_test_id("assistant-model").locator("option").first.wait_for(state="attached")
+    instructions = page.get_by_test_id("assistant-instructions").input_value()
+    assert instructions == "Typed before the models came."

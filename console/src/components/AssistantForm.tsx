@@ -70,7 +70,9 @@ function bodyOf(draft: Draft, functions: Tool[], isNew: boolean): Record<string,
 export function AssistantForm({ api, models, assistant, onSaved }: Props) {
   const [draft, setDraft] = useState(() => draftOf(assistant, models));
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => setDraft(draftOf(assistant, models)), [assistant, models]);
+  useEffect(() => setDraft(draftOf(assistant, models)), [assistant]);
+  // Models may arrive after the user started typing: fill in only the model, keep the rest.
+  useEffect(() => setDraft((current) => (current.model ? current : { ...current, model: models[0]?.id ?? "" })), [models]);
 
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft({ ...draft, [field]: value });
   const parsed = parseFunctions(draft.functions);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { messageOf, type Api } from "../api";
 import { emptyChat, fold, type ChatState } from "../chat";
 import type { Assistant, Message, RunStep, StreamEvent } from "../types";
@@ -20,6 +20,16 @@ export function Chat({ api, assistant, threadId, onThread }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const created = useRef<string | null>(null); // a thread this chat just made: nothing to load
+  const list = useRef<HTMLDivElement>(null);
+  const following = useRef(true); // at the bottom: keep the newest text in view as it streams
+
+  useLayoutEffect(() => {
+    if (following.current && list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [chat]);
+  const onScroll = () => {
+    const el = list.current;
+    if (el) following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  };
 
   useEffect(() => {
     if (threadId && threadId === created.current) {
@@ -88,7 +98,9 @@ export function Chat({ api, assistant, threadId, onThread }: Props) {
         <h2>Chat {threadId && <span class="muted">{threadId}</span>}</h2>
         <RunStatus chat={chat} />
       </header>
-      <div class="messages">{timeline(api, chat)}</div>
+      <div class="messages" ref={list} onScroll={onScroll}>
+        {timeline(api, chat)}
+      </div>
       {pending && !busy && <ToolOutputs key={chat.run!.id} calls={pending} onSubmit={submitOutputs} />}
       <ErrorNote error={error} />
       <form class="row" onSubmit={send}>

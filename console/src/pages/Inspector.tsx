@@ -14,6 +14,7 @@ interface Props {
 }
 
 const ACTIVE = new Set(["queued", "in_progress", "cancelling"]);
+const ENDED = new Set(["completed", "incomplete", "failed", "cancelled", "expired"].map((s) => `thread.run.${s}`));
 
 export function Inspector({ api, threadId, runId }: Props) {
   return (
@@ -53,22 +54,36 @@ function RunTimeline({ api, threadId, runId }: Required<Props>) {
 
   useEffect(() => {
     let stopped = false;
-    const refresh = async () => {
+    const refresh = async (): Promise<Run> => {
       const [current, list] = await Promise.all([api.getRun(threadId, runId), api.listSteps(threadId, runId)]);
-      if (stopped) return;
-      setRun(current);
-      setSteps(list.data);
+      if (!stopped) {
+        setRun(current);
+        setSteps(list.data);
+      }
+      return current;
     };
+    // A stream ends at requires_action too: when the run has moved on since (its outputs were
+    // submitted), join again after the last event seen, until the run ends or waits again.
     const watch = async () => {
       await refresh();
       const seen: StreamEvent[] = [];
-      for await (const event of api.runEvents(threadId, runId)) {
-        if (stopped) return;
-        seen.push(event);
-        setEvents([...seen]);
-        if (!event.event.includes(".delta") && event.event !== "done") await refresh();
+      let after = 0;
+      for (;;) {
+        const before = seen.length;
+        for await (const event of api.runEvents(threadId, runId, after)) {
+          if (stopped) return;
+          if (event.event === "done") continue;
+          seen.push(event);
+          setEvents([...seen]);
+          after = Number(event.id ?? after);
+          if (!event.event.includes(".delta")) await refresh();
+        }
+        const current = await refresh();
+        if (seen.length === before) return; // nothing new: the server has told all it has
+        const last = seen[seen.length - 1]?.event ?? "";
+        if (stopped || current.status === "requires_action" || ENDED.has(last)) return;
+        if (!ACTIVE.has(current.status) && !last.endsWith("requires_action")) return;
       }
-      await refresh();
     };
     watch().catch((failure) => setError(messageOf(failure)));
     return () => {

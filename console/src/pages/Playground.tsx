@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { messageOf, type Api } from "../api";
 import { AssistantForm } from "../components/AssistantForm";
 import { AssistantList } from "../components/AssistantList";
@@ -16,13 +16,14 @@ export function Playground({ api }: { api: Api }) {
   const [threads, setThreads] = useState(() => rememberedThreads(api.key));
   const [threadId, setThreadId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const chosen = useRef(false); // the user picked an assistant (or "New") before the list came
 
   useEffect(() => {
     Promise.all([api.listAssistants(), api.listModels()]).then(
       ([list, modelList]) => {
         setAssistants(list.data);
         setModels(modelList.data);
-        setSelected((current) => current ?? list.data[0] ?? null);
+        if (!chosen.current) setSelected(list.data[0] ?? null);
       },
       (failure) => setError(messageOf(failure)),
     );
@@ -44,8 +45,8 @@ export function Playground({ api }: { api: Api }) {
         <AssistantList
           assistants={assistants}
           selected={selected?.id ?? null}
-          onSelect={(assistant) => (setSelected(assistant), setEditing(true))}
-          onNew={() => (setSelected(null), setEditing(true))}
+          onSelect={(assistant) => ((chosen.current = true), setSelected(assistant), setEditing(true))}
+          onNew={() => ((chosen.current = true), setSelected(null), setEditing(true))}
         />
         <ThreadList threads={threads} selected={threadId} onSelect={openThread} />
         <ErrorNote error={error} />
