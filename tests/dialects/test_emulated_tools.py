@@ -19,7 +19,7 @@ from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database
 from tests.harness.server import running_server
-from tests.runs.conftest import Scripted
+from tests.runs.conftest import Scripted, weather_outputs
 from tests.streaming.test_sdk_streams import WEATHER, Recorder
 from tests.tools.code_interpreter.conftest import needs_sandbox
 from tests.tools.test_file_search_runs import CONTENT, REFUNDS, indexed_store
@@ -91,10 +91,7 @@ def _parallel_calls_then_answer(client: openai.OpenAI, scripted: Scripted, model
     run = client.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id,
         thread_id=thread.id,
-        tool_outputs=[
-            {"tool_call_id": ids[0], "output": "sunny"},
-            {"tool_call_id": ids[1], "output": "rainy"},
-        ],
+        tool_outputs=weather_outputs((ids[0], ids[1])),
     )
     assert run.status == "completed", run.last_error
     messages = client.beta.threads.messages.list(thread_id=thread.id, order="asc").data

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from assistantd import tokens
-from tests.runs.conftest import Scripted, script_two_weather_calls
+from tests.runs.conftest import Scripted, script_two_weather_calls, weather_outputs
 from tests.streaming.test_sdk_streams import WEATHER, Recorder
 from tests.tools.code_interpreter.conftest import needs_sandbox
 from tests.tools.test_file_search_runs import CONTENT, REFUNDS, indexed_store
@@ -83,10 +83,7 @@ def test_parallel_function_calls_then_outputs_then_answer(
     run = client.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id,
         thread_id=thread.id,
-        tool_outputs=[
-            {"tool_call_id": ids[0], "output": "sunny"},
-            {"tool_call_id": ids[1], "output": "rainy"},
-        ],
+        tool_outputs=weather_outputs((ids[0], ids[1])),
     )
     assert run.status == "completed", run.last_error
     [message] = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id).data

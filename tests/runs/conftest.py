@@ -62,6 +62,14 @@ def script_two_weather_calls(scripted: Scripted, model: str) -> None:
     )
 
 
+def weather_outputs(ids: tuple[str, str] = ("call_paris", "call_rome")) -> list[dict[str, str]]:
+    """The outputs answering ``script_two_weather_calls``' calls: Paris sunny, Rome rainy."""
+    return [
+        {"tool_call_id": ids[0], "output": "sunny"},
+        {"tool_call_id": ids[1], "output": "rainy"},
+    ]
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()

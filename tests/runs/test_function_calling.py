@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.runs.conftest import Scripted, script_two_weather_calls
+from tests.runs.conftest import Scripted, script_two_weather_calls, weather_outputs
 
 WEATHER = {
     "type": "function",
@@ -46,10 +46,7 @@ def test_parallel_calls_then_outputs_then_answer(
     run = client.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id,
         thread_id=thread.id,
-        tool_outputs=[
-            {"tool_call_id": "call_paris", "output": "sunny"},
-            {"tool_call_id": "call_rome", "output": "rainy"},
-        ],
+        tool_outputs=weather_outputs(),
     )
     assert run.status == "completed"
     assert run.required_action is None
@@ -83,10 +80,7 @@ def test_a_follow_up_run_sees_the_earlier_tool_calls(
     client.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id,
         thread_id=thread.id,
-        tool_outputs=[
-            {"tool_call_id": "call_paris", "output": "sunny"},
-            {"tool_call_id": "call_rome", "output": "rainy"},
-        ],
+        tool_outputs=weather_outputs(),
     )
     client.beta.threads.messages.create(thread_id=thread.id, role="user", content="And Oslo?")
     scripted.script(model, {"text": "Snowy."})

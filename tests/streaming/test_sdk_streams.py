@@ -13,7 +13,7 @@ from openai import AssistantEventHandler
 from openai.types.beta.threads import Message, Text, TextDelta
 from openai.types.beta.threads.runs import RunStep, ToolCall, ToolCallDelta
 
-from tests.runs.conftest import Scripted, script_two_weather_calls
+from tests.runs.conftest import Scripted, script_two_weather_calls, weather_outputs
 
 WEATHER = {
     "type": "function",
@@ -196,10 +196,7 @@ def test_parallel_tool_calls_stream_then_submit_stream_finishes(
     with client.beta.threads.runs.submit_tool_outputs_stream(
         run_id=run.id,
         thread_id=thread.id,
-        tool_outputs=[
-            {"tool_call_id": "call_paris", "output": "sunny"},
-            {"tool_call_id": "call_rome", "output": "rainy"},
-        ],
+        tool_outputs=weather_outputs(),
         event_handler=after,
     ) as stream:
         stream.until_done()
