@@ -4,26 +4,19 @@ a refused key would."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
 from assistantd.scripted_model.testing import running_scripted_model
-from tests.harness.server import free_port
+from tests.harness.wrong_endpoints import endpoints
 from tests.lifecycle.commands import assistantd
-
-PAGE = "<!doctype html><html><body><h1>Welcome to the dashboard</h1></body></html>"
-REFUSED = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
 
 
 @pytest.fixture(scope="module")
@@ -66,37 +59,7 @@ def findings(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {f["feature"]: (f["status"], f["detail"]) for f in report["findings"]}
 
 
-def _endpoints() -> web.Application:
-    async def page(_request: web.Request) -> web.Response:
-        return web.Response(text=PAGE, content_type="text/html")
-
-    async def refused(_request: web.Request) -> web.Response:
-        return web.Response(status=401, text=json.dumps(REFUSED), content_type="application/json")
-
-    app = web.Application()
-    app.router.add_post("/ui/chat/completions", page)
-    app.router.add_post("/locked/v1/chat/completions", refused)
-    return app
-
-
-@contextmanager
-def _serving_endpoints() -> Iterator[str]:
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(_endpoints())
-    port = free_port()
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def stub() -> Iterator[str]:
-    with _serving_endpoints() as base:
+    with endpoints() as base:
         yield base

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
 
+from assistantd.store.database import Database
 from tests.harness import pgvector
 
 POSTGRES_URL = os.environ.get(
@@ -70,3 +71,21 @@ async def _admin(url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@asynccontextmanager
+async def open_database(
+    backend: str, directory: Path, *, migrate: bool = True
+) -> AsyncIterator[Database]:
+    """A ``Database`` on a fresh database of ``backend`` (migrated unless told not to), closed
+    and removed afterwards. ``fresh_database`` runs its own event loop for PostgreSQL's admin
+    work: it is entered and left off the caller's loop."""
+    manager = fresh_database(backend, directory)
+    database = Database(await asyncio.to_thread(manager.__enter__))
+    try:
+        if migrate:
+            await database.migrate()
+        yield database
+    finally:
+        await database.dispose()
+        await asyncio.to_thread(manager.__exit__, None, None, None)

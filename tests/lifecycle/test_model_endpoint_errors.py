@@ -5,60 +5,19 @@ path nothing serves, or a wrong key would."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import openai
 import pytest
-from aiohttp import web
 
 from tests.conftest import make_settings
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database
-from tests.harness.server import free_port, running_server
-
-PAGE = "<!doctype html><html><body><h1>Welcome to the dashboard</h1></body></html>"
-REFUSED = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
-
-
-def _endpoints() -> web.Application:
-    async def page(_request: web.Request) -> web.Response:
-        return web.Response(text=PAGE, content_type="text/html")
-
-    async def not_found(_request: web.Request) -> web.Response:
-        return web.Response(status=404, text="404 page not found")
-
-    async def refused(_request: web.Request) -> web.Response:
-        return web.Response(status=401, text=json.dumps(REFUSED), content_type="application/json")
-
-    app = web.Application()
-    app.router.add_post("/ui/chat/completions", page)
-    app.router.add_post("/nothing/v1/chat/completions", not_found)
-    app.router.add_post("/locked/v1/chat/completions", refused)
-    return app
-
-
-@contextmanager
-def endpoints() -> Iterator[str]:
-    """The endpoints' server, on a loop of its own in a thread; yields its base URL."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(_endpoints())
-    port = free_port()
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
+from tests.harness.server import running_server
+from tests.harness.wrong_endpoints import endpoints
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import pytest
 from assistantd.runs.postgres_queue import PostgresRunQueue
 from assistantd.store.database import Database
 from assistantd.store.run_leases import Lease
-from tests.harness.databases import fresh_database
+from tests.harness.databases import open_database
 
 # Far beyond the test's wait: a claimer that missed its stop would sleep this long, then claim on.
 SWEEP_SECONDS = 3600.0
@@ -23,14 +23,8 @@ STOP_WITHIN_SECONDS = 20.0  # only a hang guard: a stop takes milliseconds
 async def db(tmp_path: Path, postgres_skip_reason: str | None) -> AsyncIterator[Database]:
     if postgres_skip_reason:
         pytest.skip(postgres_skip_reason)
-    manager = fresh_database("postgresql", tmp_path)
-    database = Database(await asyncio.to_thread(manager.__enter__))
-    try:
-        await database.migrate()
+    async with open_database("postgresql", tmp_path) as database:
         yield database
-    finally:
-        await database.dispose()
-        await asyncio.to_thread(manager.__exit__, None, None, None)
 
 
 async def test_a_wake_up_arriving_with_the_stop_does_not_keep_the_claimer_running(

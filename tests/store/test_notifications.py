@@ -10,20 +10,15 @@ from pathlib import Path
 import pytest
 
 from assistantd.store.database import Database
-from tests.harness.databases import fresh_database
+from tests.harness.databases import open_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path, postgres_skip_reason: str | None) -> AsyncIterator[Database]:
     if postgres_skip_reason:
         pytest.skip(postgres_skip_reason)
-    manager = fresh_database("postgresql", tmp_path)
-    database = Database(await asyncio.to_thread(manager.__enter__))
-    try:
+    async with open_database("postgresql", tmp_path, migrate=False) as database:
         yield database
-    finally:
-        await database.dispose()
-        await asyncio.to_thread(manager.__exit__, None, None, None)
 
 
 async def test_every_payload_reaches_every_listener_in_order(db: Database) -> None:
