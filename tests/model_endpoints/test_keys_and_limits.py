@@ -49,14 +49,22 @@ def test_every_projects_key_works_with_the_same_client_as_assistants(
         assert len(client.embeddings.create(model=model, input="x").data[0].embedding) > 0
 
 
+def _limited_client(
+    keyed_server: KeyedServer, contract_log: ContractLog, model: str, **limit: int
+) -> openai.OpenAI:
+    """The SDK on the key of a new project with ``limit`` on ``model``."""
+    admin = AdminClient(keyed_server.base)
+    project, key = admin.project_key("Limited")
+    admin.limit(project, model, **limit)
+    client = sdk_client(keyed_server.base, contract_log, api_key=key)
+    time.sleep(0.3)  # the key cache's interval (auth_cache_seconds)
+    return client
+
+
 def test_a_projects_request_limit_is_429_with_headers(
     keyed_server: KeyedServer, contract_log: ContractLog, scripted: Scripted, model: str
 ) -> None:
-    admin = AdminClient(keyed_server.base)
-    project, key = admin.project_key("Limited")
-    admin.limit(project, model, max_requests_per_1_minute=2)
-    client = sdk_client(keyed_server.base, contract_log, api_key=key)
-    time.sleep(0.3)  # the key cache's interval (auth_cache_seconds)
+    client = _limited_client(keyed_server, contract_log, model, max_requests_per_1_minute=2)
 
     start_of_a_minute()
     first = client.chat.completions.with_raw_response.create(model=model, messages=HELLO)
@@ -86,11 +94,7 @@ def test_a_projects_request_limit_is_429_with_headers(
 def test_a_projects_token_limit_counts_completions_and_embeddings(
     keyed_server: KeyedServer, contract_log: ContractLog, scripted: Scripted, model: str
 ) -> None:
-    admin = AdminClient(keyed_server.base)
-    project, key = admin.project_key("Token limited")
-    admin.limit(project, model, max_tokens_per_1_minute=30)
-    client = sdk_client(keyed_server.base, contract_log, api_key=key)
-    time.sleep(0.3)
+    client = _limited_client(keyed_server, contract_log, model, max_tokens_per_1_minute=30)
 
     start_of_a_minute()
     scripted.script(
