@@ -25,10 +25,13 @@ trace_service = pytest.importorskip(
 )
 
 
+Spans = dict[bytes, dict[str, object]]  # by span id
+
+
 @contextmanager
-def collector() -> Iterator[tuple[str, dict[bytes, dict[str, object]]]]:
+def collector() -> Iterator[tuple[str, Spans]]:
     """An OTLP/HTTP trace receiver on a free port; yields its URL and the spans it got."""
-    spans: dict[bytes, dict[str, object]] = {}  # by span id (an export may be retried)
+    spans: Spans = {}  # an export may be retried
 
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -61,13 +64,25 @@ def collector() -> Iterator[tuple[str, dict[bytes, dict[str, object]]]]:
         server.shutdown()
 
 
-def test_a_runs_request_execution_and_model_call_are_traced(
-    scripted_model_url: str, tmp_path: Path, contract_log: ContractLog, model: str
-) -> None:
+EXPECTED = {"POST /v1/threads/runs", "run", "model call"}
+
+
+def _traced_run(
+    scripted_model_url: str,
+    tmp_path: Path,
+    contract_log: ContractLog,
+    model: str,
+    *,
+    endpoint_variable: str,
+    headers: dict[str, str] | None = None,
+) -> tuple[str, Spans]:
+    """One run through a server exporting to a collector named by ``endpoint_variable``;
+    returns the run's id and the spans, once the request's, the run's and the model call's
+    have arrived."""
     with collector() as (endpoint, spans):
         env = {
             "ASSISTANTD_LLM_BASE_URL": scripted_model_url,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            endpoint_variable: endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms between exports
         }
         server = start_process("serve", tmp_path, env)
@@ -78,59 +93,53 @@ def test_a_runs_request_execution_and_model_call_are_traced(
             run = client.beta.threads.create_and_run_poll(
                 assistant_id=assistant.id,
                 thread={"messages": [{"role": "user", "content": "Hi"}]},
+                extra_headers=headers or {},
             )
             assert run.status == "completed"
-
-            def names() -> set[object]:
-                return {span["name"] for span in spans.values()}
-
-            expected = {"POST /v1/threads/runs", "run", "model call"}
-            wait_for(names, lambda seen: expected <= seen, seconds=15)
+            wait_for(
+                lambda: {s["name"] for s in spans.values()},
+                lambda seen: seen >= EXPECTED,
+                seconds=15,
+            )
         finally:
             server.stop()
-    [request] = [s for s in spans.values() if s["name"] == "POST /v1/threads/runs"]
+    return run.id, spans
+
+
+def _one(spans: Spans, name: str) -> dict[str, object]:
+    [span] = [s for s in spans.values() if s["name"] == name]
+    return span
+
+
+def test_a_runs_request_execution_and_model_call_are_traced(
+    scripted_model_url: str, tmp_path: Path, contract_log: ContractLog, model: str
+) -> None:
+    run_id, spans = _traced_run(
+        scripted_model_url, tmp_path, contract_log, model,
+        endpoint_variable="OTEL_EXPORTER_OTLP_ENDPOINT",
+    )  # fmt: skip
+    request = _one(spans, "POST /v1/threads/runs")
     assert request["attributes"]["request_id"].startswith("req_")
-    [execution] = [s for s in spans.values() if s["name"] == "run"]
-    assert execution["attributes"]["run_id"] == run.id
+    assert _one(spans, "run")["attributes"]["run_id"] == run_id
 
 
 def test_a_clients_trace_goes_on_through_the_request_to_the_model_call(
     scripted_model_url: str, tmp_path: Path, contract_log: ContractLog, model: str
 ) -> None:
     trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
-    traceparent = f"00-{trace_id}-{client_span}-01"
-    with collector() as (endpoint, spans):
-        env = {
-            "ASSISTANTD_LLM_BASE_URL": scripted_model_url,
-            "ASSISTANTD_OTEL_ENDPOINT": endpoint,
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        }
-        server = start_process("serve", tmp_path, env)
-        try:
-            assert server.url is not None
-            client = sdk_client(server.url, contract_log)
-            assistant = client.beta.assistants.create(model=model)
-            run = client.beta.threads.create_and_run_poll(
-                assistant_id=assistant.id,
-                thread={"messages": [{"role": "user", "content": "Hi"}]},
-                extra_headers={"traceparent": traceparent},
-            )
-            assert run.status == "completed"
-            wait_for(
-                lambda: {s["name"] for s in spans.values()},
-                lambda seen: {"POST /v1/threads/runs", "run", "model call"} <= seen,
-                seconds=15,
-            )
-        finally:
-            server.stop()
-    [request] = [s for s in spans.values() if s["name"] == "POST /v1/threads/runs"]
+    _, spans = _traced_run(
+        scripted_model_url, tmp_path, contract_log, model,
+        endpoint_variable="ASSISTANTD_OTEL_ENDPOINT",
+        headers={"traceparent": f"00-{trace_id}-{client_span}-01"},
+    )  # fmt: skip
+    request = _one(spans, "POST /v1/threads/runs")
     assert (request["trace_id"], request["parent_span_id"]) == (trace_id, client_span)
-    # The model server was sent the model call's own span as its parent.
-    [call] = [s for s in spans.values() if s["name"] == "model call"]
-    [execution] = [s for s in spans.values() if s["name"] == "run"]
     # The run goes on in the client's trace, under the request that created it.
+    execution = _one(spans, "run")
     assert execution["trace_id"] == trace_id
     assert execution["parent_span_id"] != client_span
+    # The model server was sent the model call's own span as its parent.
+    call = _one(spans, "model call")
     assert call["trace_id"] == trace_id
     base = scripted_model_url.removesuffix("/v1")
     sent = httpx.get(f"{base}/_trace_headers", params={"model": model}).json()["data"]
