@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from assistantd.llm.request_shape import RequestShape
+
 
 @dataclass
 class ChatRequest:
@@ -60,5 +62,11 @@ class ModelBackend(Protocol):
         ...
 
     async def list_models(self) -> list[str]: ...
+
+    def shape_of(self, model: str) -> RequestShape:
+        """What the backend has learned (or been pinned) about ``model``'s requests."""
+        ...
+
+    def learn_shape(self, model: str, shape: RequestShape) -> None: ...
 
     async def aclose(self) -> None: ...

@@ -29,6 +29,9 @@ class RequestShape:
     sampling: bool = True  # temperature and top_p
     max_tokens_field: str = "max_tokens"
     system_role: str = "system"
+    # False once the model refused tools: a route's ``tool_calling`` "auto" then emulates them
+    # (``tool_calling``); the request body itself is shaped without tools before it gets here.
+    tools: bool = True
 
     def without_refused(self, status: int, text: str, sent: dict[str, Any]) -> RequestShape | None:
         """The shape that avoids the field this error refused, or None when it refused none

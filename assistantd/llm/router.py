@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from assistantd.config import ModelRoute, Settings
 from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
@@ -30,8 +30,6 @@ class Route:
     backend: ModelBackend
     context_window: int
     tool_calling: ToolCalling = "auto"
-    # The (backend, upstream model) pairs found to refuse tools, shared by the router's routes.
-    without_tools: set[Hashable] = field(default_factory=set, compare=False)
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Stream ``request`` from this route's backend, under the upstream model name; its
@@ -40,10 +38,7 @@ class Route:
         upstream = replace(request, model=self.upstream_model)
         with tracing.span("model call", model=self.model, upstream_model=self.upstream_model):
             try:
-                key = (self.backend, self.upstream_model)
-                chunks = tool_calling_stream(
-                    self.tool_calling, self.backend.stream_chat, upstream, self.without_tools, key
-                )
+                chunks = tool_calling_stream(self.tool_calling, self.backend, upstream)
                 async with aclosing(chunks):
                     async for chunk in chunks:
                         yield chunk
@@ -59,7 +54,6 @@ class ModelRouter:
         self._settings = settings
         # Routes to the same endpoint and key share one connection pool.
         self._backends: dict[tuple[str, str | None], OpenAICompatibleBackend] = {}
-        self._without_tools: set[Hashable] = set()  # see Route.without_tools
         self._default = (
             self._backend(settings.llm_base_url, settings.llm_api_key, DEFAULT_KEY)
             if settings.llm_base_url
@@ -80,7 +74,6 @@ class ModelRouter:
             backend=backend,
             context_window=route.context_window or self._settings.default_context_window,
             tool_calling=route.tool_calling,
-            without_tools=self._without_tools,
         )
 
     def resolve(self, model: str) -> Route:
@@ -89,8 +82,7 @@ class ModelRouter:
             return route
         if self._default is None:
             raise NoBackendConfigured(model)
-        window = self._settings.default_context_window
-        return Route(model, model, self._default, window, without_tools=self._without_tools)
+        return Route(model, model, self._default, self._settings.default_context_window)
 
     async def list_models(self) -> list[str]:
         """Routed names, then what the default endpoint lists; an unreachable endpoint is skipped.

@@ -1,19 +1,19 @@
 """A route's ``tool_calling`` setting: native tool calls, emulated ones, or native until the
 backend refuses tools (``auto``), then emulated for that backend and model from then on.
 
-    chunks = tool_calling_stream("auto", backend.stream_chat, request, known, key)
+    chunks = tool_calling_stream("auto", backend, request)
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import replace
 from typing import Literal
 
-from assistantd.llm.chat import ChatChunk, ChatRequest
-from assistantd.llm.emulated_tools import Streamer, emulated_stream
+from assistantd.llm.chat import ChatChunk, ChatRequest, ModelBackend
+from assistantd.llm.emulated_tools import emulated_stream
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.tool_protocol import emulated_messages
 
@@ -39,15 +39,13 @@ def refuses_tools(error: UpstreamError) -> bool:
 
 
 async def tool_calling_stream(
-    mode: ToolCalling,
-    stream: Streamer,
-    request: ChatRequest,
-    without_tools: set[Hashable],
-    key: Hashable,
+    mode: ToolCalling, backend: ModelBackend, request: ChatRequest
 ) -> AsyncIterator[ChatChunk]:
-    """``request`` through ``stream`` as ``mode`` says; ``without_tools`` holds the ``key``s
-    (backend and upstream model) found to refuse tools, so they are not asked again."""
-    emulate = mode == "emulated" or (mode == "auto" and key in without_tools)
+    """``request`` through ``backend`` as ``mode`` says. A model found to refuse tools is
+    remembered in the backend's request shape for it (``tools=False``), so it is not asked
+    again."""
+    stream = backend.stream_chat
+    emulate = mode == "emulated" or (mode == "auto" and not backend.shape_of(request.model).tools)
     if emulate and not request.tools:
         # No tools this turn, but earlier turns' calls must still reach the model as text.
         request = replace(request, messages=emulated_messages(request.messages, None))
@@ -73,13 +71,14 @@ async def tool_calling_stream(
                 '"native": set "tool_calling": "emulated" or "auto" on its route in '
                 "ASSISTANTD_MODEL_ROUTES to have assistantd emulate tool calls)",
             ) from error
-        if key not in without_tools:
+        shape = backend.shape_of(request.model)
+        if shape.tools:
             log.warning(
                 "%s refuses tools (%s): emulating tool calls for it from now on",
                 request.model,
                 error.message,
             )
-            without_tools.add(key)
+            backend.learn_shape(request.model, replace(shape, tools=False))
     async with aclosing(emulated_stream(stream, request)) as chunks:
         async for chunk in chunks:
             yield chunk
