@@ -47,17 +47,12 @@ from assistantd.llm.request_shape import shaped_body
 from assistantd.llm.router import Route
 from assistantd.llm.sse_decoder import SSEDecoder
 from assistantd.observability import metrics, tracing
+from assistantd.wire import sse
 
 T = TypeVar("T")
 _JSON = {"Content-Type": "application/json"}
 _DONE = b"[DONE]"
 DONE_FRAME = b"data: [DONE]\n\n"
-# orjson leaves these raw; a client splitting lines at them would cut a data: line in two.
-_LINE_BREAKERS = (
-    (b"\xc2\x85", b"\\u0085"),
-    (b"\xe2\x80\xa8", b"\\u2028"),
-    (b"\xe2\x80\xa9", b"\\u2029"),
-)
 
 
 @dataclass
@@ -303,7 +298,7 @@ class ChatStream:
             return None  # asked for by assistantd, to count tokens
         if payload.get("model") not in (None, self._route.model):
             payload["model"] = self._route.model
-            return b"data: " + _one_line(payload) + b"\n\n"
+            return b"data: " + sse.one_line_json(payload) + b"\n\n"
         return b"data: " + data + b"\n\n"
 
     def _collect(self, choices: object) -> None:
@@ -334,7 +329,7 @@ class ChatStream:
                 "total_tokens": self.prompt_tokens + completion,
             }
             if self._client_wants_usage:
-                frames.append(b"data: " + _one_line(self._usage_chunk()) + b"\n\n")
+                frames.append(b"data: " + sse.one_line_json(self._usage_chunk()) + b"\n\n")
         self.used_tokens = _usage_tokens(self._usage)
         frames.append(DONE_FRAME)
         return frames
@@ -397,15 +392,7 @@ def _whole_as_stream_failure(response: aiohttp.ClientResponse) -> PassthroughErr
 
 
 def _error_frame(error: PassthroughError) -> bytes:
-    return b"data: " + _one_line({"error": error.error()}) + b"\n\n"
-
-
-def _one_line(value: object) -> bytes:
-    encoded = orjson.dumps(value)
-    for breaker, escaped in _LINE_BREAKERS:
-        if breaker in encoded:
-            encoded = encoded.replace(breaker, escaped)
-    return encoded
+    return b"data: " + sse.one_line_json({"error": error.error()}) + b"\n\n"
 
 
 def _usage_tokens(usage: object) -> int:
