@@ -16,6 +16,7 @@ from assistantd.api import (
     errors,
     files,
     health,
+    live_runs,
     messages,
     models,
     organization,
@@ -23,6 +24,7 @@ from assistantd.api import (
     steps,
     threads,
     uploads,
+    usage,
     vector_store_files,
     vector_stores,
 )
@@ -78,11 +80,12 @@ def create_app(
     # runs before threads: "/threads/runs" must not be taken for a thread id.
     for module in (runs, steps, assistants, threads, messages, models):
         app.include_router(module.router, prefix="/v1")
-    for module in (files, uploads, vector_stores, vector_store_files, organization):
+    for module in (files, uploads, vector_stores, vector_store_files, organization, usage):
         app.include_router(module.router, prefix="/v1")
 
     app.include_router(chat_completions.router, prefix="/v1")
     app.include_router(embeddings.router, prefix="/v1")
+    app.include_router(live_runs.router, prefix="/v1")
 
     if mount_scripted_model:
         from assistantd.scripted_model.app import create_app as create_scripted_model

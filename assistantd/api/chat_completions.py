@@ -10,12 +10,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from assistantd.api.auth import Tenant
-from assistantd.api.rate_limits import admit_model_call, record_model_tokens
+from assistantd.api.call_usage import count_model_call
+from assistantd.api.rate_limits import admit_model_call
 from assistantd.errors import APIError, NotFound
 from assistantd.llm.errors import NoBackendConfigured
 from assistantd.llm.passthrough import Answer, ChatStream, Passthrough
 from assistantd.llm.passthrough_errors import PassthroughError
 from assistantd.llm.router import ModelRouter, Route
+from assistantd.store.usage import COMPLETIONS
 from assistantd.wire.model_endpoints import chat_request, json_object
 
 router = APIRouter()
@@ -25,29 +27,33 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @router.post("/chat/completions")
-async def create_chat_completion(request: Request, _tenant: Tenant) -> Response:
+async def create_chat_completion(request: Request, tenant: Tenant) -> Response:
     body = chat_request(json_object(await request.body()))
     headers = await admit_model_call(request, body["model"])
     call = Passthrough(route_for(request, body["model"]))
     try:
         if body.get("stream"):
             stream = await call.stream(body)
-            frames = _counted(request, body["model"], stream)
+            frames = _counted(request, tenant, body["model"], stream)
             return StreamingResponse(
                 frames, media_type="text/event-stream", headers=STREAM_HEADERS | headers
             )
         answer = await call.complete(body)
     except PassthroughError as error:
         raise api_error(error, headers) from error
-    await record_model_tokens(request, body["model"], answer.used_tokens)
+    await count_model_call(
+        request, tenant, COMPLETIONS, body["model"], answer.used_tokens, answer.counts
+    )
     return json_answer(answer, headers)
 
 
-async def _counted(request: Request, model: str, stream: ChatStream) -> AsyncIterator[bytes]:
-    """The stream's frames; then its tokens count against the project's limit."""
+async def _counted(
+    request: Request, tenant: str, model: str, stream: ChatStream
+) -> AsyncIterator[bytes]:
+    """The stream's frames; then its tokens count against the project's limit and in usage."""
     async for frame in stream.frames():
         yield frame
-    await record_model_tokens(request, model, stream.used_tokens)
+    await count_model_call(request, tenant, COMPLETIONS, model, stream.used_tokens, stream.counts)
 
 
 def route_for(request: Request, model: str) -> Route:

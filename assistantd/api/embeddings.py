@@ -7,18 +7,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from assistantd.api.auth import Tenant
+from assistantd.api.call_usage import count_model_call
 from assistantd.api.chat_completions import api_error, json_answer, route_for
 from assistantd.api.local_embeddings import embed_locally, is_local_model
-from assistantd.api.rate_limits import admit_model_call, record_model_tokens
+from assistantd.api.rate_limits import admit_model_call
 from assistantd.llm.passthrough import Passthrough
 from assistantd.llm.passthrough_errors import PassthroughError
+from assistantd.store.usage import EMBEDDINGS
 from assistantd.wire.model_endpoints import embeddings_request, json_object
 
 router = APIRouter()
 
 
 @router.post("/embeddings")
-async def create_embeddings(request: Request, _tenant: Tenant) -> Response:
+async def create_embeddings(request: Request, tenant: Tenant) -> Response:
     body = embeddings_request(json_object(await request.body()))
     model = body["model"]
     headers = await admit_model_call(request, model)
@@ -29,5 +31,5 @@ async def create_embeddings(request: Request, _tenant: Tenant) -> Response:
             answer = await Passthrough(route_for(request, model)).embed(body)
         except PassthroughError as error:
             raise api_error(error, headers) from error
-    await record_model_tokens(request, model, answer.used_tokens)
+    await count_model_call(request, tenant, EMBEDDINGS, model, answer.used_tokens, answer.counts)
     return json_answer(answer, headers)

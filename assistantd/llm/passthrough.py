@@ -55,12 +55,25 @@ _DONE = b"[DONE]"
 DONE_FRAME = b"data: [DONE]\n\n"
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """A call's usage as the Usage API counts it (0 where the backend did not say)."""
+
+    input: int = 0
+    output: int = 0
+    cached: int = 0
+
+
 @dataclass
 class Answer:
     """A whole (non-streamed) answer and the tokens it used (0: the backend did not say)."""
 
     body: dict[str, Any]
     used_tokens: int
+
+    @property
+    def counts(self) -> TokenCounts:
+        return token_counts(self.body.get("usage"))
 
 
 class Passthrough:
@@ -334,6 +347,11 @@ class ChatStream:
         frames.append(DONE_FRAME)
         return frames
 
+    @property
+    def counts(self) -> TokenCounts:
+        """The stream's tokens (known once it has ended)."""
+        return token_counts(self._usage)
+
     def _usage_chunk(self) -> dict[str, Any]:
         """The usage chunk the client asked for and the backend did not send (counted here)."""
         return {
@@ -403,6 +421,15 @@ def _usage_tokens(usage: object) -> int:
         return total
     parts = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
     return sum(p for p in parts if isinstance(p, int))
+
+
+def token_counts(usage: object) -> TokenCounts:
+    if not isinstance(usage, dict):
+        return TokenCounts()
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    counts = (usage.get("prompt_tokens"), usage.get("completion_tokens"), cached)
+    return TokenCounts(*(n if isinstance(n, int) else 0 for n in counts))
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:

@@ -31,6 +31,7 @@ from assistantd.runs.prompt import (
 from assistantd.runs.transitions import Event, close_open_work, finish_run, usage_of
 from assistantd.runs.turn import PendingCall, Turn
 from assistantd.store import documents, run_rows, run_statuses
+from assistantd.store import usage as usage_store
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Transaction
@@ -383,7 +384,7 @@ class Executor:
     ) -> bool:
         """``unknown``: the turn's calls to tools the run lacks (answered in ``results``), and
         the names the model was offered."""
-        usage = turn.usage or Usage(0, 0, 0)
+        used = turn.usage or Usage(0, 0, 0)
         truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
         events: list[Event] = []
         # Annotated before the write: annotators read what earlier turns committed, and the
@@ -395,13 +396,13 @@ class Executor:
                 return True  # the thread was deleted under the run
             if row.status != "in_progress":
                 raise RunCancelled  # cancelling, or the sweeper expired it meanwhile
-            engine = _add_usage(dict(row.engine or {}), usage)
+            engine = _add_usage(dict(row.engine or {}), used)
             unknown_calls, offered = unknown
             if unknown_calls:
                 engine["unknown_tool_rounds"] = engine.get("unknown_tool_rounds", 0) + 1
             gave_up = engine.get("unknown_tool_rounds", 0) > unknown_tools.MAX_ROUNDS
             row.engine = state.engine = engine
-            step_usage = _usage_dict(usage)
+            step_usage = _usage_dict(used)
             if turn.message is not None:
                 events += await self._close_message(
                     session, state, turn, content, truncated, step_usage
@@ -428,6 +429,10 @@ class Executor:
                 events += await finish_run(session, row, "completed")
                 done = True
             await run_rows.save_run(session, row)
+            # Last: on PostgreSQL the minute's usage row stays locked only until the commit.
+            tokens = usage_store.Tokens(used.prompt_tokens, used.completion_tokens)
+            kind, model = usage_store.COMPLETIONS, state.data["model"]
+            await usage_store.add(session, kind, row.tenant, model, now(), tokens)
         self._publish(state.id, events)
         return done
 
