@@ -14,7 +14,7 @@ from assistantd.api.call_usage import count_model_call
 from assistantd.api.rate_limits import admit_model_call
 from assistantd.errors import APIError, NotFound
 from assistantd.llm.errors import NoBackendConfigured
-from assistantd.llm.passthrough import Answer, ChatStream, Passthrough
+from assistantd.llm.passthrough import DONE_FRAME, Answer, ChatStream, Passthrough
 from assistantd.llm.passthrough_errors import PassthroughError
 from assistantd.llm.router import ModelRouter, Route
 from assistantd.store.usage import COMPLETIONS
@@ -50,10 +50,23 @@ async def create_chat_completion(request: Request, tenant: Tenant) -> Response:
 async def _counted(
     request: Request, tenant: str, model: str, stream: ChatStream
 ) -> AsyncIterator[bytes]:
-    """The stream's frames; then its tokens count against the project's limit and in usage."""
+    """The stream's frames; its tokens count against the project's limit and in usage before
+    ``[DONE]`` goes out (so a client that has read the stream finds them counted), or at the
+    end of a stream that failed."""
+    counted = False
+
+    async def count() -> None:
+        await count_model_call(
+            request, tenant, COMPLETIONS, model, stream.used_tokens, stream.counts
+        )
+
     async for frame in stream.frames():
+        if frame == DONE_FRAME:
+            await count()
+            counted = True
         yield frame
-    await count_model_call(request, tenant, COMPLETIONS, model, stream.used_tokens, stream.counts)
+    if not counted:
+        await count()
 
 
 def route_for(request: Request, model: str) -> Route:
