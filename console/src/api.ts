@@ -6,6 +6,7 @@ import type {
   ApiList,
   Assistant,
   FileObject,
+  LiveRun,
   Message,
   Model,
   Project,
@@ -17,6 +18,7 @@ import type {
   ServiceAccountCreated,
   StreamEvent,
   Thread,
+  UsagePage,
   VectorStore,
   VectorStoreFile,
 } from "./types";
@@ -132,6 +134,10 @@ export class Api {
     this.json<ApiList<RateLimit>>("GET", `/organization/projects/${projectId}/rate_limits?limit=100`);
   setRateLimit = (projectId: string, model: string, body: Json) =>
     this.json<RateLimit>("POST", `/organization/projects/${projectId}/rate_limits/rl-${model}`, body);
+  /** One page of the Usage API; `query` as its query string (`start_time`, `bucket_width`…). */
+  usage = (query: URLSearchParams) => this.json<UsagePage>("GET", `/organization/usage/completions?${query}`);
+  /** The runs not yet ended across projects (an assistantd extension). */
+  liveRuns = () => this.json<ApiList<LiveRun>>("GET", "/organization/runs?limit=100");
 }
 
 async function errorOf(response: Response): Promise<ApiError> {

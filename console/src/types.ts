@@ -217,3 +217,31 @@ export interface StreamEvent {
   data: unknown;
   at: number;
 }
+
+/** One result of a Usage API bucket (`organization.usage.completions.result`). */
+export interface UsageResult {
+  input_tokens: number;
+  output_tokens: number;
+  input_cached_tokens?: number;
+  num_model_requests: number;
+  project_id: string | null;
+  model: string | null;
+}
+
+export interface UsageBucket {
+  start_time: number;
+  end_time: number;
+  results: UsageResult[];
+}
+
+export interface UsagePage {
+  object: "page";
+  data: UsageBucket[];
+  has_more: boolean;
+  next_page: string | null;
+}
+
+/** A run of `GET /v1/organization/runs` (an assistantd extension): the run and its project. */
+export interface LiveRun extends Run {
+  project_id: string | null;
+}

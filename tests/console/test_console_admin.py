@@ -1,7 +1,9 @@
-"""The admin page: create a project and a key for it, then sign in with that key."""
+"""The admin page: create a project and a key for it, then sign in with that key; a project's
+usage in the chart's data and its run waiting for function outputs among the live runs."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,8 +11,12 @@ from typing import Any
 import pytest
 
 from assistantd.config import Settings
-from tests.console.conftest import sign_in
+from tests.console.conftest import STREAM_TIMEOUT_MS, sign_in
+from tests.harness.admin import AdminClient
+from tests.harness.clients import sdk_client
+from tests.harness.contract import ContractLog
 from tests.harness.server import running_server
+from tests.runs.conftest import Scripted
 
 ADMIN_KEY = "sk-admin-console"
 
@@ -39,3 +45,48 @@ def test_create_a_project_and_a_key_then_sign_in_with_it(browser: Any, admin_ser
     page.get_by_test_id("assistant-new").wait_for()
     context.close()
     assert key.startswith("sk-")
+
+
+def test_usage_chart_and_live_runs_show_a_projects_runs(
+    browser: Any, admin_server: str, scripted: Scripted, contract_log: ContractLog
+) -> None:
+    project, key = AdminClient(admin_server, ADMIN_KEY).project_key("charted")
+    client = sdk_client(admin_server, contract_log, api_key=key)
+    model = f"charted-{uuid.uuid4().hex[:8]}"
+    scripted.script(
+        model,
+        {"text": "counted", "usage": {"prompt_tokens": 17, "completion_tokens": 6}},
+        {
+            "tool_calls": [{"id": "call_1", "name": "lookup"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 1},
+        },
+    )
+    lookup = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+    assistant = client.beta.assistants.create(model=model, tools=[lookup])
+    done = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    waiting = client.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    assert (done.status, waiting.status) == ("completed", "requires_action")
+
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, admin_server, ADMIN_KEY)
+    page.get_by_test_id("usage-chart").wait_for()
+    row = page.locator(f'[data-testid="usage-row"][data-model="{model}"]')
+    assert row.get_attribute("data-project") == project
+    assert row.get_by_test_id("usage-input").inner_text() == str(17 + 5)
+    assert row.get_by_test_id("usage-output").inner_text() == str(6 + 1)
+    assert row.get_by_test_id("usage-requests").inner_text() == "2"
+    assert page.get_by_test_id("usage-bar").count() >= 1
+
+    live = page.get_by_test_id("live-runs").get_by_test_id("live-run").filter(has_text=waiting.id)
+    live.wait_for()
+    assert "requires_action" in live.inner_text() and "charted" in live.inner_text()
+    link = live.get_by_role("link", name=waiting.id)
+    assert link.get_attribute("href") == f"/console/runs/{waiting.thread_id}/{waiting.id}"
+    # Once the run is answered it leaves the list at the next refresh.
+    client.beta.threads.runs.submit_tool_outputs(
+        run_id=waiting.id, thread_id=waiting.thread_id,
+        tool_outputs=[{"tool_call_id": "call_1", "output": "x"}],
+    )  # fmt: skip
+    live.wait_for(state="detached", timeout=STREAM_TIMEOUT_MS)
+    context.close()
