@@ -5,7 +5,8 @@
 Starts the scripted model (also the embedder) and ``assistantd serve`` with an admin key, then in
 headless Chromium: the sign-in page; the admin page with a project, a key and a rate limit; the
 files page with two files indexed in a store and a search; the playground after a cited
-file_search answer and an answered function call; and the run inspector of that last run.
+file_search answer and an answered function call; the run inspector of that last run; and the
+admin page again with that usage charted and a run waiting for function outputs listed live.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import openai
 from playwright.sync_api import Page, sync_playwright
 
 from assistantd.scripted_model.testing import running_scripted_model_process
@@ -139,6 +141,23 @@ def status(page: Page, value: str) -> None:
     page.get_by_test_id("run-status").filter(has_text=value).wait_for(timeout=15000)
 
 
+def admin_usage(page: Page, base: str, key: str, model_url: str, out: Path) -> None:
+    """The project's usage in the chart, and one of its runs waiting for a function's output."""
+    project = openai.OpenAI(base_url=f"{base}/v1", api_key=key)
+    model = first_model(model_url)
+    call = {"id": "call_lyon", "name": "get_weather", "arguments": {"city": "Lyon"}}
+    script(model_url, model, {"tool_calls": [call]})
+    assistant = project.beta.assistants.create(
+        model=model, tools=[{"type": "function", "function": WEATHER}]
+    )
+    project.beta.threads.create_and_run_poll(assistant_id=assistant.id)
+    page.get_by_test_id("sign-out").click()
+    sign_in(page, base, ADMIN_KEY)
+    page.get_by_test_id("usage-row").first.wait_for()
+    page.get_by_test_id("live-run").first.wait_for()
+    page.screenshot(path=out / "admin-usage.png", full_page=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/console"))
@@ -175,6 +194,7 @@ def main() -> None:
             completed = page.get_by_test_id("run-event").filter(has_text="thread.run.completed")
             completed.wait_for()
             page.screenshot(path=args.out / "inspector.png", full_page=True)
+            admin_usage(page, base, key, model_url, args.out)
             browser.close()
     print("\n".join(sorted(str(p) for p in args.out.glob("*.png"))))
 

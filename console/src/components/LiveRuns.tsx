@@ -41,7 +41,7 @@ export function LiveRuns({ api, projectName }: Props) {
       <ErrorNote error={error} />
       {runs && runs.length === 0 && <p class="muted">No run in progress.</p>}
       {runs && runs.length > 0 && (
-        <table>
+        <table class="data-table">
           <thead>
             <tr>
               <th>project</th>

@@ -97,7 +97,7 @@ function UsageTable({ buckets, projectName }: { buckets: UsageBucket[]; projectN
   }
   if (rows.size === 0) return <p class="muted">No model calls in this range.</p>;
   return (
-    <table class="usage-table">
+    <table class="data-table">
       <thead>
         <tr>
           <th>project</th>
