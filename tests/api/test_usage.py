@@ -21,7 +21,9 @@ from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database
 from tests.harness.server import running_server
-from tests.runs.conftest import Scripted, wait_for
+from tests.runs.conftest import Scripted, scripted, wait_for
+
+__all__ = ["scripted"]
 
 LOOKUP = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
 
@@ -57,11 +59,6 @@ def tenants(
                 sdk_client(base, contract_log, api_key=alpha_key),
                 sdk_client(base, contract_log, api_key=beta_key),
             )  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def scripted(scripted_model_url: str) -> Scripted:
-    return Scripted(scripted_model_url)
 
 
 def _model() -> str:
