@@ -3,8 +3,8 @@
 Every model call whose tokens are known adds to its minute's row: each turn of a run (in the
 turn's own transaction) and each pass-through chat completion or embeddings call. ``kind`` is
 ``completions`` or ``embeddings``. ``slot`` spreads one busy minute of one project and model
-over a few rows (picked at random per write), so concurrent runs on PostgreSQL do not queue on
-one row's lock; reads sum the slots.
+over up to 16 rows on PostgreSQL (picked at random per write), so concurrent runs do not queue on
+one row's lock (SQLite, one writer, keeps one); reads sum the slots.
 
 Revision ID: 0012
 Revises: 0011
