@@ -54,7 +54,8 @@ async def report(db: Database, query: UsageQuery) -> dict[str, Any]:
     start = query.start_time - query.start_time % width
     end = query.end_time if query.end_time is not None else int(time.time()) + 1
     if end <= query.start_time:
-        raise InvalidRequest("end_time must be after start_time.", param="end_time")
+        param = "start_time" if query.end_time is None else "end_time"
+        raise InvalidRequest("end_time (default now) must be after start_time.", param=param)
     first = _page_start(query.page, start, width)
     last = min(end, first + limit * width)
     rows = await usage_store.bucketed(db, query.kind, first, last, width)

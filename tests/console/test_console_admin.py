@@ -83,10 +83,18 @@ def test_usage_chart_and_live_runs_show_a_projects_runs(
     assert "requires_action" in live.inner_text() and "charted" in live.inner_text()
     link = live.get_by_role("link", name=waiting.id)
     assert link.get_attribute("href") == f"/console/runs/{waiting.thread_id}/{waiting.id}"
+    # The admin key reads no run: the link's inspector opens once signed in with the project's.
+    link.click()
+    page.get_by_test_id("sign-out").click()
+    page.get_by_test_id("api-key-input").fill(key)
+    page.get_by_test_id("sign-in").click()
+    page.get_by_test_id("run-status").filter(has_text="requires_action").wait_for()
     # Once the run is answered it leaves the list at the next refresh.
     client.beta.threads.runs.submit_tool_outputs(
         run_id=waiting.id, thread_id=waiting.thread_id,
         tool_outputs=[{"tool_call_id": "call_1", "output": "x"}],
     )  # fmt: skip
+    page.get_by_test_id("sign-out").click()
+    sign_in(page, admin_server, ADMIN_KEY)
     live.wait_for(state="detached", timeout=STREAM_TIMEOUT_MS)
     context.close()

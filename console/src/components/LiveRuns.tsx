@@ -35,8 +35,8 @@ export function LiveRuns({ api, projectName }: Props) {
     <section class="card" data-testid="live-runs">
       <h2>Live runs</h2>
       <p class="muted">
-        Runs queued, in progress, waiting for function outputs or cancelling, newest first. A run opens in the run inspector when signed in with a
-        key of its project.
+        Runs queued, in progress, waiting for function outputs or cancelling, newest first. The admin key reads no run itself: follow a run&apos;s
+        link, then sign in with a key of its project, and the run inspector opens on it.
       </p>
       <ErrorNote error={error} />
       {runs && runs.length === 0 && <p class="muted">No run in progress.</p>}
