@@ -81,8 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_migrate(commands)
     build_model = commands.add_parser(
         "build-model",
-        help="build the local embedding model's ONNX file now (at set-up; `serve` and `worker` "
-        "build it at start-up, in the background, when it is missing)",
+        help="build the local embedding model's ONNX file now (at set-up: `make model`; where "
+        "the weights are installed, `serve` and `worker` also build a missing one at start-up)",
         description="Build the int8 (or ASSISTANTD_EMBEDDING_LOCAL_RUNTIME's) ONNX form of the "
         "local embedding model from the installed weights into ASSISTANTD_EMBEDDING_MODEL_"
         "CACHE_DIR, unless it is there already, and print its path. Nothing is downloaded. "

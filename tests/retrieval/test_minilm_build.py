@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from assistantd.retrieval.local_embedder import LocalEmbedder
+from assistantd.retrieval.onnx_export import RECIPE_VERSION as R
 from tests.retrieval.minilm_reference import SAMPLE, reference_vectors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,7 +75,10 @@ def test_the_model_builds_and_embeds_where_torch_cannot_be_imported(tmp_path: Pa
     # The int8 model and its tokenizer, nothing else (beside them: the empty lock file builds
     # take).
     built = sorted(p.name.split("-", 2)[2] for p in cache.iterdir() if p.suffix != ".lock")
-    assert built in (["r6-int8.onnx", "tokenizer.json"], ["r6-int8-7bit.onnx", "tokenizer.json"])
+    assert built in (
+        [f"r{R}-int8.onnx", "tokenizer.json"],
+        [f"r{R}-int8-7bit.onnx", "tokenizer.json"],
+    )
 
 
 async def test_the_first_build_prints_and_logs_nothing(

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from assistantd.retrieval.local_embedder import LocalEmbedder
+from assistantd.retrieval.onnx_export import RECIPE_VERSION as R
+from tests.lifecycle.commands import assistantd
 from tests.retrieval.minilm_reference import reference_vectors
 from tests.retrieval.test_minilm_build import ABSENT, CHILD, _run_without
 
@@ -39,3 +41,17 @@ def test_no_weights_and_no_built_model_say_what_to_run(tmp_path: Path) -> None:
     assert "`make model`" in child.stderr
     assert "assistantd build-model" in child.stderr
     assert "ASSISTANTD_EMBEDDING_BACKEND=openai" in child.stderr
+
+
+def test_an_image_builds_the_model_for_both_kinds_of_cpu(tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    done = assistantd(
+        "build-model",
+        "--all-cpus",
+        data_dir=tmp_path,
+        ASSISTANTD_EMBEDDING_MODEL_CACHE_DIR=str(cache),
+    )
+    assert done.returncode == 0, done.stderr
+    built = sorted(p.name.split("-", 2)[2] for p in cache.iterdir() if p.suffix != ".lock")
+    assert built == [f"r{R}-int8-7bit.onnx", f"r{R}-int8.onnx", "tokenizer.json"]
+    assert sorted(done.stdout.split()) == sorted(str(p) for p in cache.glob("*.onnx"))
