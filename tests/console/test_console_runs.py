@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import STREAM_TIMEOUT_MS, create_assistant, send, wait_for_status
+from tests.console.conftest import (
+    STREAM_TIMEOUT_MS,
+    WEATHER,
+    create_assistant,
+    send,
+    wait_for_status,
+)
 from tests.runs.conftest import Scripted
 from tests.tools.code_interpreter.conftest import UNAVAILABLE
 
@@ -63,6 +69,23 @@ def test_cancel_a_live_run_from_the_inspector(page: Any, scripted: Scripted) -> 
     page.get_by_test_id("run-event").filter(has_text="thread.run.cancelled").wait_for(
         timeout=STREAM_TIMEOUT_MS
     )
+    assert page.get_by_test_id("run-cancel").count() == 0
+
+
+def test_cancel_a_run_waiting_for_tool_outputs_from_the_inspector(
+    page: Any, scripted: Scripted
+) -> None:
+    """No stream follows a run waiting for outputs: the page polls it to its end."""
+    model = create_assistant(page, functions=[WEATHER])
+    call = {"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}}
+    scripted.script(model, {"tool_calls": [call]})  # (the answer after it is never asked for)
+    send(page, "Weather in Paris?")
+    wait_for_status(page, "requires_action")
+    page.get_by_test_id("nav-inspector").click()  # no message yet to inspect it from
+    page.get_by_test_id("run-item").first.get_by_role("link").click()
+    wait_for_status(page, "requires_action")
+    page.get_by_test_id("run-cancel").click()
+    wait_for_status(page, "cancelled")
     assert page.get_by_test_id("run-cancel").count() == 0
 
 
