@@ -20,6 +20,7 @@ from assistantd.api import (
     messages,
     models,
     organization,
+    project_runs,
     runs,
     steps,
     threads,
@@ -82,6 +83,7 @@ def create_app(
         app.include_router(module.router, prefix="/v1")
     for module in (files, uploads, vector_stores, vector_store_files, organization, usage):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(project_runs.router, prefix="/v1")  # GET /v1/runs (beyond OpenAI)
 
     app.include_router(chat_completions.router, prefix="/v1")
     app.include_router(embeddings.router, prefix="/v1")

@@ -193,6 +193,8 @@ def main() -> None:
             page.get_by_test_id("run-step").nth(1).wait_for()
             completed = page.get_by_test_id("run-event").filter(has_text="thread.run.completed")
             completed.wait_for()
+            page.get_by_test_id("run-timings").wait_for()
+            page.get_by_test_id("run-item").first.wait_for()
             page.screenshot(path=args.out / "inspector.png", full_page=True)
             admin_usage(page, base, key, model_url, args.out)
             browser.close()

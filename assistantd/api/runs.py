@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 
-from assistantd.api import run_events
+from assistantd.api import run_events, run_timings
 from assistantd.api.auth import Tenant, authenticate
 from assistantd.api.database import Db
 from assistantd.api.file_services import Blobs, Ingestion, write_indexing_attachments
@@ -45,6 +45,7 @@ Include = Annotated[list[str] | None, Query(alias="include[]")]
 
 router = APIRouter(prefix="/threads", dependencies=[Depends(poll_after)])
 router.include_router(run_events.router)  # GET …/runs/{run_id}/events (beyond OpenAI)
+router.include_router(run_timings.router)  # GET …/runs/{run_id}/timings (beyond OpenAI)
 
 
 RunAnswer = dict[str, Any] | StreamingResponse

@@ -13,7 +13,7 @@ from assistantd.objects import assistants, messages, threads
 from assistantd.objects.thread_lock import find_thread, lock_thread
 from assistantd.objects.thread_store import IngestionJob
 from assistantd.objects.tool_resources import check_references, tool_resources_to_wire
-from assistantd.observability import request_ids, tracing
+from assistantd.observability import request_ids, run_timings, tracing
 from assistantd.store import documents, run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.documents import Page, PageRequest
@@ -131,6 +131,11 @@ async def list_page(
 ) -> Page:
     await find_thread(session, tenant, thread_id)
     return await documents.page(session, Run, tenant, request, thread_id=thread_id)
+
+
+async def project_page(session: AsyncSession, tenant: str, request: PageRequest) -> Page:
+    """The tenant's runs in all its threads (``GET /v1/runs``, beyond OpenAI)."""
+    return await documents.page(session, Run, tenant, request)
 
 
 async def modify(
@@ -343,6 +348,7 @@ async def _insert(
     # And its trace (the request's span), which the run's execution continues.
     if trace := tracing.carrier():
         engine = {**engine, "trace": trace}
+    engine = run_timings.created(engine)  # where the run's time goes starts counting here
     await documents.add(
         session,
         Run,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from assistantd.config import Settings
 from assistantd.llm.chat import ChatRequest, Usage
 from assistantd.llm.errors import UpstreamError
 from assistantd.llm.router import ModelRouter, Route
-from assistantd.observability import request_ids, tracing
+from assistantd.observability import request_ids, run_timings, tracing
 from assistantd.observability.run_ends import Execution, run_ended
 from assistantd.runs import prompt_images, records, unknown_tools
 from assistantd.runs.events import RunEvents
@@ -150,6 +151,8 @@ class Executor:
                 started_at = row.data["started_at"] or now()
                 data = {**row.data, "status": "in_progress", "started_at": started_at}
                 row.status = "in_progress"
+                row.engine = dict(row.engine or {})
+                run_timings.started(row.engine)
                 self._lease.take(row)
                 row.data = data
                 events = [("thread.run.in_progress", data)]
@@ -229,6 +232,20 @@ class Executor:
         server_types = {
             name: tool["type"] for name, tool in self._prompt_server_tools(state).items()
         }
+        began = time.perf_counter()
+        try:
+            await self._chunks(state, route, request, turn, server_types)
+        finally:  # a cancelled call counts too, up to where it was stopped
+            turn.model_seconds = time.perf_counter() - began
+
+    async def _chunks(
+        self,
+        state: RunState,
+        route: Route,
+        request: ChatRequest,
+        turn: Turn,
+        server_types: dict[str, str],
+    ) -> None:
         async with aclosing(route.stream_chat(request)) as chunks:
             async for chunk in chunks:
                 if chunk.text:
@@ -428,11 +445,13 @@ class Executor:
             else:
                 events += await finish_run(session, row, "completed")
                 done = True
+            self._clock(state, row, turn, stopped=done)
             await run_rows.save_run(session, row)
             # Last: on PostgreSQL the minute's usage row stays locked only until the commit.
             tokens = usage_store.Tokens(used.prompt_tokens, used.completion_tokens)
             kind, model = usage_store.COMPLETIONS, state.data["model"]
             await usage_store.add(session, kind, row.tenant, model, now(), tokens)
+        turn.model_counted = True
         self._publish(state.id, events)
         return done
 
@@ -592,6 +611,7 @@ class Executor:
                     incomplete_reason=incomplete_reason,
                     partial_text=partial,
                 )
+            self._clock(state, row, state.turn, stopped=True)
             await run_rows.save_run(session, row)
         self._publish(state.id, events)
 
@@ -601,6 +621,19 @@ class Executor:
         if events and events[-1][0] in _RUN_ENDED:  # a run's end is its last event
             execution = self._executions.get(run_id)
             run_ended(events[-1][1], execution.tenant if execution else "-", execution)
+
+    def _clock(self, state: RunState, row: RunRecord, turn: Turn | None, *, stopped: bool) -> None:
+        """Fold into the row's timings (saved with it) the turn's model call, this execution's
+        first token, and with ``stopped`` the time it executed."""
+        engine = dict(row.engine or {})
+        if turn is not None and not turn.model_counted and turn.model_seconds > 0:
+            run_timings.model_called(engine, turn.model_seconds)
+        if (execution := self._executions.get(state.id)) is not None:
+            if execution.first_token is not None:
+                run_timings.first_token(engine, execution.first_token - execution.started)
+            if stopped:
+                run_timings.executed(engine, time.perf_counter() - execution.started)
+        row.engine = engine
 
     def _first_token_out(self, state: RunState) -> None:
         """The turn's first text or tool call is about to go out (its message or step is open)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistantd.clock import now
+from assistantd.observability import run_timings
 from assistantd.store import run_rows
 from assistantd.store.driver_sql import Transaction
 from assistantd.store.run_leases import release
@@ -73,6 +74,8 @@ async def finish_run(
     if incomplete_reason is not None:
         data["incomplete_details"] = {"reason": incomplete_reason}
     row.status = status
+    row.engine = dict(row.engine or {})
+    run_timings.ended(row.engine)
     release(row)
     row.data = data
     events.append((f"thread.run.{status}", data))

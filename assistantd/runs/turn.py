@@ -38,6 +38,9 @@ class Turn:
     calls: dict[int, PendingCall] = field(default_factory=dict)
     usage: Usage | None = None
     finish_reason: str | None = None
+    # How long the model call streamed, and whether the run's timings have counted it yet.
+    model_seconds: float = 0.0
+    model_counted: bool = False
     # A database write the stream started; a cancellation waits for it before closing the run.
     pending_write: asyncio.Future[Any] | None = None
 

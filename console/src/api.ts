@@ -14,6 +14,7 @@ import type {
   RateLimit,
   Run,
   RunStep,
+  RunTimings,
   SearchResult,
   ServiceAccountCreated,
   StreamEvent,
@@ -82,6 +83,12 @@ export class Api {
     this.json<Message>("POST", `/threads/${threadId}/messages`, { role: "user", content });
   listRuns = (threadId: string) => this.json<ApiList<Run>>("GET", `/threads/${threadId}/runs?limit=100`);
   getRun = (threadId: string, runId: string) => this.json<Run>("GET", `/threads/${threadId}/runs/${runId}`);
+  cancelRun = (threadId: string, runId: string) => this.json<Run>("POST", `/threads/${threadId}/runs/${runId}/cancel`);
+  /** assistantd's own: the project's runs across its threads, newest first. */
+  listProjectRuns = () => this.json<ApiList<Run>>("GET", "/runs?limit=50");
+  /** assistantd's own: queued, first token, model and server time of a run, in ms. */
+  runTimings = (threadId: string, runId: string) =>
+    this.json<RunTimings>("GET", `/threads/${threadId}/runs/${runId}/timings`);
   listSteps = (threadId: string, runId: string) =>
     this.json<ApiList<RunStep>>(
       "GET",

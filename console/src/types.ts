@@ -137,6 +137,17 @@ export interface Run {
   usage: Usage | null;
 }
 
+/** ``GET …/runs/{run_id}/timings`` (assistantd, beyond OpenAI): where the run's time went. */
+export interface RunTimings {
+  status: string;
+  queued_ms: number | null;
+  time_to_first_token_ms: number | null;
+  model_ms: number;
+  model_calls: number;
+  server_ms: number;
+  total_ms: number;
+}
+
 export interface RunStep {
   id: string;
   type: "message_creation" | "tool_calls";

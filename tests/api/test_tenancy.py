@@ -159,3 +159,42 @@ def test_another_tenants_or_unknown_ids_in_tool_resources_are_404(
     assert mine.tool_resources.code_interpreter.file_ids == [mine_file, mine_file]
     assert mine.tool_resources.file_search.vector_store_ids == [mine_store]
     two.beta.threads.messages.create(thread.id, **attaching(mine_file))
+
+
+def _thread_and_run(http: httpx.Client, assistant_id: str) -> dict[str, Any]:
+    thread = {"messages": [{"role": "user", "content": "hi"}]}
+    response = http.post("/threads/runs", json={"assistant_id": assistant_id, "thread": thread})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _keyed_http(base: str, key: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {key}", "OpenAI-Beta": "assistants=v2"}
+    return httpx.Client(base_url=f"{base}/v1", headers=headers, timeout=30)
+
+
+def test_the_project_runs_list_is_the_tenants_own_newest_first(keyed_server: str) -> None:
+    """``GET /v1/runs`` (beyond OpenAI): a tenant's runs across all its threads."""
+    with _keyed_http(keyed_server, KEYS[0]) as one, _keyed_http(keyed_server, KEYS[1]) as two:
+        mine = one.post("/assistants", json={"model": "scripted"}).json()["id"]
+        theirs = two.post("/assistants", json={"model": "scripted"}).json()["id"]
+        runs = [_thread_and_run(one, mine)["id"] for _ in range(3)]
+        foreign = _thread_and_run(two, theirs)["id"]
+
+        listed = one.get("/runs", params={"limit": 100}).json()
+        assert listed["object"] == "list"
+        assert [r["id"] for r in listed["data"][:3]] == runs[::-1]
+        assert len({r["thread_id"] for r in listed["data"][:3]}) == 3
+        assert all(r["object"] == "thread.run" and r["status"] for r in listed["data"])
+        assert foreign not in [r["id"] for r in listed["data"]]
+
+        page = one.get("/runs", params={"limit": 2}).json()
+        assert [r["id"] for r in page["data"]] == [runs[2], runs[1]]
+        assert page["has_more"] is True and page["last_id"] == runs[1]
+        rest = one.get("/runs", params={"limit": 1, "after": page["last_id"]}).json()
+        assert [r["id"] for r in rest["data"]] == [runs[0]]
+
+        assert one.get("/runs", params={"after": foreign}).status_code == 400
+        assert two.get("/runs").json()["data"][0]["id"] == foreign
+        assert mine not in str(two.get("/runs", params={"limit": 100}).json())
+        assert httpx.get(f"{keyed_server}/v1/runs").status_code == 401

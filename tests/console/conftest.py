@@ -20,6 +20,12 @@ from tests.vector_stores.conftest import embedding_settings
 CHROMIUM = shutil.which("chromium")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 STREAM_TIMEOUT_MS = 15000
+# A function for the assistants of the tests that answer function calls.
+WEATHER = {
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

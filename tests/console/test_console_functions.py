@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.console.conftest import create_assistant, send, wait_for_status
+from tests.console.conftest import WEATHER, create_assistant, send, wait_for_status
 from tests.runs.conftest import Scripted, script_two_weather_calls
-
-WEATHER = {
-    "name": "get_weather",
-    "description": "The weather in a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-}
 
 
 def answer_two_weather_calls(page: Any, scripted: Scripted) -> None:

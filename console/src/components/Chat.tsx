@@ -1,7 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { messageOf, type Api } from "../api";
 import { emptyChat, fold, type ChatState } from "../chat";
-import type { Assistant, Message, RunStep, StreamEvent } from "../types";
+import type { Assistant, Message, Run, RunStep, StreamEvent } from "../types";
+import { CancelRun, newer } from "./CancelRun";
 import { ChatMessage } from "./ChatMessage";
 import { ErrorNote } from "./ErrorNote";
 import { ToolCallView } from "./ToolCallView";
@@ -91,12 +92,15 @@ export function Chat({ api, assistant, threadId, onThread }: Props) {
     void guarded(() => follow(api.streamToolOutputs(run.thread_id, run.id, outputs), run.thread_id, chat));
   };
 
+  const cancelled = (run: Run) => setChat((current) => ({ ...current, run: newer(current.run, run) }));
+
   const pending = chat.run?.status === "requires_action" ? chat.run.required_action?.submit_tool_outputs.tool_calls : null;
   return (
     <section class="card chat">
       <header class="row">
         <h2>Chat {threadId && <span class="muted">{threadId}</span>}</h2>
         <RunStatus chat={chat} />
+        {chat.run && <CancelRun api={api} run={chat.run} onChange={cancelled} poll={!busy} />}
       </header>
       <div class="messages" ref={list} onScroll={onScroll}>
         {timeline(api, chat)}

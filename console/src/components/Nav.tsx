@@ -8,7 +8,9 @@ export function Nav({ role, onSignOut }: { role: Role; onSignOut: () => void }) 
       {role === "project" ? (
         <>
           <Link to="/">Playground</Link>
-          <Link to="/runs">Run inspector</Link>
+          <Link to="/runs" testid="nav-inspector">
+            Run inspector
+          </Link>
           <Link to="/files">Files &amp; vector stores</Link>
         </>
       ) : (

@@ -1,11 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { messageOf, type Api } from "../api";
 import { ErrorNote } from "../components/ErrorNote";
+import { CancelRun, newer } from "../components/CancelRun";
 import { EventLog } from "../components/EventLog";
+import { RunList } from "../components/RunList";
 import { RunSummary } from "../components/RunSummary";
 import { StepView } from "../components/StepView";
 import { navigate } from "../router";
-import type { Run, RunStep, StreamEvent } from "../types";
+import type { Run, RunStep, RunTimings, StreamEvent } from "../types";
 
 interface Props {
   api: Api;
@@ -21,6 +23,7 @@ export function Inspector({ api, threadId, runId }: Props) {
     <div class="inspector">
       <RunPicker threadId={threadId} runId={runId} />
       {threadId && runId && <RunTimeline key={runId} api={api} threadId={threadId} runId={runId} />}
+      <RunList api={api} current={runId} />
     </div>
   );
 }
@@ -49,16 +52,22 @@ function RunPicker({ threadId, runId }: { threadId?: string; runId?: string }) {
 function RunTimeline({ api, threadId, runId }: Required<Props>) {
   const [run, setRun] = useState<Run | null>(null);
   const [steps, setSteps] = useState<RunStep[]>([]);
+  const [timings, setTimings] = useState<RunTimings | null>(null);
   const [events, setEvents] = useState<StreamEvent[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     let stopped = false;
     const refresh = async (): Promise<Run> => {
-      const [current, list] = await Promise.all([api.getRun(threadId, runId), api.listSteps(threadId, runId)]);
+      const [current, list, times] = await Promise.all([
+        api.getRun(threadId, runId),
+        api.listSteps(threadId, runId),
+        api.runTimings(threadId, runId),
+      ]);
       if (!stopped) {
         setRun(current);
         setSteps(list.data);
+        setTimings(times);
       }
       return current;
     };
@@ -94,7 +103,22 @@ function RunTimeline({ api, threadId, runId }: Required<Props>) {
   return (
     <>
       <ErrorNote error={error} />
-      {run && <RunSummary run={run} steps={steps} live={ACTIVE.has(run.status)} />}
+      {run && (
+        <RunSummary
+          run={run}
+          steps={steps}
+          timings={timings}
+          live={ACTIVE.has(run.status)}
+          actions={
+            <CancelRun
+              api={api}
+              run={run}
+              onChange={(next) => setRun((shown) => newer(shown, next))}
+              poll={run.status === "requires_action"}
+            />
+          }
+        />
+      )}
       <section class="card">
         <h3>Steps</h3>
         <ol class="steps">
