@@ -66,6 +66,7 @@ class Run(Document, Base):
     engine: Mapped[dict[str, Any] | None] = mapped_column(DocumentType, nullable=True)
     __table_args__ = (
         Index("ix_runs_thread_seq", "tenant", "thread_id", "seq"),
+        Index("ix_runs_tenant_seq", "tenant", "seq"),  # GET /v1/runs
         Index("ix_runs_status", "status"),
         Index("ix_runs_status_expires", "status", "expires_at"),
         # The thread lock: at most one active run per thread, enforced by the database itself.
