@@ -170,6 +170,46 @@ async def test_document_frequencies_follow_the_files_as_they_come_and_go(
     assert {store for store, _ in kept} == {"other"}
 
 
+async def _postings(url: str) -> tuple[set[tuple], set[tuple]]:
+    """The kept postings, and those made afresh from the chunks' text."""
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        kept = await connection.fetch(
+            "SELECT store_id, lexeme, chunk_id, file_id, occurrences, tokens"
+            " FROM chunk_index_postings"
+        )
+        made = await connection.fetch(
+            "SELECT c.store_id, u.lexeme, c.id, c.file_id, cardinality(u.positions), c.tokens"
+            " FROM chunk_index_chunks c, unnest(to_tsvector('assistantd_english',"
+            " regexp_replace(c.text, '[[:punct:]]+', ' ', 'g'))) AS u"
+        )
+    finally:
+        await connection.close()
+    return {tuple(r) for r in kept}, {tuple(r) for r in made}
+
+
+async def test_postings_follow_the_files_as_they_come_and_go(
+    pg_index: PostgresChunkIndex, pgvector_url: str
+) -> None:
+    # BM25 reads each lexeme's postings (count in the chunk, chunk length) from a table of
+    # their own: it must hold exactly the chunks' lexemes through adds, a replaced file, a
+    # deleted file and a deleted store.
+    vectors = await add_random_corpus(pg_index)
+    await pg_index.add("other", "file_00", [Chunk(0, "term1 term1 here", 0, 3)], vectors[:1], {})
+    kept, made = await _postings(pgvector_url)
+    assert kept == made and ("other", "term1", 2, 3) in {(r[0], r[1], r[4], r[5]) for r in kept}
+    await pg_index.add("vs", "file_03", [Chunk(0, "brandnew term1", 0, 2)], vectors[:1], {})
+    await pg_index.delete_file("vs", "file_05")
+    kept, made = await _postings(pgvector_url)
+    assert kept == made
+    assert {r[3] for r in kept if r[0] == "vs"} == {f"file_{n:02d}" for n in range(20)} - {
+        "file_05"
+    }
+    await pg_index.delete_store("vs")
+    kept, made = await _postings(pgvector_url)
+    assert kept == made and {r[0] for r in kept} == {"other"}
+
+
 async def test_keyword_scores_stay_as_sqlite_computes_them_after_files_change(
     pg_index: PostgresChunkIndex, tmp_path
 ) -> None:
