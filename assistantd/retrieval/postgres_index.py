@@ -3,29 +3,36 @@ answers every search the same.
 
 * ``chunk_index_chunks`` holds each chunk's text and its embedding (``vector``);
   ``chunk_index_keywords`` each chunk's ``tsvector`` and length, in narrow rows of their own;
-  ``chunk_index_terms`` each store's document frequency per lexeme; ``chunk_index_files`` each
-  file's attributes; ``chunk_index_stores`` each store's chunk and token counts (BM25's N and
-  average length, and the identifiers' N). Schema: migrations 0005 and 0010.
+  ``chunk_index_postings`` one row per (store, lexeme, chunk): how often the chunk holds the
+  lexeme, and the chunk's length; ``chunk_index_terms`` each store's document frequency per
+  lexeme; ``chunk_index_files`` each file's attributes; ``chunk_index_stores`` each store's
+  chunk and token counts (BM25's N and average length, and the identifiers' N). Schema:
+  migrations 0005, 0010 and 0013.
 * Dense: cosine distance (``<=>``). Small candidate sets (the searched stores, after the
   filters, hold at most ``exact_scan_chunks`` chunks) are scanned exactly; larger ones go
   through an HNSW index per embedding size, whose candidates the store and filter conditions
   then thin out. So a filtered search still fills its pool: ``hnsw.ef_search`` grows with how
   few chunks pass, pgvector ≥ 0.8 also scans on (``hnsw.iterative_scan``), and a scan that
   still comes back short is redone exactly.
-* Keyword: the GIN index finds the chunks holding any query word; their BM25 is computed here
-  with the formula and constants of SQLite FTS5's ``bm25()`` (per-store document frequency,
-  chunk count and average length), so the fusion in ``ranking.py`` sees the same kind of score
-  from either index. The document frequencies are kept in ``chunk_index_terms`` as files come
-  and go, so a search reads them rather than counting its matches; they also tell a quoted
-  identifier of one lexeme that is not rare without reading the chunks quoting it.
+* Keyword: BM25 with the formula and constants of SQLite FTS5's ``bm25()`` (per-store
+  document frequency, chunk count and average length), so the fusion in ``ranking.py`` sees
+  the same kind of score from either index. It is summed over the query lexemes' postings
+  (an index-only read per lexeme); the document frequencies are kept in ``chunk_index_terms``
+  as files come and go, so a search reads them rather than counting its matches; they also
+  tell a quoted identifier of one lexeme that is not rare without reading the chunks quoting
+  it. Quoted identifiers of several lexemes are phrase searches on the ``tsvector``s' GIN index.
 * Filters are decided in Python by ``filters.matches`` on the searched stores' file attributes
   (files are few next to chunks), then handed to SQL as the passing file ids: the filter
   semantics are those of the SQLite index by construction.
-* Every search reads one snapshot (a read-only REPEATABLE READ transaction).
+* A search is two statements (three when the query quotes an identifier that may be rare):
+  the stores' statistics, the query's lexemes and, with filters, the files; then both
+  methods' candidates, each one's best cosine and what its hit shows, in one snapshot. No
+  transaction around them (its BEGIN and COMMIT were two round trips of a search's seven): a
+  file that lands or goes between the two is as if the search came a moment earlier or later.
 
-asyncpg directly, not SQLAlchemy through ``Database``: a search is several statements whose
-cost is mostly round trips, SQLAlchemy's adapter wraps each in more of them, and the ``vector``
-type needs a codec on the driver's connections.
+asyncpg directly, not SQLAlchemy through ``Database``: a search's cost is mostly round trips
+and server time, SQLAlchemy's adapter wraps each statement in more round trips, and the
+``vector`` type needs a codec on the driver's connections.
 """
 
 from __future__ import annotations
@@ -322,7 +329,8 @@ class PostgresChunkIndex:
         # Custom plans always: a generic plan cannot know how many chunks a tsquery or a store
         # matches, and chose sequential scans where the GIN index answers in a millisecond.
         # No reset query on release (asyncpg's default is a round trip per search): the index
-        # sets nothing beyond its transactions and takes only transaction-scoped locks.
+        # takes only transaction-scoped locks, and the only settings it makes for a session
+        # are its own (the HNSW scan's, which every search sets as it needs them).
         pool = await asyncpg.create_pool(
             dsn,
             min_size=1,
