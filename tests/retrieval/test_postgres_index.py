@@ -6,6 +6,7 @@ The behaviour both indexes share is tested on each in ``test_sqlite_index.py`` a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -14,6 +15,8 @@ import pytest
 
 from assistantd.retrieval import Chunk, SqliteChunkIndex
 from assistantd.retrieval.postgres_index import PostgresChunkIndex, asyncpg_url
+from tests.harness.databases import fresh_database
+from tests.harness.databases import unavailable_reason as pgvector_unavailable
 from tests.retrieval.conftest import _emptied
 
 DIMS = 16
@@ -279,3 +282,50 @@ async def test_quoted_identifiers_weigh_as_in_sqlite_whether_rare_or_common(
     assert all(scores[0].get(key, 0) >= 0.41 for key in (("file_0", 7), ("file_1", 1)))
     assert scores[0].get(("file_3", 33), 0) >= 0.41
     assert scores[1].get(("file_2", 50), 0) >= 0.5
+
+
+def test_migration_0013_gives_an_indexed_store_its_postings(tmp_path) -> None:
+    # A database whose chunks were indexed before the postings table existed: the upgrade
+    # makes their postings, and searches score as on a store indexed afterwards.
+    reason = pgvector_unavailable("pgvector")
+    if reason:
+        pytest.skip(reason)
+    with fresh_database("pgvector", tmp_path) as url:
+        asyncio.run(_upgrade_to(url, "0011"))
+        asyncio.run(_keyword_rows(url, "vs", "file_00", ["term1 term2 term1", "term3, term2"]))
+        asyncio.run(_upgrade_to(url, "heads"))
+        kept, made = asyncio.run(_postings(url))
+    assert kept == made and len(kept) == 4
+
+
+async def _upgrade_to(url: str, revision: str) -> None:
+    from alembic import command
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from assistantd.store.migrate import alembic_config
+
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+    await engine.dispose()
+
+
+async def _keyword_rows(url: str, store_id: str, file_id: str, texts: list[str]) -> None:
+    """Chunks with their keyword rows, as the index wrote them before migration 0013."""
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        for position, text in enumerate(texts):
+            await connection.execute(
+                "WITH c AS (INSERT INTO chunk_index_chunks (store_id, file_id, position,"
+                " start_token, end_token, text, tokens, dims, embedding)"
+                " VALUES ($1, $2, $3, 0, 3, $4, 3, 2, '[1,0]') RETURNING *)"
+                " INSERT INTO chunk_index_keywords (id, store_id, file_id, tokens, tsv)"
+                " SELECT id, store_id, file_id, tokens, to_tsvector('assistantd_english',"
+                " regexp_replace(text, '[[:punct:]]+', ' ', 'g')) FROM c",
+                store_id,
+                file_id,
+                position,
+                text,
+            )
+    finally:
+        await connection.close()
