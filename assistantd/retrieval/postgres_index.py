@@ -192,7 +192,8 @@ WHERE s.store_id = ANY($1::text[]) AND s.chunks > 0
 # candidates of each query vector ($4, pgvector's text form), the keyword candidates with their
 # BM25, and for every candidate its best cosine over the query vectors and what a hit shows.
 # $1: the searched stores; $2: the passing file ids, or NULL for no filter; $3: the pool.
-# The dense side is the HNSW index's ({hnsw}) or an exact scan; either part may be left out.
+# ``vectors``: the query vectors (numbers) whose nearest chunks the chunk is among. The dense
+# part is an HNSW or an exact scan (``_DENSE``); either part may be left out (``_NO_ROWS``).
 _SEARCH = """
 WITH queries AS MATERIALIZED (
     SELECT u.v AS vector, u.n FROM unnest($4::text[]::vector[]) WITH ORDINALITY AS u(v, n)
@@ -201,7 +202,7 @@ WITH queries AS MATERIALIZED (
 ), ranked AS MATERIALIZED (
     {keyword}
 ), found AS (
-    SELECT id, min(n) AS n, NULL::float8 AS bm25 FROM dense GROUP BY id
+    SELECT id, n, bm25 FROM dense
     UNION ALL SELECT id, NULL, bm25 FROM ranked
 ), candidates AS (
     SELECT id, bool_or(n IS NOT NULL) AS dense, max(bm25) AS bm25,

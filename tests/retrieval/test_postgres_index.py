@@ -329,3 +329,30 @@ async def _keyword_rows(url: str, store_id: str, file_id: str, texts: list[str])
             )
     finally:
         await connection.close()
+
+
+async def test_several_query_vectors_rank_as_in_sqlite(
+    pg_index: PostgresChunkIndex, tmp_path
+) -> None:
+    # Two queries (as a rewritten query searches): each chunk's cosine is its best over both,
+    # and each query's nearest chunks are candidates, in the one search statement.
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    try:
+        vectors = await add_random_corpus(pg_index)
+        await add_random_corpus(sqlite)
+        queries, query_vectors = ["term5 term77", "term9"], vectors[[3, 1500]]
+        found = [
+            await index.search(["vs"], queries, query_vectors, 20, 0.0, filters, "auto")
+            for filters in (None, {"type": "eq", "key": "even", "value": True})
+            for index in (pg_index, sqlite)
+        ]
+    finally:
+        await sqlite.close()
+    # Ties (both queries' own chunks score alike) are broken by each index's chunk ids.
+    for ours, theirs in (found[:2], found[2:]):
+        rounded = [
+            sorted((f, c, round(score, 5)) for f, c, score in hit_keys(hits))
+            for hits in (ours, theirs)
+        ]
+        assert rounded[0] == rounded[1]
+    assert {(h.file_id, h.chunk_index) for h in found[0][:2]} == {("file_00", 3), ("file_15", 0)}
