@@ -1,6 +1,6 @@
 """Retrieval benchmark: quality (recall@5, MRR), ingestion speed and search latency.
 
-    .venv/bin/python bench/bench_retrieval.py [--quick] [--baseline DIR] [--indexes]
+    .venv/bin/python bench/bench_retrieval.py [--quick] [--baseline DIR] [--indexes [--cache DIR]]
 
 ``--baseline DIR`` (a checkout of an older commit, e.g. ``git archive <commit> | tar -x -C DIR``)
 adds a before/after section: the default local embedder of this tree and of DIR, each in its own
@@ -42,7 +42,13 @@ over the same ingestion rounds, with their retrieval quality on the same questio
   the ``pgserver`` wheel in a temporary directory, unix socket) against the SQLite index, side by
   side: the quality questions on the same 200/100 chunks and vectors (hybrid ``auto``), and the
   search latency on the same synthetic corpus (HNSW answers the PostgreSQL searches past
-  ``EXACT_SCAN_CHUNKS``). Skipped, saying why, where no such PostgreSQL can be started.
+  ``EXACT_SCAN_CHUNKS``), the indexes taking turns query by query in a shuffled order, with CPU
+  per search of the event-loop thread and of the PostgreSQL server. Skipped, saying why, where
+  no such PostgreSQL can be started. With ``--indexes``: ``--cache DIR`` keeps the server and
+  both 100k-chunk corpora in DIR (built by the first run, which takes long: the HNSW index
+  grows chunk by chunk), later runs measure 100k only; ``--baseline DIR`` adds DIR's
+  ``PostgresChunkIndex`` (loaded from its file) searching the same database, written by this
+  tree's index.
 """
 
 from __future__ import annotations
@@ -270,11 +276,8 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-async def main(quick: bool, indexes_only: bool = False) -> None:
+async def main(quick: bool) -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)\n")
-    if indexes_only:
-        await indexes(quick)
-        return
     runtimes = {name: LocalEmbedder(runtime=name) for name in ("onnx-int8", "onnx-fp32", "torch")}
     if quick:
         del runtimes["onnx-fp32"]
@@ -341,15 +344,19 @@ async def main(quick: bool, indexes_only: bool = False) -> None:
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
-async def indexes(quick: bool) -> None:
+async def indexes(quick: bool, cache: Path | None, baseline: Path | None) -> None:
     """Only the SQLite vs PostgreSQL section (``--indexes``)."""
     embedder = LocalEmbedder(runtime="onnx-int8")
     await embedder.load()
     articles = support_kb(45 if quick else 300)
     query = (await embedder.embed(["warranty for a coffee machine"]))[0]
     sizes = [10_000] if quick else [10_000, 100_000]
+    if cache:  # a cached corpus is measured at its full size only
+        sizes = sizes[-1:]
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
     with tempfile.TemporaryDirectory() as tmp:
-        await compare_indexes(embedder, Path(tmp), articles, query, sizes)
+        await compare_indexes(embedder, Path(tmp), articles, query, sizes, cache, baseline)
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
 async def compare_indexes(
@@ -358,53 +365,148 @@ async def compare_indexes(
     articles: list[Article],
     query: np.ndarray,
     sizes: list[int],
+    cache: Path | None = None,
+    baseline: Path | None = None,
 ) -> None:
-    """SQLite and PostgreSQL indexes side by side: the same questions, the same corpora."""
+    """SQLite and PostgreSQL indexes side by side: the same questions, the same corpora; with
+    ``baseline``, that checkout's PostgreSQL index too, on the same database."""
     print("\n## Chunk index: SQLite (embedded) vs PostgreSQL (pgvector, shared)\n")
     try:
-        url = _pgvector_database()
+        server = _pgvector_server(cache)
     except Exception as error:  # no pgserver wheel, or it cannot start here
         print(f"skipped: no PostgreSQL with pgvector ({type(error).__name__}: {error})")
         return
+    kinds = {"sqlite": SqliteChunkIndex, "postgres": PostgresChunkIndex}
+    if baseline:
+        kinds["postgres baseline"] = _baseline_index_class(baseline)
     hybrid = [("hybrid", "auto", False)]
     by_index: dict[str, list] = {}
-    for name in ("sqlite", "postgres"):
-        index = await _fresh_index(name, workdir, url, "quality")
+    quality_url = _pgvector_database(server, "quality")
+    # The questions' few thousand chunks are scanned exactly; the HNSW path answers them too
+    # when told to at any size.
+    asked = [(name, kind, None) for name, kind in kinds.items()]
+    asked.insert(2, ("postgres, HNSW at any size", PostgresChunkIndex, 0))
+    for name, kind, exact_scan_chunks in asked:
+        path = workdir / "quality.sqlite3"
+        index = await _fresh_index(kind, path, quality_url, exact_scan_chunks)
         by_index[name] = (await quality(embedder, workdir, articles, STRATEGY, index, hybrid))[0]
-    for name in ("sqlite", "postgres"):
-        index = await _fresh_index(name, workdir, url, "scale")
-        by_index[name + " latency"] = await search_latency(workdir, sizes, query, 384, index)
-    kinds = [*KINDS, "all"]
     print("quality: recall@5 / MRR, hybrid (auto), 200/100 chunks\n")
-    rows = [[name, *by_index[name][2:]] for name in ("sqlite", "postgres")]
-    print(table(["index", *kinds], rows))
-    print("\nsearch latency (ms), hybrid + auto rerank, top 10, synthetic corpus\n")
-    rows = [
-        [*ours[:2], ours[2], theirs[2], ours[3], theirs[3]]
-        for ours, theirs in zip(
-            by_index["sqlite latency"], by_index["postgres latency"], strict=True
-        )
-    ]
-    headers = ["chunks", "filter", "p50 sqlite", "p50 postgres", "p95 sqlite", "p95 postgres"]
+    rows = [[name, *by_index[name][2:]] for name, _, _ in asked]
+    print(table(["index", *KINDS, "all"], rows))
+    scale_url = _pgvector_database(server, "scale")
+    sqlite_path = (cache or workdir) / "scale.sqlite3"
+    rows = await search_latency_side_by_side(kinds, sqlite_path, scale_url, sizes, query)
+    print("\nsearch latency, hybrid + auto rerank, top 10, synthetic corpus; the indexes take")
+    print("turns query by query in a shuffled order; ms of wall time, and CPU ms per search of")
+    print("this process's event-loop thread and of the PostgreSQL server (all its processes)\n")
+    headers = ["chunks", "filter", "index", "p50 ms", "p95 ms", "client CPU ms", "server CPU ms"]
     print(table(headers, rows))
 
 
-def _pgvector_database() -> str:
-    """A migrated database on a pgvector PostgreSQL of this run's own (stopped at exit)."""
+async def search_latency_side_by_side(
+    kinds: dict[str, type],
+    sqlite_path: Path,
+    url: str,
+    sizes: list[int],
+    query_vector: np.ndarray,
+    rounds: int = 100,
+) -> list[list[str]]:
+    """Latency rows per size, filter and index. The corpus and the queries are drawn from
+    fixed seeds (every index sees the same); a corpus already in the cache is kept."""
+    rng, order = np.random.default_rng(11), random.Random(3)
+    vocabulary = [f"w{i}" for i in range(5000)]
+    # The PostgreSQL indexes share one database: this tree's writes it, the baseline reads it.
+    writers = [SqliteChunkIndex(sqlite_path), await PostgresChunkIndex.connect(url)]
+    indexes = {
+        name: writers[0] if kind is SqliteChunkIndex else await kind.connect(url)
+        for name, kind in kinds.items()
+    }
+    server = _server_processes(url)
+    held = [await w.chunk_count("vs") for w in writers]
+    for writer, count in zip(writers, held, strict=True):
+        if count != sizes[-1]:
+            await writer.delete_store("vs")
+    rows, have = [], 0
+    for size in sizes:
+        while have < size:
+            words = rng.choice(vocabulary, size=(1000, 40))
+            chunks = [Chunk(j, " ".join(ws), 0, 40) for j, ws in enumerate(words)]
+            vectors = rng.standard_normal((1000, 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            for writer, count in zip(writers, held, strict=True):
+                if count != sizes[-1]:  # not a cached corpus: (re)built
+                    file_id = f"file{have // 1000}"
+                    await writer.add("vs", file_id, chunks, vectors, {"n": have // 1000})
+            have += 1000
+        await writers[1].analyze()  # PostgreSQL: statistics as autovacuum would leave them
+        for index in indexes.values():
+            await index.search(["vs"], ["w1 w2"], query_vector)  # loads the matrix cache
+        for label, filters in (("none", None), ("n < 50", {"type": "lt", "key": "n", "value": 50})):
+            samples: dict[str, list[tuple[float, float, float]]] = {n: [] for n in indexes}
+            for _ in range(rounds):
+                words = " ".join(rng.choice(vocabulary, size=4))
+                # A new order each turn: what ran just before (SQLite's numpy threads spin a
+                # while after a search) weighs on every index alike.
+                for name in order.sample(list(indexes), len(indexes)):
+                    await asyncio.sleep(0.005)
+                    server_cpu = _cpu_seconds(server)
+                    cpu, start = time.thread_time(), time.perf_counter()
+                    await indexes[name].search(["vs"], [words], query_vector, 10, 0.0, filters)
+                    elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+                    server_cpu = _cpu_spent(server_cpu, _cpu_seconds(server))
+                    samples[name].append((elapsed * 1000, cpu * 1000, server_cpu * 1000))
+            for name, found in samples.items():
+                times = sorted(t for t, _, _ in found)
+                rows.append(
+                    [
+                        f"{size:,}",
+                        label,
+                        name,
+                        f"{statistics.median(times):.1f}",
+                        f"{times[int(len(times) * 0.95) - 1]:.1f}",
+                        *_cpu_cells(name, found),
+                    ]
+                )
+    for index in {*indexes.values(), *writers}:
+        await index.close()
+    return rows
+
+
+def _cpu_cells(name: str, found: list[tuple[float, float, float]]) -> list[str]:
+    """Median event-loop-thread CPU and mean server CPU per search, in ms; none for SQLite,
+    whose work runs in its executor thread (and numpy's) in this process."""
+    if name == "sqlite":
+        return ["", ""]
+    client = statistics.median(c for _, c, _ in found)
+    return [f"{client:.1f}", f"{statistics.mean(c for *_, c in found):.1f}"]
+
+
+def _pgvector_server(cache: Path | None) -> object:
+    """A pgvector PostgreSQL of this run's own, stopped at exit; in ``cache`` (kept) or in a
+    temporary directory (deleted)."""
     import atexit
 
     import pgserver
 
+    if cache:
+        (cache / "pg").mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(cache / "pg", cleanup_mode="stop")
+    else:
+        directory = tempfile.mkdtemp(prefix="pgv-bench-")
+        server = pgserver.get_server(directory, cleanup_mode="delete")
+    atexit.register(server.cleanup)
+    return server
+
+
+def _pgvector_database(server: object, name: str) -> str:
+    """The URL of database ``name`` on ``server``, made and migrated if need be."""
     from assistantd.store.database import Database
 
-    directory = tempfile.mkdtemp(prefix="pgv-bench-")
-    server = pgserver.get_server(directory, cleanup_mode="delete")
-    atexit.register(server.cleanup)
-    server.psql("CREATE DATABASE bench;")
+    if f"| {name} " not in server.psql("SELECT '| ' || datname || ' ' FROM pg_database;"):
+        server.psql(f"CREATE DATABASE {name};")
     base, _, socket = server.get_uri().partition("?")
-    url = (
-        f"{base.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/bench?{socket}"
-    )
+    url = f"{base.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    url += f"?{socket}"
 
     async def migrate() -> None:
         db = Database(url)
@@ -417,12 +519,60 @@ def _pgvector_database() -> str:
     return url
 
 
-async def _fresh_index(name: str, workdir: Path, url: str, label: str) -> object:
-    if name == "sqlite":
-        return SqliteChunkIndex(workdir / f"compare-{label}.sqlite3")
-    index = await PostgresChunkIndex.connect(url)
-    await index.delete_store("vs")
-    return index
+def _server_processes(url: str) -> list:
+    """The PostgreSQL server's processes (the postmaster of the URL's socket directory and its
+    children), for their CPU time."""
+    import psutil
+
+    directory = url.partition("host=")[2].split("&")[0]
+    pid = int((Path(directory) / "postmaster.pid").read_text().split()[0])
+    return [psutil.Process(pid)]
+
+
+def _cpu_seconds(processes: list) -> dict[int, float]:
+    """CPU seconds so far of each process and its children, by pid."""
+    found = {}
+    for process in processes:
+        for each in [process, *process.children()]:
+            try:
+                times = each.cpu_times()
+            except Exception:  # a process that ended meanwhile
+                continue
+            found[each.pid] = times.user + times.system
+    return found
+
+
+def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings by the processes in both (one that ended took
+    its time with it; a short-lived one in between is missed)."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def _baseline_index_class(checkout: Path) -> type:
+    """The PostgreSQL index class of an older checkout, loaded from its file under another
+    module name (its imports of the rest of ``assistantd`` are this tree's)."""
+    import importlib.util
+
+    path = checkout / "assistantd" / "retrieval" / "postgres_index.py"
+    spec = importlib.util.spec_from_file_location("baseline_postgres_index", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PostgresChunkIndex
+
+
+async def _fresh_index(
+    kind: type, sqlite_path: Path, url: str, exact_scan_chunks: int | None = None
+) -> object:
+    if kind is SqliteChunkIndex:
+        sqlite_path.unlink(missing_ok=True)
+        return SqliteChunkIndex(sqlite_path)
+    # This tree's index empties the store (it knows every table, the baseline's maybe not).
+    cleaner = await PostgresChunkIndex.connect(url)
+    await cleaner.delete_store("vs")
+    await cleaner.close()
+    if exact_scan_chunks is None:
+        return await kind.connect(url)
+    return await kind.connect(url, exact_scan_chunks)
 
 
 async def child(task: str, quick: bool) -> None:
@@ -493,7 +643,17 @@ def compare(baseline: Path, quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--baseline", type=Path, help="an older checkout to compare with")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an older checkout to compare with (with --indexes: its PostgreSQL index)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="with --indexes: keep the PostgreSQL server and the 100k-chunk corpus (both"
+        " indexes) in this directory, built on the first run and reused after",
+    )
     parser.add_argument(
         "--indexes", action="store_true", help="only the SQLite vs PostgreSQL index section"
     )
@@ -501,7 +661,9 @@ if __name__ == "__main__":
     options = parser.parse_args()
     if options.child:
         asyncio.run(child(options.child, options.quick))
+    elif options.indexes:
+        asyncio.run(indexes(options.quick, options.cache, options.baseline))
     elif options.baseline:
         compare(options.baseline, options.quick)
     else:
-        asyncio.run(main(options.quick, options.indexes))
+        asyncio.run(main(options.quick))

@@ -3,29 +3,36 @@ answers every search the same.
 
 * ``chunk_index_chunks`` holds each chunk's text and its embedding (``vector``);
   ``chunk_index_keywords`` each chunk's ``tsvector`` and length, in narrow rows of their own;
-  ``chunk_index_terms`` each store's document frequency per lexeme; ``chunk_index_files`` each
-  file's attributes; ``chunk_index_stores`` each store's chunk and token counts (BM25's N and
-  average length, and the identifiers' N). Schema: migrations 0005 and 0010.
+  ``chunk_index_postings`` one row per (store, lexeme, chunk): how often the chunk holds the
+  lexeme, and the chunk's length; ``chunk_index_terms`` each store's document frequency per
+  lexeme; ``chunk_index_files`` each file's attributes; ``chunk_index_stores`` each store's
+  chunk and token counts (BM25's N and average length, and the identifiers' N). Schema:
+  migrations 0005, 0010 and 0013.
 * Dense: cosine distance (``<=>``). Small candidate sets (the searched stores, after the
   filters, hold at most ``exact_scan_chunks`` chunks) are scanned exactly; larger ones go
   through an HNSW index per embedding size, whose candidates the store and filter conditions
   then thin out. So a filtered search still fills its pool: ``hnsw.ef_search`` grows with how
   few chunks pass, pgvector ≥ 0.8 also scans on (``hnsw.iterative_scan``), and a scan that
   still comes back short is redone exactly.
-* Keyword: the GIN index finds the chunks holding any query word; their BM25 is computed here
-  with the formula and constants of SQLite FTS5's ``bm25()`` (per-store document frequency,
-  chunk count and average length), so the fusion in ``ranking.py`` sees the same kind of score
-  from either index. The document frequencies are kept in ``chunk_index_terms`` as files come
-  and go, so a search reads them rather than counting its matches; they also tell a quoted
-  identifier of one lexeme that is not rare without reading the chunks quoting it.
+* Keyword: BM25 with the formula and constants of SQLite FTS5's ``bm25()`` (per-store
+  document frequency, chunk count and average length), so the fusion in ``ranking.py`` sees
+  the same kind of score from either index. It is summed over the query lexemes' postings
+  (an index-only read per lexeme); the document frequencies are kept in ``chunk_index_terms``
+  as files come and go, so a search reads them rather than counting its matches; they also
+  tell a quoted identifier of one lexeme that is not rare without reading the chunks quoting
+  it. Quoted identifiers of several lexemes are phrase searches on the ``tsvector``s' GIN index.
 * Filters are decided in Python by ``filters.matches`` on the searched stores' file attributes
   (files are few next to chunks), then handed to SQL as the passing file ids: the filter
   semantics are those of the SQLite index by construction.
-* Every search reads one snapshot (a read-only REPEATABLE READ transaction).
+* A search is two statements (three when the query quotes an identifier that may be rare):
+  the stores' statistics, the query's lexemes and, with filters, the files; then both
+  methods' candidates, each one's best cosine and what its hit shows, in one snapshot. No
+  transaction around them (its BEGIN and COMMIT were two round trips of a search's seven): a
+  file that lands or goes between the two is as if the search came a moment earlier or later.
 
-asyncpg directly, not SQLAlchemy through ``Database``: a search is several statements whose
-cost is mostly round trips, SQLAlchemy's adapter wraps each in more of them, and the ``vector``
-type needs a codec on the driver's connections.
+asyncpg directly, not SQLAlchemy through ``Database``: a search's cost is mostly round trips
+and server time, SQLAlchemy's adapter wraps each statement in more round trips, and the
+``vector`` type needs a codec on the driver's connections.
 """
 
 from __future__ import annotations
@@ -56,8 +63,8 @@ POOL_SIZE = 10
 _VECTOR_SCHEMA = "SELECT typnamespace::regnamespace::text FROM pg_type WHERE typname = 'vector'"
 _VECTOR_VERSION = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
 _ANALYZE = (
-    "ANALYZE chunk_index_chunks, chunk_index_keywords, chunk_index_terms, chunk_index_files,"
-    " chunk_index_stores"
+    "ANALYZE chunk_index_chunks, chunk_index_keywords, chunk_index_terms, chunk_index_postings,"
+    " chunk_index_files, chunk_index_stores"
 )
 _SCHEMA_PRESENT = "SELECT to_regclass('chunk_index_chunks') IS NOT NULL"
 
@@ -76,19 +83,28 @@ GROUP BY lexeme ORDER BY lexeme
 ON CONFLICT (store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks
 RETURNING lexeme, t.chunks
 """
+# The chunks' keyword rows, their postings and the document frequencies, in one statement.
 _INDEX_KEYWORDS = """
 WITH added AS (
     INSERT INTO chunk_index_keywords (id, store_id, file_id, tokens, tsv)
     SELECT id, store_id, file_id, tokens,
            to_tsvector('assistantd_english', regexp_replace(text, '[[:punct:]]+', ' ', 'g'))
     FROM chunk_index_chunks WHERE store_id = $1 AND file_id = $2
-    RETURNING tsv
+    RETURNING id, file_id, tokens, tsv
+), posted AS (
+    INSERT INTO chunk_index_postings (store_id, lexeme, chunk_id, file_id, occurrences, tokens)
+    SELECT $1, u.lexeme, a.id, a.file_id, cardinality(u.positions), a.tokens
+    FROM added a, unnest(a.tsv) AS u
 )""" + _COUNT_TERMS.format(sign="", changed="added")
-# Through the chunks: the keyword table has no index by file (migration 0010 says why).
+# Through the chunks: the keyword table has no index by file (migration 0010 says why); the
+# postings by their primary key, lexeme by lexeme.
 _FORGET_KEYWORDS = """
 WITH gone AS (
     DELETE FROM chunk_index_keywords k USING chunk_index_chunks c
-    WHERE c.store_id = $1 AND c.file_id = $2 AND k.id = c.id RETURNING k.tsv
+    WHERE c.store_id = $1 AND c.file_id = $2 AND k.id = c.id RETURNING k.id, k.tsv
+), unposted AS (
+    DELETE FROM chunk_index_postings p USING gone, unnest(tsvector_to_array(gone.tsv)) AS l
+    WHERE p.store_id = $1 AND p.lexeme = l AND p.chunk_id = gone.id
 )""" + _COUNT_TERMS.format(sign="-", changed="gone")
 _DROP_SPENT_TERMS = """
 DELETE FROM chunk_index_terms WHERE store_id = $1 AND lexeme = ANY($2::text[]) AND chunks <= 0
@@ -116,6 +132,7 @@ SET chunks = s.chunks + excluded.chunks, tokens = s.tokens + excluded.tokens, di
 """
 _DELETE_STORE = [
     "DELETE FROM chunk_index_keywords WHERE store_id = $1",
+    "DELETE FROM chunk_index_postings WHERE store_id = $1",
     "DELETE FROM chunk_index_terms WHERE store_id = $1",
     "DELETE FROM chunk_index_chunks WHERE store_id = $1",
     "DELETE FROM chunk_index_files WHERE store_id = $1",
@@ -138,19 +155,22 @@ _FILE_CHUNKS = """
 SELECT text FROM chunk_index_chunks WHERE store_id = $1 AND file_id = $2 ORDER BY position
 """
 _CHUNK_COUNT = "SELECT coalesce(sum(chunks), 0) FROM chunk_index_stores WHERE store_id = $1"
-_FILES = """
-SELECT store_id, file_id, attributes, chunks FROM chunk_index_files
-WHERE store_id = ANY($1::text[])
-"""
 # The searched stores ($1), and how many chunks of their size the whole table holds (what the
 # HNSW index ranges over); with them, in the same round trip, the query's lexemes ($2: its
 # words), each identifier's phrase ($3: its tokens), and, when the phrase is a single lexeme,
 # how many chunks of the searched stores hold it (NULL for a longer phrase: only a search can
-# tell how many chunks quote it).
+# tell how many chunks quote it); and when the search has filters ($4), the searched stores'
+# files, which they are decided on.
 _STORES_AND_TERMS = """
 SELECT s.store_id, s.chunks, s.tokens, s.dims,
        (SELECT sum(t.chunks) FROM chunk_index_stores t WHERE t.dims = s.dims) AS same_size,
-       terms.lexemes, terms.phrases, terms.quoting
+       terms.lexemes, terms.phrases, terms.quoting,
+       CASE WHEN $4 THEN (
+           SELECT coalesce(json_agg(f), '[]') FROM (
+               SELECT store_id, file_id, attributes, chunks FROM chunk_index_files
+               WHERE store_id = ANY($1::text[])
+           ) AS f
+       ) END AS files
 FROM chunk_index_stores s, (
     SELECT tsvector_to_array(to_tsvector('assistantd_english', $2)) AS lexemes,
            array_agg(q.phrase::text ORDER BY u.n) AS phrases,
@@ -168,78 +188,83 @@ FROM chunk_index_stores s, (
 ) AS terms
 WHERE s.store_id = ANY($1::text[]) AND s.chunks > 0
 """
-# $3: the passing file ids, or NULL for no filter.
-_EXACT_DENSE = """
-SELECT id, store_id, file_id, 1 - (embedding <=> $1) AS cosine FROM chunk_index_chunks
-WHERE store_id = ANY($2::text[]) AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
-ORDER BY embedding <=> $1, id LIMIT $4
+# What a search reads in one statement, so in one snapshot and one round trip: the dense
+# candidates of each query vector ($4, pgvector's text form), the keyword candidates with their
+# BM25, and for every candidate its best cosine over the query vectors and what a hit shows.
+# $1: the searched stores; $2: the passing file ids, or NULL for no filter; $3: the pool.
+# ``vectors``: the query vectors (numbers) whose nearest chunks the chunk is among. The dense
+# part is an HNSW or an exact scan (``_DENSE``); either part may be left out (``_NO_ROWS``).
+_SEARCH = """
+WITH queries AS MATERIALIZED (
+    SELECT u.v AS vector, u.n FROM unnest($4::text[]::vector[]) WITH ORDINALITY AS u(v, n)
+), dense AS MATERIALIZED (
+    {dense}
+), ranked AS MATERIALIZED (
+    {keyword}
+), found AS (
+    SELECT id, n, bm25 FROM dense
+    UNION ALL SELECT id, NULL, bm25 FROM ranked
+), candidates AS (
+    SELECT id, bool_or(n IS NOT NULL) AS dense, max(bm25) AS bm25,
+           array_agg(n) FILTER (WHERE n IS NOT NULL) AS vectors
+    FROM found GROUP BY id
+)
+SELECT c.id, c.store_id, c.file_id, c.position, c.text, f.attributes, k.dense, k.bm25, k.vectors,
+       (SELECT max(1 - (c.embedding <=> q.vector)) FROM queries q) AS cosine
+FROM candidates k
+JOIN chunk_index_chunks c ON c.id = k.id
+JOIN chunk_index_files f ON f.store_id = c.store_id AND f.file_id = c.file_id
 """
-_HNSW_DENSE = """
-SELECT id, store_id, file_id, 1 - (embedding::vector({dims}) <=> $1) AS cosine
-FROM chunk_index_chunks
-WHERE dims = {dims} AND store_id = ANY($2::text[])
-  AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
-ORDER BY embedding::vector({dims}) <=> $1 LIMIT $4
-"""
-# One round trip for both settings; $2 is NULL before pgvector 0.8 (set_config(NULL) is NULL).
-_SET_HNSW = """
-SELECT set_config('hnsw.ef_search', $1, true),
-       CASE WHEN $2 THEN set_config('hnsw.iterative_scan', 'strict_order', true) END
-"""
+_NO_ROWS = "SELECT NULL::bigint AS id, NULL::bigint AS n, NULL::float8 AS bm25 WHERE false"
+# Each query vector's ``pool`` nearest chunks (LATERAL: the index scan per vector).
+_DENSE = """
+    SELECT d.id, q.n, NULL::float8 AS bm25 FROM queries q CROSS JOIN LATERAL (
+        SELECT id FROM chunk_index_chunks
+        WHERE {size} store_id = ANY($1::text[])
+          AND ($2::text[] IS NULL OR file_id = ANY($2::text[]))
+        ORDER BY {distance}{tie} LIMIT $3
+    ) AS d"""
+_EXACT_DISTANCE = "embedding <=> q.vector"
+_HNSW_DISTANCE = "embedding::vector({dims}) <=> q.vector"
 # BM25 as FTS5 computes it: per query term, idf = ln((N - n + 0.5) / (n + 0.5)) (at least 1e-6)
 # over the store's N chunks, n of which hold the term, times tf·(k1+1) / (tf + k1·(1 - b +
 # b·length/average length)). n counts every chunk of the store (``chunk_index_terms``), so the
-# filter ($6) may drop chunks before they are scored. Floats throughout: the numeric arithmetic
-# a bare literal brings cost ≈3 of the statement's ≈13 ms at 100k chunks. Each match comes with
-# its best cosine over the query vectors ($8, pgvector's text form), which the fusion needs:
-# that saves a round trip per search.
+# filter may drop chunks before they are scored; tf and the length come with each posting
+# (``chunk_index_postings``, an index-only read per lexeme). Floats throughout: numeric
+# arithmetic, which a bare literal brings, is slower. $5: the query's lexemes.
 _KEYWORD = f"""
-WITH stats AS (
-    SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[]) AS s(store_id, chunks, avgdl)
-), idf AS MATERIALIZED (
-    SELECT t.store_id, t.lexeme,
-           greatest(ln((s.chunks - t.chunks + 0.5) / (t.chunks + 0.5)), 1e-6) AS idf
-    FROM chunk_index_terms t JOIN stats s USING (store_id)
-    WHERE t.lexeme = ANY($4::text[])
-), matched AS (
-    SELECT k.id, k.store_id, k.file_id, k.tokens / s.avgdl AS relative_length,
-           ts_filter(setweight(k.tsv, 'A', $4::text[]), '{{a}}') AS hits
-    FROM chunk_index_keywords k JOIN stats s USING (store_id)
-    WHERE k.store_id = ANY($1::text[]) AND k.tsv @@ $5::tsquery
-      AND ($6::text[] IS NULL OR k.file_id = ANY($6::text[]))
-), postings AS (
-    -- unnest in the select list (a ProjectSet), not a LATERAL function scan: that one fills a
-    -- tuplestore per matching chunk (≈1 ms of server CPU per search at 100k chunks).
-    SELECT m.id, m.store_id, m.file_id, m.relative_length, unnest(m.hits) AS hit FROM matched m
-), ranked AS MATERIALIZED (
-    SELECT p.id, p.store_id, p.file_id,
-           sum(i.idf * cardinality((p.hit).positions)::float8 * {BM25_K1 + 1}::float8
-               / (cardinality((p.hit).positions)::float8 + {BM25_K1}::float8
-                         * (1 - {BM25_B}::float8 + {BM25_B}::float8 * p.relative_length))) AS bm25
-    FROM postings p
-    JOIN idf i ON i.store_id = p.store_id AND i.lexeme = (p.hit).lexeme
-    GROUP BY p.id, p.store_id, p.file_id
-    ORDER BY bm25 DESC, p.id LIMIT $7
-)
-SELECT r.id, r.store_id, r.file_id, r.bm25,
-       (SELECT max(1 - (c.embedding <=> q)) FROM unnest($8::text[]::vector[]) AS q) AS cosine
-FROM ranked r JOIN chunk_index_chunks c ON c.id = r.id
-ORDER BY r.bm25 DESC, r.id
-"""
+    WITH stats AS (
+        SELECT store_id, chunks::float8 AS chunks, tokens::float8 / chunks AS avgdl
+        FROM chunk_index_stores WHERE store_id = ANY($1::text[]) AND chunks > 0
+    ), idf AS MATERIALIZED (
+        SELECT t.store_id, t.lexeme, s.avgdl,
+               greatest(ln((s.chunks - t.chunks + 0.5) / (t.chunks + 0.5)), 1e-6) AS idf
+        FROM chunk_index_terms t JOIN stats s USING (store_id)
+        WHERE t.lexeme = ANY($5::text[])
+    )
+    SELECT p.chunk_id AS id, NULL::bigint AS n,
+           sum(i.idf * p.occurrences::float8 * {BM25_K1 + 1}::float8
+               / (p.occurrences::float8 + {BM25_K1}::float8
+                  * (1 - {BM25_B}::float8 + {BM25_B}::float8 * p.tokens / i.avgdl))) AS bm25
+    FROM idf i
+    JOIN chunk_index_postings p ON p.store_id = i.store_id AND p.lexeme = i.lexeme
+    WHERE $2::text[] IS NULL OR p.file_id = ANY($2::text[])
+    GROUP BY p.chunk_id
+    ORDER BY bm25 DESC, p.chunk_id LIMIT $3"""
 _QUOTING = """
 SELECT id FROM chunk_index_keywords
 WHERE store_id = ANY($1::text[]) AND tsv @@ $2::tsquery LIMIT $3
 """
-_COSINES = """
-SELECT id, store_id, file_id, 1 - (embedding <=> $1) AS cosine FROM chunk_index_chunks
-WHERE id = ANY($2::bigint[]) AND ($3::text[] IS NULL OR file_id = ANY($3::text[]))
-"""
-_HITS = """
-SELECT c.id, c.store_id, c.file_id, c.position, c.text, f.attributes
+# The quoting chunks neither method found: their best cosine and what a hit shows.
+_QUOTED = """
+SELECT c.id, c.store_id, c.file_id, c.position, c.text, f.attributes,
+       (SELECT max(1 - (c.embedding <=> q)) FROM unnest($3::text[]::vector[]) AS q) AS cosine
 FROM chunk_index_chunks c
 JOIN chunk_index_files f ON f.store_id = c.store_id AND f.file_id = c.file_id
-WHERE c.id = ANY($1::bigint[])
+WHERE c.id = ANY($1::bigint[]) AND ($2::text[] IS NULL OR c.file_id = ANY($2::text[]))
 """
+_SET_EF_SEARCH = "SELECT set_config('hnsw.ef_search', $1, false)"
+_ITERATIVE_SCAN = "SET hnsw.iterative_scan = strict_order"
 
 
 def asyncpg_url(url: str) -> str:
@@ -259,11 +284,11 @@ async def schema_present(url: str) -> bool:
 class _Filter:
     """The files of the searched stores that pass a search's filters."""
 
-    def __init__(self, rows: list[asyncpg.Record], spec: dict) -> None:
-        passing = [r for r in rows if matches(spec, json.loads(r["attributes"]))]
+    def __init__(self, files: list[dict[str, Any]], spec: dict) -> None:
+        passing = [f for f in files if matches(spec, f["attributes"])]
         self.pairs = {(r["store_id"], r["file_id"]) for r in passing}
         self.file_ids = sorted({file_id for _, file_id in self.pairs})
-        self.chunks = sum(r["chunks"] for r in passing)
+        self.chunks = sum(f["chunks"] for f in passing)
 
     def keeps(self, row: asyncpg.Record) -> bool:
         # SQL narrows by file id alone; a file in two searched stores may pass in one only.
@@ -274,11 +299,8 @@ class PostgresChunkIndex:
     # Every process on the database sees the same index (the single-process check asks this).
     shared = True
 
-    def __init__(
-        self, pool: asyncpg.Pool, iterative_scan: bool, exact_scan_chunks: int = EXACT_SCAN_CHUNKS
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, exact_scan_chunks: int = EXACT_SCAN_CHUNKS) -> None:
         self._pool = pool
-        self._iterative_scan = iterative_scan
         self._exact_scan_chunks = exact_scan_chunks
         self._hnsw_sizes: set[int] = set()
 
@@ -296,24 +318,30 @@ class PostgresChunkIndex:
         if schema is None:
             raise RuntimeError("the database has no pgvector extension")
 
+        iterative_scan = _version(version) >= (0, 8)
+
         async def setup(connection: asyncpg.Connection) -> None:
             await connection.set_type_codec(
                 "vector", schema=schema, encoder=_vector_text, decoder=str, format="text"
             )
+            if iterative_scan:  # for the session: a search sets nothing it need not
+                await connection.execute(_ITERATIVE_SCAN)
 
         # Custom plans always: a generic plan cannot know how many chunks a tsquery or a store
         # matches, and chose sequential scans where the GIN index answers in a millisecond.
         # No reset query on release (asyncpg's default is a round trip per search): the index
-        # sets nothing beyond its transactions and takes only transaction-scoped locks.
+        # takes only transaction-scoped locks, and the only settings it makes for a session
+        # are its own (the HNSW scan's, which every search sets as it needs them).
         pool = await asyncpg.create_pool(
             dsn,
             min_size=1,
             max_size=pool_size,
             init=setup,
             reset=_keep_session,
+            connection_class=_IndexConnection,
             server_settings={"plan_cache_mode": "force_custom_plan"},
         )
-        return cls(pool, _version(version) >= (0, 8), exact_scan_chunks)
+        return cls(pool, exact_scan_chunks)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -422,48 +450,48 @@ class PostgresChunkIndex:
     ) -> list[SearchHit]:
         """Hybrid search over ``store_ids``; ``mode`` limits it to one method (for measuring)."""
         vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
-        pool = candidate_pool(max_num_results)
-        async with (
-            self._pool.acquire() as connection,
-            connection.transaction(isolation="repeatable_read", readonly=True),
-        ):
+        async with self._pool.acquire() as connection:
             words, identifiers = _query_terms(queries, mode)
             stores = await connection.fetch(
                 _STORES_AND_TERMS,
                 list(dict.fromkeys(store_ids)),
                 " ".join(words),
                 [" ".join(phrase_tokens(word)) for word in identifiers],
+                bool(filters),
             )
             if not stores:
                 return []
             _check_dims(stores, vectors.shape[1])
-            passing = None
-            if filters:
-                passing = _Filter(
-                    await connection.fetch(_FILES, [s["store_id"] for s in stores]), filters
-                )
-            search = _Search(connection, stores, passing, pool, identifiers)
-            cosines: dict[int, float] = {}
-            dense: list[int] = []
-            if mode != "keyword":
-                dense = await search.dense(
-                    vectors, self._exact_scan_chunks, self._iterative_scan, cosines
-                )
-            keyword: dict[int, float] = {}
+            passing = _Filter(json.loads(stores[0]["files"]), filters) if filters else None
+            search = _Search(connection, stores, passing, candidate_pool(max_num_results))
+            found = await search.candidates(vectors, mode, self._exact_scan_chunks)
             quotes: dict[str, list[int]] = {}
-            if mode != "dense":
-                keyword = await search.keyword(list(stores[0]["lexemes"]), vectors, cosines)
-                if weighs_identifiers(mode, ranker):
-                    quotes = await search.quotes(list(stores[0]["phrases"] or []))
-            wanted = set(keyword) | {cid for ids in quotes.values() for cid in ids}
-            await search.cosines(vectors, sorted(wanted - cosines.keys()), cosines)
-            candidates = Candidates(dense, keyword, quotes, cosines, search.chunks)
+            if weighs_identifiers(mode, ranker):
+                quotes = await search.quotes(identifiers)
+                await search.quoted(vectors, quotes, found)
+            candidates = Candidates(
+                found.dense, found.keyword, quotes, found.cosines, search.chunks
+            )
             chosen = choose(candidates, ranker, score_threshold, max_num_results)
-            return await _hits(connection, chosen)
+            return [_hit(found.rows[chunk_id], score) for chunk_id, score in chosen]
+
+
+class _Found:
+    """The candidates one search found, with what a hit shows of each."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, asyncpg.Record] = {}
+        self.cosines: dict[int, float] = {}
+        self.dense: list[int] = []
+        self.keyword: dict[int, float] = {}
+
+    def add(self, row: asyncpg.Record) -> None:
+        self.rows[row["id"]] = row
+        self.cosines[row["id"]] = float(row["cosine"])
 
 
 class _Search:
-    """One search's statements, on one connection inside its snapshot."""
+    """One search's statements, on one connection."""
 
     def __init__(
         self,
@@ -471,7 +499,6 @@ class _Search:
         stores: list[asyncpg.Record],
         passing: _Filter | None,
         pool: int,
-        identifiers: list[str],
     ) -> None:
         self.connection = connection
         self.stores = stores
@@ -480,85 +507,76 @@ class _Search:
         self.pool = pool
         self.chunks = sum(s["chunks"] for s in stores)
         self.file_ids = passing.file_ids if passing is not None else None
-        self._identifiers = identifiers
         # Every row carries the same query terms.
+        self._lexemes: list[str] = list(stores[0]["lexemes"] or [])
+        self._phrases: list[str] = list(stores[0]["phrases"] or [])
         self._quoting: list[int | None] = list(stores[0]["quoting"] or [])
 
     def _kept(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
         return rows if self.passing is None else [r for r in rows if self.passing.keeps(r)]
 
-    async def dense(
-        self,
-        vectors: np.ndarray,
-        exact_scan_chunks: int,
-        iterative_scan: bool,
-        cosines: dict[int, float],
-    ) -> list[int]:
-        """The ``pool`` chunks of best cosine (over the query vectors), best first; records their
-        cosines. A chunk in the top ``pool`` by its best cosine is in the top ``pool`` of the
-        query vector it is best for, so one scan per vector finds them all."""
-        candidates = self.passing.chunks if self.passing is not None else self.chunks
-        if not candidates:
-            return []
+    async def candidates(self, vectors: np.ndarray, mode: Mode, exact_scan_chunks: int) -> _Found:
+        """Both methods' candidates in one statement. Dense: the ``pool`` chunks of best cosine
+        (over the query vectors), best first; a chunk in the top ``pool`` by its best cosine is
+        in the top ``pool`` of the query vector it is best for, so one scan per vector finds
+        them all. Keyword: chunk id → BM25 of the ``pool`` best matches."""
+        passing = self.passing.chunks if self.passing is not None else self.chunks
+        dense = mode != "keyword" and passing > 0
+        keyword = mode != "dense" and bool(self._lexemes)
         dims = int(vectors.shape[1])
-        same_size = int(self.stores[0]["same_size"] or 0)
-        exact = candidates <= exact_scan_chunks or dims > HNSW_MAX_DIMS
-        if not exact:
-            # Of the chunks the HNSW index returns, about candidates/same_size pass the store
+        exact = passing <= exact_scan_chunks or dims > HNSW_MAX_DIMS
+        if dense and not exact:
+            # Of the chunks the HNSW index returns, about passing/same_size pass the store
             # and filter conditions: ask for enough that a pool's worth remain.
-            ef = self.pool * same_size / candidates * 2
-            ef_search = min(max(math.ceil(ef), MIN_EF_SEARCH), MAX_EF_SEARCH)
-            await self.connection.execute(_SET_HNSW, str(ef_search), iterative_scan)
-        wanted = min(self.pool, candidates)
-        for vector in vectors:
-            rows = await self._dense_rows(vector, dims, exact)
-            if len(rows) < wanted:  # the approximate scan came back short: scan exactly
-                rows = await self._dense_rows(vector, dims, True)
-            for row in rows:
-                cosine = float(row["cosine"])
-                if cosine > cosines.get(row["id"], -math.inf):
-                    cosines[row["id"]] = cosine
-        ranked = sorted(cosines.items(), key=lambda item: (-item[1], item[0]))
-        return [chunk_id for chunk_id, _ in ranked[: self.pool]]
-
-    async def _dense_rows(self, vector: np.ndarray, dims: int, exact: bool) -> list[asyncpg.Record]:
-        sql = _EXACT_DENSE if exact else _HNSW_DENSE.format(dims=dims)
-        rows = await self.connection.fetch(sql, vector, self.store_ids, self.file_ids, self.pool)
-        return self._kept(rows)
-
-    async def keyword(
-        self, lexemes: list[str], vectors: np.ndarray, cosines: dict[int, float]
-    ) -> dict[int, float]:
-        """Chunk id → BM25 of the ``pool`` best keyword matches that pass the filters; records
-        the best cosine of those the dense side did not find (as ``cosines`` would)."""
-        if not lexemes:
-            return {}
-        # The lexemes come from the parser with punctuation removed; quoted all the same.
-        query = " | ".join(
-            "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes
+            same_size = int(self.stores[0]["same_size"] or 0)
+            ef = math.ceil(self.pool * same_size / passing * 2)
+            await self.connection.use_ef_search(min(max(ef, MIN_EF_SEARCH), MAX_EF_SEARCH))
+        rows = await self._fetch(vectors, dims, dense, exact, keyword)
+        if dense and not exact and self._short(rows, len(vectors), min(self.pool, passing)):
+            rows = await self._fetch(vectors, dims, dense, True, keyword)
+        found = _Found()
+        for row in rows:
+            found.add(row)
+            if row["bm25"] is not None:
+                found.keyword[row["id"]] = float(row["bm25"])
+        ranked = sorted(
+            (row["id"] for row in rows if row["dense"]),
+            key=lambda chunk_id: (-found.cosines[chunk_id], chunk_id),
         )
-        rows = await self.connection.fetch(
-            _KEYWORD,
-            self.store_ids,
-            [float(s["chunks"]) for s in self.stores],
-            [s["tokens"] / s["chunks"] for s in self.stores],
-            lexemes,
-            query,
-            self.file_ids,
-            self.pool,
-            [_vector_text(vector) for vector in vectors],
-        )
-        kept = self._kept(rows)
-        for row in kept:
-            cosines.setdefault(row["id"], float(row["cosine"]))
-        return {row["id"]: float(row["bm25"]) for row in kept}
+        found.dense = ranked[: self.pool]
+        return found
 
-    async def quotes(self, phrases: list[str]) -> dict[str, list[int]]:
+    async def _fetch(
+        self, vectors: np.ndarray, dims: int, dense: bool, exact: bool, keyword: bool
+    ) -> list[asyncpg.Record]:
+        if exact:
+            distance, size, tie = _EXACT_DISTANCE, "", ", id"
+        else:
+            distance, size, tie = _HNSW_DISTANCE.format(dims=dims), f"dims = {dims} AND", ""
+        sql = _SEARCH.format(
+            dense=_DENSE.format(size=size, distance=distance, tie=tie) if dense else _NO_ROWS,
+            keyword=_KEYWORD if keyword else _NO_ROWS,
+        )
+        args: list[Any] = [self.store_ids, self.file_ids, self.pool]
+        args.append([_vector_text(vector) for vector in vectors])
+        if keyword:
+            args.append(self._lexemes)
+        return self._kept(await self.connection.fetch(sql, *args))
+
+    def _short(self, rows: list[asyncpg.Record], vectors: int, wanted: int) -> bool:
+        """Whether the approximate scan of some query vector came back short."""
+        per_vector = [0] * vectors
+        for row in rows:
+            for n in row["vectors"] or ():
+                per_vector[n - 1] += 1
+        return min(per_vector) < wanted
+
+    async def quotes(self, identifiers: list[str]) -> dict[str, list[int]]:
         """Each rare identifier → the ids of all chunks quoting it, filters or not (reads at
         most one past the limit: that one says it is not rare)."""
         limit = rare_limit(self.chunks)
         found: dict[str, list[int]] = {}
-        for word, phrase, quoting in zip(self._identifiers, phrases, self._quoting, strict=True):
+        for word, phrase, quoting in zip(identifiers, self._phrases, self._quoting, strict=True):
             # A single lexeme's count is known: one that is not rare needs no search (the
             # bench's 4-word queries spent ≈3.5 ms on four such searches at 100k chunks).
             if not phrase or (quoting is not None and quoting > limit):
@@ -568,35 +586,39 @@ class _Search:
                 found[word] = [row["id"] for row in rows]
         return found
 
-    async def cosines(
-        self, vectors: np.ndarray, chunk_ids: list[int], cosines: dict[int, float]
+    async def quoted(
+        self, vectors: np.ndarray, quotes: dict[str, list[int]], found: _Found
     ) -> None:
-        """Adds the best cosine of those of ``chunk_ids`` that pass the filters."""
-        if not chunk_ids:
+        """Adds the quoting chunks that pass the filters and neither method found."""
+        missing = sorted({cid for ids in quotes.values() for cid in ids} - found.rows.keys())
+        if not missing:
             return
-        for vector in vectors:
-            rows = await self.connection.fetch(_COSINES, vector, chunk_ids, self.file_ids)
-            for row in self._kept(rows):
-                cosine = float(row["cosine"])
-                if cosine > cosines.get(row["id"], -math.inf):
-                    cosines[row["id"]] = cosine
+        texts = [_vector_text(vector) for vector in vectors]
+        for row in self._kept(await self.connection.fetch(_QUOTED, missing, self.file_ids, texts)):
+            found.add(row)
 
 
-async def _hits(connection: asyncpg.Connection, chosen: list[tuple[int, float]]) -> list[SearchHit]:
-    if not chosen:
-        return []
-    rows = {row["id"]: row for row in await connection.fetch(_HITS, [cid for cid, _ in chosen])}
-    return [
-        SearchHit(
-            store_id=rows[chunk_id]["store_id"],
-            file_id=rows[chunk_id]["file_id"],
-            chunk_index=rows[chunk_id]["position"],
-            score=float(score),
-            content=rows[chunk_id]["text"],
-            attributes=json.loads(rows[chunk_id]["attributes"]),
-        )
-        for chunk_id, score in chosen
-    ]
+class _IndexConnection(asyncpg.Connection):
+    """A pool connection that remembers its session's ``hnsw.ef_search``, so a search sets it
+    only when it changes (a round trip otherwise spent on every search)."""
+
+    _ef_search: int | None = None
+
+    async def use_ef_search(self, value: int) -> None:
+        if value != self._ef_search:
+            await self.execute(_SET_EF_SEARCH, str(value))
+            self._ef_search = value
+
+
+def _hit(row: asyncpg.Record, score: float) -> SearchHit:
+    return SearchHit(
+        store_id=row["store_id"],
+        file_id=row["file_id"],
+        chunk_index=row["position"],
+        score=float(score),
+        content=row["text"],
+        attributes=json.loads(row["attributes"]),
+    )
 
 
 def _query_terms(queries: list[str], mode: Mode) -> tuple[list[str], list[str]]:

@@ -16,8 +16,8 @@ from tests.harness.databases import fresh_database, unavailable_reason
 
 # The chunk index tables, emptied between tests that share one migrated database.
 CHUNK_TABLES = (
-    "chunk_index_chunks, chunk_index_keywords, chunk_index_terms, chunk_index_files,"
-    " chunk_index_stores"
+    "chunk_index_chunks, chunk_index_keywords, chunk_index_terms, chunk_index_postings,"
+    " chunk_index_files, chunk_index_stores"
 )
 
 

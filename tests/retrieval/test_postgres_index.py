@@ -6,6 +6,7 @@ The behaviour both indexes share is tested on each in ``test_sqlite_index.py`` a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -14,6 +15,8 @@ import pytest
 
 from assistantd.retrieval import Chunk, SqliteChunkIndex
 from assistantd.retrieval.postgres_index import PostgresChunkIndex, asyncpg_url
+from tests.harness.databases import fresh_database
+from tests.harness.databases import unavailable_reason as pgvector_unavailable
 from tests.retrieval.conftest import _emptied
 
 DIMS = 16
@@ -170,6 +173,46 @@ async def test_document_frequencies_follow_the_files_as_they_come_and_go(
     assert {store for store, _ in kept} == {"other"}
 
 
+async def _postings(url: str) -> tuple[set[tuple], set[tuple]]:
+    """The kept postings, and those made afresh from the chunks' text."""
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        kept = await connection.fetch(
+            "SELECT store_id, lexeme, chunk_id, file_id, occurrences, tokens"
+            " FROM chunk_index_postings"
+        )
+        made = await connection.fetch(
+            "SELECT c.store_id, u.lexeme, c.id, c.file_id, cardinality(u.positions), c.tokens"
+            " FROM chunk_index_chunks c, unnest(to_tsvector('assistantd_english',"
+            " regexp_replace(c.text, '[[:punct:]]+', ' ', 'g'))) AS u"
+        )
+    finally:
+        await connection.close()
+    return {tuple(r) for r in kept}, {tuple(r) for r in made}
+
+
+async def test_postings_follow_the_files_as_they_come_and_go(
+    pg_index: PostgresChunkIndex, pgvector_url: str
+) -> None:
+    # BM25 reads each lexeme's postings (count in the chunk, chunk length) from a table of
+    # their own: it must hold exactly the chunks' lexemes through adds, a replaced file, a
+    # deleted file and a deleted store.
+    vectors = await add_random_corpus(pg_index)
+    await pg_index.add("other", "file_00", [Chunk(0, "term1 term1 here", 0, 3)], vectors[:1], {})
+    kept, made = await _postings(pgvector_url)
+    assert kept == made and ("other", "term1", 2, 3) in {(r[0], r[1], r[4], r[5]) for r in kept}
+    await pg_index.add("vs", "file_03", [Chunk(0, "brandnew term1", 0, 2)], vectors[:1], {})
+    await pg_index.delete_file("vs", "file_05")
+    kept, made = await _postings(pgvector_url)
+    assert kept == made
+    assert {r[3] for r in kept if r[0] == "vs"} == {f"file_{n:02d}" for n in range(20)} - {
+        "file_05"
+    }
+    await pg_index.delete_store("vs")
+    kept, made = await _postings(pgvector_url)
+    assert kept == made and {r[0] for r in kept} == {"other"}
+
+
 async def test_keyword_scores_stay_as_sqlite_computes_them_after_files_change(
     pg_index: PostgresChunkIndex, tmp_path
 ) -> None:
@@ -239,3 +282,77 @@ async def test_quoted_identifiers_weigh_as_in_sqlite_whether_rare_or_common(
     assert all(scores[0].get(key, 0) >= 0.41 for key in (("file_0", 7), ("file_1", 1)))
     assert scores[0].get(("file_3", 33), 0) >= 0.41
     assert scores[1].get(("file_2", 50), 0) >= 0.5
+
+
+def test_migration_0013_gives_an_indexed_store_its_postings(tmp_path) -> None:
+    # A database whose chunks were indexed before the postings table existed: the upgrade
+    # makes their postings, and searches score as on a store indexed afterwards.
+    reason = pgvector_unavailable("pgvector")
+    if reason:
+        pytest.skip(reason)
+    with fresh_database("pgvector", tmp_path) as url:
+        asyncio.run(_upgrade_to(url, "0011"))
+        asyncio.run(_keyword_rows(url, "vs", "file_00", ["term1 term2 term1", "term3, term2"]))
+        asyncio.run(_upgrade_to(url, "heads"))
+        kept, made = asyncio.run(_postings(url))
+    assert kept == made and len(kept) == 4
+
+
+async def _upgrade_to(url: str, revision: str) -> None:
+    from alembic import command
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from assistantd.store.migrate import alembic_config
+
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+    await engine.dispose()
+
+
+async def _keyword_rows(url: str, store_id: str, file_id: str, texts: list[str]) -> None:
+    """Chunks with their keyword rows, as the index wrote them before migration 0013."""
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        for position, text in enumerate(texts):
+            await connection.execute(
+                "WITH c AS (INSERT INTO chunk_index_chunks (store_id, file_id, position,"
+                " start_token, end_token, text, tokens, dims, embedding)"
+                " VALUES ($1, $2, $3, 0, 3, $4, 3, 2, '[1,0]') RETURNING *)"
+                " INSERT INTO chunk_index_keywords (id, store_id, file_id, tokens, tsv)"
+                " SELECT id, store_id, file_id, tokens, to_tsvector('assistantd_english',"
+                " regexp_replace(text, '[[:punct:]]+', ' ', 'g')) FROM c",
+                store_id,
+                file_id,
+                position,
+                text,
+            )
+    finally:
+        await connection.close()
+
+
+async def test_several_query_vectors_rank_as_in_sqlite(
+    pg_index: PostgresChunkIndex, tmp_path
+) -> None:
+    # Two queries (as a rewritten query searches): each chunk's cosine is its best over both,
+    # and each query's nearest chunks are candidates, in the one search statement.
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    try:
+        vectors = await add_random_corpus(pg_index)
+        await add_random_corpus(sqlite)
+        queries, query_vectors = ["term5 term77", "term9"], vectors[[3, 1500]]
+        found = [
+            await index.search(["vs"], queries, query_vectors, 20, 0.0, filters, "auto")
+            for filters in (None, {"type": "eq", "key": "even", "value": True})
+            for index in (pg_index, sqlite)
+        ]
+    finally:
+        await sqlite.close()
+    # Ties (both queries' own chunks score alike) are broken by each index's chunk ids.
+    for ours, theirs in (found[:2], found[2:]):
+        rounded = [
+            sorted((f, c, round(score, 5)) for f, c, score in hit_keys(hits))
+            for hits in (ours, theirs)
+        ]
+        assert rounded[0] == rounded[1]
+    assert {(h.file_id, h.chunk_index) for h in found[0][:2]} == {("file_00", 3), ("file_15", 0)}
