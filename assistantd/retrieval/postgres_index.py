@@ -7,7 +7,7 @@ answers every search the same.
   lexeme, and the chunk's length; ``chunk_index_terms`` each store's document frequency per
   lexeme; ``chunk_index_files`` each file's attributes; ``chunk_index_stores`` each store's
   chunk and token counts (BM25's N and average length, and the identifiers' N). Schema:
-  migrations 0005, 0010 and 0013.
+  migrations 0005, 0010 and 0014.
 * Dense: cosine distance (``<=>``). Small candidate sets (the searched stores, after the
   filters, hold at most ``exact_scan_chunks`` chunks) are scanned exactly; larger ones go
   through an HNSW index per embedding size, whose candidates the store and filter conditions

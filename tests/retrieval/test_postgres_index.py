@@ -284,14 +284,14 @@ async def test_quoted_identifiers_weigh_as_in_sqlite_whether_rare_or_common(
     assert scores[1].get(("file_2", 50), 0) >= 0.5
 
 
-def test_migration_0013_gives_an_indexed_store_its_postings(tmp_path) -> None:
+def test_migration_0014_gives_an_indexed_store_its_postings(tmp_path) -> None:
     # A database whose chunks were indexed before the postings table existed: the upgrade
     # makes their postings, and searches score as on a store indexed afterwards.
     reason = pgvector_unavailable("pgvector")
     if reason:
         pytest.skip(reason)
     with fresh_database("pgvector", tmp_path) as url:
-        asyncio.run(_upgrade_to(url, "0011"))
+        asyncio.run(_upgrade_to(url, "0013"))
         asyncio.run(_keyword_rows(url, "vs", "file_00", ["term1 term2 term1", "term3, term2"]))
         asyncio.run(_upgrade_to(url, "heads"))
         kept, made = asyncio.run(_postings(url))
@@ -311,7 +311,7 @@ async def _upgrade_to(url: str, revision: str) -> None:
 
 
 async def _keyword_rows(url: str, store_id: str, file_id: str, texts: list[str]) -> None:
-    """Chunks with their keyword rows, as the index wrote them before migration 0013."""
+    """Chunks with their keyword rows, as the index wrote them before migration 0014."""
     connection = await asyncpg.connect(asyncpg_url(url))
     try:
         for position, text in enumerate(texts):

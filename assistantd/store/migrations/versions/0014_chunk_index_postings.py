@@ -10,17 +10,15 @@ matches ≈3,200 of them and that statement was most of a search's time
 identifiers are phrase searches, which need the positions. ``retrieval/postgres_index.py``
 keeps the postings as it adds and deletes files.
 
-Numbered 0013 to stay clear of a 0012 on another branch; it follows 0011 here.
-
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
