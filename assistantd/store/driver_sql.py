@@ -34,10 +34,12 @@ from assistantd.store.inline_sqlite import InlineConnection
 
 if TYPE_CHECKING:
     from assistantd.store.driver_transaction import DriverTransaction
+    from assistantd.store.unlocked_write import UnlockedWrite
 
 # What a write block of hand-written statements runs in: an ORM session's transaction, or on
-# PostgreSQL (``Database.write(orm=False)``) a transaction on the asyncpg connection itself.
-Transaction: TypeAlias = "AsyncSession | DriverTransaction"
+# PostgreSQL (``Database.write(orm=False)``) a transaction on the asyncpg connection itself, or
+# writes gathered to go with a run's save unless the run changed (``UnlockedWrite``).
+Transaction: TypeAlias = "AsyncSession | DriverTransaction | UnlockedWrite"
 
 
 @dataclass(frozen=True)
@@ -182,11 +184,39 @@ def joined(statements: tuple[Statement, ...]) -> Statement:
     )
 
 
+@cache
+def guarded(guard: Statement, statements: tuple[Statement, ...]) -> Statement:
+    """``guard`` and ``statements`` as one, for PostgreSQL, the statements applied only if the
+    guard changes a row: ``guard`` an ``UPDATE … RETURNING``, each of ``statements`` an
+    ``UPDATE … WHERE …`` (its ``WHERE`` gains a condition on the guard's rows, which makes the
+    guard run first). Parameters renamed as by ``joined`` (the guard's is ``__0``); none is
+    taken as a document: the caller passes them encoded. Its rows are the guard's."""
+    renamed = [
+        _NAMED_PARAMETER.sub(lambda match, i=i: f":{match.group(1)}__{i}", statement.sql)
+        for i, statement in enumerate((guard, *statements))
+    ]
+    clauses = [f"w0 AS ({renamed[0]})"]
+    for i, sql in enumerate(renamed[1:], start=1):
+        assert " WHERE " in sql and " RETURNING " not in sql, sql
+        clauses.append(f"w{i} AS ({sql} AND EXISTS (SELECT 1 FROM w0))")
+    return Statement(
+        "WITH " + ", ".join(clauses) + " SELECT * FROM w0", result_columns=guard.result_columns
+    )
+
+
 def joined_params(*params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of ``joined`` statements, from each statement's own, in order."""
     return {f"{name}__{i}": value for i, each in enumerate(params) for name, value in each.items()}
 
 
+@cache
+def written_table(sql: str) -> str | None:
+    """The table an ``INSERT``, ``UPDATE`` or ``DELETE`` writes; None for other statements."""
+    match = _WRITE.match(sql)
+    return match.group(1) if match else None
+
+
+_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
