@@ -97,17 +97,20 @@ class Executor:
         self._lease = lease
         self._executions: dict[str, Execution] = {}
 
-    async def execute(self, run_id: str, cancel: asyncio.Event) -> None:
+    async def execute(
+        self, run_id: str, cancel: asyncio.Event, claimed: RunRecord | None = None
+    ) -> None:
+        """``claimed``: the run as the queue claimed it, if it read it."""
         # The run's log lines carry the id of the request that created it (bound in _start).
         token = request_ids.bind(None)
         try:
-            await self._execute(run_id, cancel)
+            await self._execute(run_id, cancel, claimed)
         finally:
             self._executions.pop(run_id, None)
             request_ids.reset(token)
 
-    async def _execute(self, run_id: str, cancel: asyncio.Event) -> None:
-        state = await self._start(run_id)
+    async def _execute(self, run_id: str, cancel: asyncio.Event, claimed: RunRecord | None) -> None:
+        state = await self._start(run_id, claimed)
         if state is None:
             return
         # Under the span of the request that created the run: the client's trace goes on here.
@@ -137,7 +140,7 @@ class Executor:
 
     # --- claiming ---------------------------------------------------------------------------
 
-    async def _start(self, run_id: str) -> RunState | None:
+    async def _start(self, run_id: str, claimed: RunRecord | None) -> RunState | None:
         """Take the queued run (queued → in_progress); a cancelled one is closed instead."""
         state: RunState | None = None
 
@@ -161,7 +164,8 @@ class Executor:
             state = RunState(run_id, row.tenant, data, dict(row.engine or {}), record=row)
             return [("thread.run.in_progress", data)]
 
-        changed = await self._change_run(run_id, await run_rows.read_run(self._db, run_id), start)
+        known = claimed or await run_rows.read_run(self._db, run_id)
+        changed = await self._change_run(run_id, known, start)
         if changed is None:
             return None
         self._publish(run_id, changed)

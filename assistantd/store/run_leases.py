@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistantd.store import run_statuses
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Statement
-from assistantd.store.run_rows import RunRecord
+from assistantd.store.run_rows import RUN_COLUMNS, RunRecord
 from assistantd.store.tables import Run
 
 
@@ -51,7 +51,9 @@ _WAITING = run_statuses.sql_list(run_statuses.WAITING_FOR_WORKER)
 # by nobody or by a worker whose lease lapsed. SKIP LOCKED: rows another claimer has locked are
 # passed over, so concurrent claimers never wait for, or take, the same run. PostgreSQL only.
 # One statement, a transaction by itself (``Database.write_rows``): one round trip, where a
-# session's BEGIN, UPDATE and COMMIT took three.
+# session's BEGIN, UPDATE and COMMIT took three. It returns the runs as claimed, with their
+# version (``xmin``), so that the executor starts each without reading it again
+# (``run_rows.save_run_unless_changed``).
 CLAIM_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
     f" SELECT id FROM runs WHERE status IN ({_WAITING})"
@@ -60,8 +62,9 @@ CLAIM_WAITING_RUNS = Statement(
     " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
     " AND a.worker <> :worker AND a.expires_at >= :now)"
     " ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
-    ") RETURNING id",
-    result_columns=("id",),
+    f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
+    json_columns=("data", "engine"),
+    result_columns=("id", *RUN_COLUMNS, "version"),
 )
 RELEASE_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
@@ -70,9 +73,10 @@ RELEASE_WAITING_RUNS = Statement(
 )
 
 
-async def claim_waiting(db: Database, lease: Lease, limit: int) -> list[str]:
+async def claim_waiting(db: Database, lease: Lease, limit: int) -> list[RunRecord]:
+    """Up to ``limit`` waiting runs, now held by ``lease``, as claimed."""
     params = {"worker": lease.worker, "until": lease.until(), "now": time.time(), "limit": limit}
-    return [run_id for (run_id,) in await db.write_rows(CLAIM_WAITING_RUNS, params)]
+    return [RunRecord(*row) for row in await db.write_rows(CLAIM_WAITING_RUNS, params)]
 
 
 async def release_waiting(db: Database, lease: Lease) -> list[str]:

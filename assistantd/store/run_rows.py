@@ -41,7 +41,7 @@ class RunRecord:
     version: int | None = None
 
 
-_RUN_COLUMNS = (
+RUN_COLUMNS = (
     "tenant",
     "thread_id",
     "status",
@@ -52,9 +52,9 @@ _RUN_COLUMNS = (
     "expires_at",
 )
 _LOCK_RUN = Statement(
-    f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = :id",
+    f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = :id",
     json_columns=("data", "engine"),
-    result_columns=_RUN_COLUMNS,
+    result_columns=RUN_COLUMNS,
     lock=True,
 )
 _SAVE_RUN = Statement(
@@ -66,9 +66,9 @@ _SAVE_RUN = Statement(
 # it is, unlocked, to be saved unless it changes meanwhile: the same UPDATE as ``_SAVE_RUN``,
 # applied only to the version read.
 _READ_RUN = Statement(
-    f"SELECT {', '.join(_RUN_COLUMNS)}, xmin FROM runs WHERE id = :id",
+    f"SELECT {', '.join(RUN_COLUMNS)}, xmin FROM runs WHERE id = :id",
     json_columns=("data", "engine"),
-    result_columns=(*_RUN_COLUMNS, "version"),
+    result_columns=(*RUN_COLUMNS, "version"),
 )
 _SAVE_RUN_UNLESS_CHANGED = Statement(
     _SAVE_RUN.sql + " AND xmin = :version RETURNING xmin", result_columns=("version",)
@@ -145,7 +145,7 @@ async def lock_run(
 
 
 async def save_run(session: Transaction, run: RunRecord) -> None:
-    params = {name: getattr(run, name) for name in _RUN_COLUMNS if name not in ("tenant",)}
+    params = {name: getattr(run, name) for name in RUN_COLUMNS if name not in ("tenant",)}
     await execute(session, _SAVE_RUN, {**params, "id": run.id})
 
 
@@ -167,7 +167,7 @@ async def save_run_unless_changed(db: Database, writes: UnlockedWrite, run: RunR
     rows = [(written_table(statement.sql), args["id"]) for statement, args in writes.writes]
     if run.version is None or len(set(rows)) < len(rows) or ("runs", run.id) in rows:
         return False
-    save = {name: getattr(run, name) for name in _RUN_COLUMNS if name != "tenant"}
+    save = {name: getattr(run, name) for name in RUN_COLUMNS if name != "tenant"}
     save = {**save, "data": encode_json(run.data), "engine": encode_json(run.engine)}
     statement = guarded(_SAVE_RUN_UNLESS_CHANGED, tuple(s for s, _ in writes.writes))
     params = joined_params(
