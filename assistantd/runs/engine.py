@@ -194,8 +194,7 @@ class RunEngine:
         while True:
             await asyncio.sleep(interval)
             try:
-                async with self._db.write() as session:
-                    held = await leases.renew(session, self.lease)
+                held = await leases.renew(self._db, self.lease)
             except Exception:
                 log.exception("renewing run leases")
                 continue

@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import run_statuses
@@ -66,6 +66,12 @@ CLAIM_WAITING_RUNS = Statement(
     json_columns=("data", "engine"),
     result_columns=("id", *RUN_COLUMNS, "version"),
 )
+# One statement, a transaction by itself: one round trip (a session's BEGIN, UPDATE and COMMIT
+# took three, and the ORM's CPU, in every worker process at every heartbeat).
+RENEW_LEASES = Statement(
+    "UPDATE runs SET lease_expires_at = :until WHERE claimed_by = :worker RETURNING id, status",
+    result_columns=("id", "status"),
+)
 RELEASE_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
     f" WHERE claimed_by = :worker AND status IN ({_WAITING}) RETURNING id",
@@ -92,16 +98,11 @@ def release(row: RunRecord) -> None:
     row.lease_expires_at = None
 
 
-async def renew(session: AsyncSession, lease: Lease) -> list[tuple[str, str]]:
+async def renew(db: Database, lease: Lease) -> list[tuple[str, str]]:
     """Extend every lease this worker holds; returns (run id, status) of those runs, so the
     caller notices runs cancelled through another process."""
-    statement = (
-        update(Run)
-        .where(Run.claimed_by == lease.worker)
-        .values(lease_expires_at=lease.until())
-        .returning(Run.id, Run.status)
-    )
-    return [(run_id, status) for run_id, status in (await session.execute(statement)).all()]
+    params = {"worker": lease.worker, "until": lease.until()}
+    return [(run_id, status) for run_id, status in await db.write_rows(RENEW_LEASES, params)]
 
 
 async def abandoned(
