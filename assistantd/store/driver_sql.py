@@ -9,8 +9,9 @@ savepoint hold them, at tens of microseconds each. On PostgreSQL they go straigh
 asyncpg connection under the session, in the session's transaction (opened first if SQLAlchemy
 has not yet: it does so lazily), or, in a ``write(orm=False)`` block, to a ``DriverTransaction``
 with no session at all. Through SQLAlchemy's ``text()`` a transaction of three cost 0.50 ms of
-CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under bench/bench_runs.py's 100
-streaming runs). JSON parameters and columns are documents (dicts) on both paths.
+CPU, on the driver 0.24 ms; a streamed run made ~15 of them (counted under bench/bench_runs.py's
+100 streaming runs), ~8 since the executor saves runs unlocked (``unlocked_write``). JSON
+parameters and columns are documents (dicts) on both paths.
 
     LOCK = Statement("SELECT data FROM runs WHERE id = :id", json_columns=("data",), lock=True)
     rows = await fetch(session, LOCK, {"id": run_id})
