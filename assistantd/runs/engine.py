@@ -194,7 +194,7 @@ class RunEngine:
         while True:
             await asyncio.sleep(interval)
             try:
-                held = await leases.renew(self._db, self.lease)
+                held = await leases.renew(self._db, self.lease, interval)
             except Exception:
                 log.exception("renewing run leases")
                 continue

@@ -67,9 +67,13 @@ CLAIM_WAITING_RUNS = Statement(
     result_columns=("id", *RUN_COLUMNS, "version"),
 )
 # One statement, a transaction by itself: one round trip (a session's BEGIN, UPDATE and COMMIT
-# took three, and the ORM's CPU, in every worker process at every heartbeat).
+# took three, and the ORM's CPU, in every worker process at every heartbeat). Only the leases
+# due before ``:due`` are renewed: a write to a run changes its version, and the executor saves
+# a run unlocked only while its version is the one it last saved (``unlocked_write``), so
+# renewing every lease at every beat sent a run that spans a beat through the lock.
 RENEW_LEASES = Statement(
-    "UPDATE runs SET lease_expires_at = :until WHERE claimed_by = :worker RETURNING id, status",
+    "UPDATE runs SET lease_expires_at = :until"
+    " WHERE claimed_by = :worker AND lease_expires_at < :due RETURNING id, status",
     result_columns=("id", "status"),
 )
 RELEASE_WAITING_RUNS = Statement(
@@ -98,10 +102,13 @@ def release(row: RunRecord) -> None:
     row.lease_expires_at = None
 
 
-async def renew(db: Database, lease: Lease) -> list[tuple[str, str]]:
-    """Extend every lease this worker holds; returns (run id, status) of those runs, so the
-    caller notices runs cancelled through another process."""
-    params = {"worker": lease.worker, "until": lease.until()}
+async def renew(db: Database, lease: Lease, interval: float) -> list[tuple[str, str]]:
+    """Extend the leases this worker holds that would lapse before two more beats of
+    ``interval`` seconds and half of one (those taken or renewed within the last half beat keep
+    theirs); returns (run id, status) of those runs, so the caller notices runs cancelled
+    through another process."""
+    due = time.time() + 2.5 * interval
+    params = {"worker": lease.worker, "until": lease.until(), "due": min(due, lease.until())}
     return [(run_id, status) for run_id, status in await db.write_rows(RENEW_LEASES, params)]
 
 

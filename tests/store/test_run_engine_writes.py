@@ -6,13 +6,15 @@ not change with it.)"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from assistantd.store import run_rows
+from assistantd.store import run_leases, run_rows
 from assistantd.store.database import Database
+from assistantd.store.run_leases import Lease
 from assistantd.store.tables import Run
 from assistantd.store.unlocked_write import NeedsLock, UnlockedWrite
 
@@ -167,3 +169,24 @@ async def test_an_unlocked_write_that_must_read_asks_for_the_lock(db: Database) 
     writes = UnlockedWrite()
     with pytest.raises(NeedsLock):
         await run_rows.run_objects(writes, "run_steps", "t", "run_a")
+
+
+@pytest.mark.parametrize(("left", "renewed"), [(7.5, False), (3.0, True)])
+async def test_a_heartbeat_renews_only_the_leases_due(
+    db: Database, left: float, renewed: bool
+) -> None:
+    """A lease taken within the last half beat is left as it is (so the run's version stays
+    the one its executor saved); one that would lapse before the beat after next is renewed."""
+    await _add_run(db)
+    async with db.write(orm=False) as session:
+        run = await run_rows.lock_run(session, "run_a")
+        assert run is not None
+        run.lease_expires_at = time.time() + left
+        await run_rows.save_run(session, run)
+    lease = Lease("worker", 8.0)
+    held = await run_leases.renew(db, lease, interval=8.0 / 3)
+    assert held == ([("run_a", "in_progress")] if renewed else [])
+    async with db.write(orm=False) as session:
+        stored = await run_rows.lock_run(session, "run_a")
+    assert stored is not None and stored.lease_expires_at is not None
+    assert (stored.lease_expires_at > time.time() + 7.5) is renewed
