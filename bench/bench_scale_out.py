@@ -1,6 +1,6 @@
 """Scale-out benchmark: what spreading a deployment over processes costs.
 
-    .venv/bin/python bench/bench_scale_out.py [--quick]
+    .venv/bin/python bench/bench_scale_out.py [--quick] [--baseline DIR]
 
 Every process is a real ``assistantd serve`` (own data dir) on one PostgreSQL database with
 pgvector (pgserver), Redis, and an S3-compatible server (moto), the scripted model answering.
@@ -17,6 +17,9 @@ Side by side in one run:
   against the same process kind with them on Redis, sequential streamed runs. Target: Redis
   ≤ +3 ms p50.
 
+``--baseline DIR`` also serves from another checkout (e.g. ``git archive`` of an older commit),
+each deployment from both in turn in the same invocation, and prints both builds' rows.
+
 (PostgreSQL against SQLite runs/s is ``bench_runs.py``; the chunk indexes, ``bench_retrieval.py
 --indexes``.)
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -44,6 +48,11 @@ from tests.harness.proxy import round_robin  # noqa: E402
 from tests.harness.s3 import running_s3  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+DEPLOYMENTS = (  # label, processes, events on Redis
+    ("1 process, Redis", 1, True),
+    ("3 processes, Redis, round robin", 3, True),
+    ("1 process, events in memory", 1, False),
+)
 COMMITTED = "SELECT xact_commit, sessions FROM pg_stat_database WHERE datname = current_database()"
 
 
@@ -120,7 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--concurrency", type=int, default=20, help="streams at once per process")
+    parser.add_argument("--baseline", type=Path, help="another checkout to serve from, too")
     args = parser.parse_args()
+    builds = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     runs = 100 if args.quick else 600
     if reason := unavailable_reason("pgvector"):
         sys.exit(f"needs a PostgreSQL with pgvector: {reason}")
@@ -131,11 +142,7 @@ def main() -> None:
     ):
         root = Path(scratch)
         rows = []
-        for label, count, redis in (
-            ("1 process, Redis", 1, True),
-            ("3 processes, Redis, round robin", 3, True),
-            ("1 process, events in memory", 1, False),
-        ):
+        for (label, count, redis), (build, checkout) in itertools.product(DEPLOYMENTS, builds):
             bucket = s3.new_bucket()
             with fresh_database("pgvector", root) as url:
                 env = {
@@ -144,28 +151,32 @@ def main() -> None:
                     "ASSISTANTD_LLM_BASE_URL": model_url,
                     **s3.environment(),
                     **({"ASSISTANTD_REDIS_URL": REDIS_URL} if redis else {}),
+                    "PYTHONPATH": str(checkout),
                 }
-                here = root / label.replace(" ", "-").replace(",", "")
+                here = root / build / label.replace(" ", "-").replace(",", "")
                 with cluster(["serve"] * count, here, env) as servers:
                     ttft = ttft_ms(servers, runs // 2) if count == 1 else float("nan")
                     with round_robin([s.url or "" for s in servers]) as (proxy, _):
                         cpu, commits, opened = cpu_per_run(
                             servers, proxy, url, runs * count, args.concurrency * count
                         )
-                rows.append((label, cpu, commits, opened, ttft))
+                rows.append((label, build, cpu, commits, opened, ttft))
     print(
         f"{runs} streamed runs per process, {args.concurrency} at once per process, through the"
         " proxy (PostgreSQL + pgvector, S3)\n"
     )
     print(
-        "| deployment | server CPU per run (ms, all processes) | transactions per run"
+        "| deployment | build | server CPU per run (ms, all processes) | transactions per run"
         " | connections opened | time to first token p50 (ms, direct) |"
     )
-    print("|---|---|---|---|---|")
-    for label, cpu, commits, opened, ttft in rows:
-        print(f"| {label} | {cpu:.2f} | {commits:.2f} | {opened} | {ttft:.1f} |")
-    print(f"\nCPU, 3 processes against 1: {rows[1][1] / rows[0][1]:.2f}x (target <= 1.25x)")
-    print(f"TTFT, Redis against in memory: {rows[0][4] - rows[2][4]:+.1f} ms (target <= +3 ms)")
+    print("|---|---|---|---|---|---|")
+    for label, build, cpu, commits, opened, ttft in rows:
+        print(f"| {label} | {build} | {cpu:.2f} | {commits:.2f} | {opened} | {ttft:.1f} |")
+    for build, _ in builds:
+        one, three, in_memory = (row for row in rows if row[1] == build)
+        print(f"\n{build}: CPU, 3 processes against 1: {three[2] / one[2]:.2f}x (target <= 1.25x)")
+        added = one[5] - in_memory[5]
+        print(f"{build}: TTFT, Redis against in memory: {added:+.1f} ms (target <= +3 ms)")
 
 
 if __name__ == "__main__":

@@ -171,13 +171,14 @@ class RunEngine:
     async def _work(self) -> None:
         while not self._draining:
             run_id = await self.queue.get()
+            claimed = self.queue.claimed(run_id)
             if run_id in self._cancels:
                 continue  # already executing here
             signal = self._cancels[run_id] = asyncio.Event()
             self._executing[run_id] = asyncio.current_task()  # type: ignore[assignment]
             try:
                 with metrics.runs_executing.track_inprogress():
-                    await self._executor.execute(run_id, signal)
+                    await self._executor.execute(run_id, signal, claimed)
                 # DEBUG: the INFO line a run costs is the one its end writes (run_ends).
                 log.debug("run %s executed by %s", run_id, self.lease.worker)
             except asyncio.CancelledError:
@@ -193,8 +194,7 @@ class RunEngine:
         while True:
             await asyncio.sleep(interval)
             try:
-                async with self._db.write() as session:
-                    held = await leases.renew(session, self.lease)
+                held = await leases.renew(self._db, self.lease, interval)
             except Exception:
                 log.exception("renewing run leases")
                 continue

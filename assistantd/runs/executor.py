@@ -5,9 +5,10 @@ published as an event."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ from assistantd.store.driver_sql import Transaction
 from assistantd.store.run_leases import Lease, release
 from assistantd.store.run_rows import RunRecord
 from assistantd.store.tables import Assistant, RunStep, Thread
+from assistantd.store.unlocked_write import NeedsLock, UnlockedWrite
 from assistantd.tools.interface import (
     AnnotationContext,
     ServerToolResult,
@@ -72,6 +74,9 @@ class RunState:
     # Whether the thread had tool calls when this turn's prompt was read: without any (and none
     # in this turn), no annotator has anything to annotate a message with.
     thread_had_tool_calls: bool = True
+    # The run as this executor last saved it: with its version (PostgreSQL, saved unlocked),
+    # the next change saves without a lock unless the run changed meanwhile.
+    record: RunRecord | None = None
 
 
 class Executor:
@@ -94,17 +99,20 @@ class Executor:
         self._lease = lease
         self._executions: dict[str, Execution] = {}
 
-    async def execute(self, run_id: str, cancel: asyncio.Event) -> None:
+    async def execute(
+        self, run_id: str, cancel: asyncio.Event, claimed: RunRecord | None = None
+    ) -> None:
+        """``claimed``: the run as the queue claimed it, if it read it."""
         # The run's log lines carry the id of the request that created it (bound in _start).
         token = request_ids.bind(None)
         try:
-            await self._execute(run_id, cancel)
+            await self._execute(run_id, cancel, claimed)
         finally:
             self._executions.pop(run_id, None)
             request_ids.reset(token)
 
-    async def _execute(self, run_id: str, cancel: asyncio.Event) -> None:
-        state = await self._start(run_id)
+    async def _execute(self, run_id: str, cancel: asyncio.Event, claimed: RunRecord | None) -> None:
+        state = await self._start(run_id, claimed)
         if state is None:
             return
         # Under the span of the request that created the run: the client's trace goes on here.
@@ -134,34 +142,67 @@ class Executor:
 
     # --- claiming ---------------------------------------------------------------------------
 
-    async def _start(self, run_id: str) -> RunState | None:
+    async def _start(self, run_id: str, claimed: RunRecord | None) -> RunState | None:
         """Take the queued run (queued → in_progress); a cancelled one is closed instead."""
         state: RunState | None = None
-        async with self._db.write(orm=False) as session:
-            row = await run_rows.lock_run(session, run_id)
-            if row is None or not self._lease.can_take(row):
+
+        async def start(session: Transaction, row: RunRecord) -> list[Event] | None:
+            nonlocal state
+            if not self._lease.can_take(row):
                 return None
             request_ids.bind((row.engine or {}).get("request_id"))
             self._executions[run_id] = Execution.begin(row.tenant)
             if row.status == "cancelling":
-                events = await finish_run(session, row, "cancelled")
-            elif row.status == "queued" and (row.expires_at or now() + 1) <= now():
-                events = await finish_run(session, row, "expired")  # waited in the queue too long
-            elif row.status == "queued":
-                started_at = row.data["started_at"] or now()
-                data = {**row.data, "status": "in_progress", "started_at": started_at}
-                row.status = "in_progress"
-                row.engine = dict(row.engine or {})
-                run_timings.started(row.engine)
-                self._lease.take(row)
-                row.data = data
-                events = [("thread.run.in_progress", data)]
-                state = RunState(run_id, row.tenant, data, dict(row.engine or {}))
-            else:
+                return await finish_run(session, row, "cancelled")
+            if row.status == "queued" and (row.expires_at or now() + 1) <= now():
+                return await finish_run(session, row, "expired")  # waited in the queue too long
+            if row.status != "queued":
                 return None
-            await run_rows.save_run(session, row)
-        self._publish(run_id, events)
+            started_at = row.data["started_at"] or now()
+            data = {**row.data, "status": "in_progress", "started_at": started_at}
+            row.status = "in_progress"
+            row.engine = dict(row.engine or {})
+            run_timings.started(row.engine)
+            self._lease.take(row)
+            row.data = data
+            state = RunState(run_id, row.tenant, data, dict(row.engine or {}), record=row)
+            return [("thread.run.in_progress", data)]
+
+        known = claimed or await run_rows.read_run(self._db, run_id)
+        changed = await self._change_run(run_id, known, start)
+        if changed is None:
+            return None
+        self._publish(run_id, changed)
         return state
+
+    async def _change_run(
+        self,
+        run_id: str,
+        known: RunRecord | None,
+        change: Callable[[Transaction, RunRecord], Awaitable[T | None]],
+    ) -> T | None:
+        """``change(transaction, run)`` made and saved with the run: without a lock, in one
+        statement, if ``known`` is the run as it still is (PostgreSQL); else under the run's
+        lock. None if there is no run, or ``change`` returned None (then nothing is saved)."""
+        if known is not None and known.version is not None:
+            row, writes = dataclasses.replace(known), UnlockedWrite()
+            try:
+                result = await change(writes, row)
+            except NeedsLock:
+                pass  # it reads: under the lock
+            else:
+                if result is None:
+                    return None
+                if await run_rows.save_run_unless_changed(self._db, writes, row):
+                    return result
+        async with self._db.write(orm=False) as session:
+            row = await run_rows.lock_run(session, run_id)
+            if row is None:
+                return None
+            result = await change(session, row)
+            if result is not None:
+                await run_rows.save_run(session, row)
+        return result
 
     # --- one model turn ---------------------------------------------------------------------
 
@@ -403,22 +444,21 @@ class Executor:
         the names the model was offered."""
         used = turn.usage or Usage(0, 0, 0)
         truncated = turn.finish_reason == "length" and budget.completion_tokens is not None
-        events: list[Event] = []
         # Annotated before the write: annotators read what earlier turns committed, and the
         # write stays one of hand-written statements only.
         content = await self._annotated(state, [text_part(turn.text_value)])
-        async with self._db.write(orm=False) as session:
-            row = await run_rows.lock_run(session, state.id)
-            if row is None:
-                return True  # the thread was deleted under the run
+
+        async def close_turn(session: Transaction, row: RunRecord) -> tuple[list[Event], bool]:
             if row.status != "in_progress":
                 raise RunCancelled  # cancelling, or the sweeper expired it meanwhile
+            events: list[Event] = []
             engine = _add_usage(dict(row.engine or {}), used)
             unknown_calls, offered = unknown
             if unknown_calls:
                 engine["unknown_tool_rounds"] = engine.get("unknown_tool_rounds", 0) + 1
             gave_up = engine.get("unknown_tool_rounds", 0) > unknown_tools.MAX_ROUNDS
             row.engine = state.engine = engine
+            state.record = row  # its version, once saved unlocked: the next turn's to save
             step_usage = _usage_dict(used)
             if turn.message is not None:
                 events += await self._close_message(
@@ -428,30 +468,37 @@ class Executor:
                 events += await finish_run(
                     session, row, "incomplete", incomplete_reason="max_completion_tokens"
                 )
-                done = True
-            elif turn.calls and unknown_calls and gave_up:
+                return events, True
+            if turn.calls and unknown_calls and gave_up:
                 await self._close_tool_step(
                     session, state, row, turn, results, step_usage, close=False
                 )
                 error = unknown_tools.given_up(unknown_calls, offered)
                 last_error = {"code": error.code, "message": error.message}
                 events += await finish_run(session, row, "failed", last_error=last_error)
-                done = True
-            elif turn.calls:
+                return events, True
+            if turn.calls:
                 events += await self._close_tool_step(
                     session, state, row, turn, results, step_usage
                 )
-                done = row.status == "requires_action"
-            else:
-                events += await finish_run(session, row, "completed")
-                done = True
+                return events, row.status == "requires_action"
+            events += await finish_run(session, row, "completed")
+            return events, True
+
+        async def end_turn(session: Transaction, row: RunRecord) -> tuple[list[Event], bool]:
+            events, done = await close_turn(session, row)
             self._clock(state, row, turn, stopped=done)
-            await run_rows.save_run(session, row)
             # Last: on PostgreSQL the minute's usage row stays locked only until the commit.
             tokens = usage_store.Tokens(used.prompt_tokens, used.completion_tokens)
             kind, model = usage_store.COMPLETIONS, state.data["model"]
             await usage_store.add(session, kind, row.tenant, model, now(), tokens)
+            return events, done
+
+        ended = await self._change_run(state.id, state.record, end_turn)
         turn.model_counted = True
+        if ended is None:
+            return True  # the thread was deleted under the run
+        events, done = ended
         self._publish(state.id, events)
         return done
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from assistantd.store import run_leases
 from assistantd.store.database import Database, Listener
 from assistantd.store.run_leases import Lease
+from assistantd.store.run_rows import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class PostgresRunQueue:
         self._lease = lease
         self._sweep_seconds = sweep_seconds
         self._claimed: asyncio.Queue[str] = asyncio.Queue()
+        self._rows: dict[str, RunRecord] = {}  # the claimed runs not yet handed out, as claimed
         self._idle_workers = 0
         self._wake = asyncio.Event()
         # Whether runs may wait unclaimed: not after a claim that came back short, until a
@@ -74,6 +76,9 @@ class PostgresRunQueue:
         finally:
             self._idle_workers -= 1
 
+    def claimed(self, run_id: str) -> RunRecord | None:
+        return self._rows.pop(run_id, None)
+
     def pending(self) -> int:
         return self._claimed.qsize()
 
@@ -98,7 +103,7 @@ class PostgresRunQueue:
         while not self._stopping:
             self._wake.clear()  # before claiming: a notification from now on claims again
             wanted = self._idle_workers - self._claimed.qsize()
-            claimed: list[str] = []
+            claimed: list[RunRecord] = []
             if wanted > 0:
                 self._maybe_waiting = False  # a notification from now on sets it again
                 try:
@@ -106,8 +111,9 @@ class PostgresRunQueue:
                 except Exception:
                     self._maybe_waiting = True
                     log.exception("claiming queued runs")
-            for run_id in claimed:
-                self._claimed.put_nowait(run_id)
+            for row in claimed:
+                self._rows[row.id] = row
+                self._claimed.put_nowait(row.id)
             if claimed and len(claimed) == wanted:
                 self._maybe_waiting = True
                 continue  # there may be more

@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
+from assistantd.store.run_rows import RunRecord
+
 
 class RunQueue(Protocol):
     # Whether the queue itself claims runs for this worker (so runs are created held by
@@ -34,6 +36,11 @@ class RunQueue(Protocol):
 
     async def get(self) -> str:
         """The next run id to execute; waits until there is one."""
+        ...
+
+    def claimed(self, run_id: str) -> RunRecord | None:
+        """The run as this queue claimed it, if it did (once, just after ``get`` handed it
+        out): the executor starts from it without reading the run again."""
         ...
 
     def pending(self) -> int:
@@ -60,6 +67,9 @@ class InProcessRunQueue:
 
     async def get(self) -> str:
         return await self._queue.get()
+
+    def claimed(self, run_id: str) -> RunRecord | None:
+        return None  # claimed by the request that queued it
 
     def pending(self) -> int:
         return self._queue.qsize()

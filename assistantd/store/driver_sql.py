@@ -9,8 +9,9 @@ savepoint hold them, at tens of microseconds each. On PostgreSQL they go straigh
 asyncpg connection under the session, in the session's transaction (opened first if SQLAlchemy
 has not yet: it does so lazily), or, in a ``write(orm=False)`` block, to a ``DriverTransaction``
 with no session at all. Through SQLAlchemy's ``text()`` a transaction of three cost 0.50 ms of
-CPU, on the driver 0.24 ms; a run makes ~15 of them (counted under bench/bench_runs.py's 100
-streaming runs). JSON parameters and columns are documents (dicts) on both paths.
+CPU, on the driver 0.24 ms; a streamed run made ~15 of them (counted under bench/bench_runs.py's
+100 streaming runs), ~8 since the executor saves runs unlocked (``unlocked_write``). JSON
+parameters and columns are documents (dicts) on both paths.
 
     LOCK = Statement("SELECT data FROM runs WHERE id = :id", json_columns=("data",), lock=True)
     rows = await fetch(session, LOCK, {"id": run_id})
@@ -34,10 +35,12 @@ from assistantd.store.inline_sqlite import InlineConnection
 
 if TYPE_CHECKING:
     from assistantd.store.driver_transaction import DriverTransaction
+    from assistantd.store.unlocked_write import UnlockedWrite
 
 # What a write block of hand-written statements runs in: an ORM session's transaction, or on
-# PostgreSQL (``Database.write(orm=False)``) a transaction on the asyncpg connection itself.
-Transaction: TypeAlias = "AsyncSession | DriverTransaction"
+# PostgreSQL (``Database.write(orm=False)``) a transaction on the asyncpg connection itself, or
+# writes gathered to go with a run's save unless the run changed (``UnlockedWrite``).
+Transaction: TypeAlias = "AsyncSession | DriverTransaction | UnlockedWrite"
 
 
 @dataclass(frozen=True)
@@ -182,11 +185,50 @@ def joined(statements: tuple[Statement, ...]) -> Statement:
     )
 
 
+@cache
+def guarded(guard: Statement, statements: tuple[Statement, ...]) -> Statement:
+    """``guard`` and ``statements`` as one, for PostgreSQL, the statements applied only if the
+    guard changes a row: ``guard`` an ``UPDATE … RETURNING``, each of ``statements`` an
+    ``UPDATE … WHERE …`` (its ``WHERE`` gains a condition on the guard's rows, which makes the
+    guard run first) or an ``INSERT … VALUES (…)`` (made an ``INSERT … SELECT …`` of that
+    condition). Parameters renamed as by ``joined`` (the guard's is ``__0``); none is taken as
+    a document: the caller passes them encoded. Its rows are the guard's."""
+    renamed = [
+        _NAMED_PARAMETER.sub(lambda match, i=i: f":{match.group(1)}__{i}", statement.sql)
+        for i, statement in enumerate((guard, *statements))
+    ]
+    clauses = [f"w0 AS ({renamed[0]})"]
+    for i, sql in enumerate(renamed[1:], start=1):
+        clauses.append(f"w{i} AS ({_guarded_write(sql)})")
+    return Statement(
+        "WITH " + ", ".join(clauses) + " SELECT * FROM w0", result_columns=guard.result_columns
+    )
+
+
+def _guarded_write(sql: str) -> str:
+    condition = "EXISTS (SELECT 1 FROM w0)"
+    assert " RETURNING " not in sql, sql
+    if _INSERT_VALUES.match(sql):
+        return _INSERT_VALUES.sub(rf"\1 SELECT \2 WHERE {condition}", sql, count=1)
+    assert " WHERE " in sql, sql
+    return f"{sql} AND {condition}"
+
+
 def joined_params(*params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of ``joined`` statements, from each statement's own, in order."""
     return {f"{name}__{i}": value for i, each in enumerate(params) for name, value in each.items()}
 
 
+@cache
+def written_table(sql: str) -> str | None:
+    """The table an ``INSERT``, ``UPDATE`` or ``DELETE`` writes; None for other statements."""
+    match = _WRITE.match(sql)
+    return match.group(1) if match else None
+
+
+_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+# ``INSERT INTO t (…) VALUES (…)``, its values holding no parentheses (parameters, literals).
+_INSERT_VALUES = re.compile(r"(\s*INSERT\s+INTO\s+\w+\s*\([^()]*\))\s*VALUES\s*\(([^()]*)\)", re.I)
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 

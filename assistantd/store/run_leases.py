@@ -10,13 +10,13 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistantd.store import run_statuses
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Statement
-from assistantd.store.run_rows import RunRecord
+from assistantd.store.run_rows import RUN_COLUMNS, RunRecord
 from assistantd.store.tables import Run
 
 
@@ -51,7 +51,9 @@ _WAITING = run_statuses.sql_list(run_statuses.WAITING_FOR_WORKER)
 # by nobody or by a worker whose lease lapsed. SKIP LOCKED: rows another claimer has locked are
 # passed over, so concurrent claimers never wait for, or take, the same run. PostgreSQL only.
 # One statement, a transaction by itself (``Database.write_rows``): one round trip, where a
-# session's BEGIN, UPDATE and COMMIT took three.
+# session's BEGIN, UPDATE and COMMIT took three. It returns the runs as claimed, with their
+# version (``xmin``), so that the executor starts each without reading it again
+# (``run_rows.save_run_unless_changed``).
 CLAIM_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
     f" SELECT id FROM runs WHERE status IN ({_WAITING})"
@@ -60,8 +62,19 @@ CLAIM_WAITING_RUNS = Statement(
     " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
     " AND a.worker <> :worker AND a.expires_at >= :now)"
     " ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
-    ") RETURNING id",
-    result_columns=("id",),
+    f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
+    json_columns=("data", "engine"),
+    result_columns=("id", *RUN_COLUMNS, "version"),
+)
+# One statement, a transaction by itself: one round trip (a session's BEGIN, UPDATE and COMMIT
+# took three, and the ORM's CPU, in every worker process at every heartbeat). Only the leases
+# due before ``:due`` are renewed: a write to a run changes its version, and the executor saves
+# a run unlocked only while its version is the one it last saved (``unlocked_write``), so
+# renewing every lease at every beat sent a run that spans a beat through the lock.
+RENEW_LEASES = Statement(
+    "UPDATE runs SET lease_expires_at = :until"
+    " WHERE claimed_by = :worker AND lease_expires_at < :due RETURNING id, status",
+    result_columns=("id", "status"),
 )
 RELEASE_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
@@ -70,9 +83,10 @@ RELEASE_WAITING_RUNS = Statement(
 )
 
 
-async def claim_waiting(db: Database, lease: Lease, limit: int) -> list[str]:
+async def claim_waiting(db: Database, lease: Lease, limit: int) -> list[RunRecord]:
+    """Up to ``limit`` waiting runs, now held by ``lease``, as claimed."""
     params = {"worker": lease.worker, "until": lease.until(), "now": time.time(), "limit": limit}
-    return [run_id for (run_id,) in await db.write_rows(CLAIM_WAITING_RUNS, params)]
+    return [RunRecord(*row) for row in await db.write_rows(CLAIM_WAITING_RUNS, params)]
 
 
 async def release_waiting(db: Database, lease: Lease) -> list[str]:
@@ -88,16 +102,14 @@ def release(row: RunRecord) -> None:
     row.lease_expires_at = None
 
 
-async def renew(session: AsyncSession, lease: Lease) -> list[tuple[str, str]]:
-    """Extend every lease this worker holds; returns (run id, status) of those runs, so the
-    caller notices runs cancelled through another process."""
-    statement = (
-        update(Run)
-        .where(Run.claimed_by == lease.worker)
-        .values(lease_expires_at=lease.until())
-        .returning(Run.id, Run.status)
-    )
-    return [(run_id, status) for run_id, status in (await session.execute(statement)).all()]
+async def renew(db: Database, lease: Lease, interval: float) -> list[tuple[str, str]]:
+    """Extend the leases this worker holds that would lapse before two more beats of
+    ``interval`` seconds and half of one (those taken or renewed within the last half beat keep
+    theirs); returns (run id, status) of those runs, so the caller notices runs cancelled
+    through another process."""
+    due = time.time() + 2.5 * interval
+    params = {"worker": lease.worker, "until": lease.until(), "due": min(due, lease.until())}
+    return [(run_id, status) for run_id, status in await db.write_rows(RENEW_LEASES, params)]
 
 
 async def abandoned(

@@ -12,11 +12,15 @@ from assistantd.store.database import Database
 from assistantd.store.driver_sql import (
     Statement,
     Transaction,
+    encode_json,
     execute,
     fetch,
+    guarded,
     joined,
     joined_params,
+    written_table,
 )
+from assistantd.store.unlocked_write import UnlockedWrite
 
 
 @dataclass(slots=True)
@@ -32,9 +36,12 @@ class RunRecord:
     claimed_by: str | None
     lease_expires_at: float | None
     expires_at: int | None
+    # PostgreSQL: the row's version (its ``xmin``, which every write to the row changes) as this
+    # record was read or last saved unlocked; None when it is not known (SQLite, a locked read).
+    version: int | None = None
 
 
-_RUN_COLUMNS = (
+RUN_COLUMNS = (
     "tenant",
     "thread_id",
     "status",
@@ -45,15 +52,26 @@ _RUN_COLUMNS = (
     "expires_at",
 )
 _LOCK_RUN = Statement(
-    f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = :id",
+    f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = :id",
     json_columns=("data", "engine"),
-    result_columns=_RUN_COLUMNS,
+    result_columns=RUN_COLUMNS,
     lock=True,
 )
 _SAVE_RUN = Statement(
     "UPDATE runs SET status = :status, data = :data, engine = :engine, claimed_by = :claimed_by,"
     " lease_expires_at = :lease_expires_at, expires_at = :expires_at WHERE id = :id",
     json_params=("data", "engine"),
+)
+# PostgreSQL only (``xmin``: the transaction that wrote the row's current version). The run as
+# it is, unlocked, to be saved unless it changes meanwhile: the same UPDATE as ``_SAVE_RUN``,
+# applied only to the version read.
+_READ_RUN = Statement(
+    f"SELECT {', '.join(RUN_COLUMNS)}, xmin FROM runs WHERE id = :id",
+    json_columns=("data", "engine"),
+    result_columns=(*RUN_COLUMNS, "version"),
+)
+_SAVE_RUN_UNLESS_CHANGED = Statement(
+    _SAVE_RUN.sql + " AND xmin = :version RETURNING xmin", result_columns=("version",)
 )
 _REPLACE = {
     table: Statement(
@@ -127,8 +145,40 @@ async def lock_run(
 
 
 async def save_run(session: Transaction, run: RunRecord) -> None:
-    params = {name: getattr(run, name) for name in _RUN_COLUMNS if name not in ("tenant",)}
+    params = {name: getattr(run, name) for name in RUN_COLUMNS if name not in ("tenant",)}
     await execute(session, _SAVE_RUN, {**params, "id": run.id})
+
+
+async def read_run(db: Database, run_id: str) -> RunRecord | None:
+    """The run as it is now, not locked, with its version, to change and then save with
+    ``save_run_unless_changed``; None if there is none. None on SQLite too: there a lock costs
+    nothing (one writer at a time, in this process), and runs are changed under it."""
+    if db.is_sqlite:
+        return None
+    rows = await db.read_rows(_READ_RUN, {"id": run_id})
+    return RunRecord(run_id, *rows[0]) if rows else None
+
+
+async def save_run_unless_changed(db: Database, writes: UnlockedWrite, run: RunRecord) -> bool:
+    """Save ``run`` and ``writes`` in one statement, a transaction by itself, if the run's row
+    is still the version ``run`` was read (or last saved) as; then ``run.version`` is the new
+    one. False: nothing was written (changed meanwhile, or unknown version, or two writes to
+    one row, which one statement cannot make): make the change again under ``lock_run``."""
+    # The rows updated (an INSERT's row is new): one statement can change each only once.
+    rows = [(written_table(s.sql), args["id"]) for s, args in writes.writes if "id" in args]
+    if run.version is None or len(set(rows)) < len(rows) or ("runs", run.id) in rows:
+        return False
+    save = {name: getattr(run, name) for name in RUN_COLUMNS if name != "tenant"}
+    save = {**save, "data": encode_json(run.data), "engine": encode_json(run.engine)}
+    statement = guarded(_SAVE_RUN_UNLESS_CHANGED, tuple(s for s, _ in writes.writes))
+    params = joined_params(
+        {**save, "id": run.id, "version": run.version}, *(a for _, a in writes.writes)
+    )
+    saved = await db.write_rows(statement, params)
+    if not saved:
+        return False
+    run.version = saved[0][0]
+    return True
 
 
 async def insert_message(session: Transaction, tenant: str, data: dict[str, Any]) -> int:

@@ -45,6 +45,25 @@ def test_cancel_stops_a_run_mid_generation(
         client.beta.threads.runs.cancel(run.id, thread_id=thread.id)
 
 
+def test_metadata_set_while_a_run_executes_is_kept_at_its_end(
+    client: openai.OpenAI, scripted: Scripted, model: str, assistant: Any, thread: Any
+) -> None:
+    """The executor saves a turn's end without a lock while nobody else changed the run: a
+    change made meanwhile is not lost, nor is the turn's message."""
+    scripted.script(model, {"text": "one two three four", "chunk_delay_ms": 100})
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_for(
+        lambda: client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data,
+        bool,
+    )
+    client.beta.threads.runs.update(run.id, thread_id=thread.id, metadata={"seen": "yes"})
+    run = client.beta.threads.runs.poll(run.id, thread_id=thread.id)
+    assert run.status == "completed" and run.metadata == {"seen": "yes"}
+    [message] = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id).data
+    assert message.status == "completed"
+    assert message.content[0].text.value == "one two three four"
+
+
 def test_cancel_a_run_waiting_for_tool_outputs(
     client: openai.OpenAI, scripted: Scripted, model: str, assistant: Any, thread: Any
 ) -> None:
