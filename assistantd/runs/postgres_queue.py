@@ -5,11 +5,17 @@ any of them with ``FOR UPDATE SKIP LOCKED`` (``run_leases.claim_waiting``).
 Nobody polls for work: ``put`` is a ``NOTIFY`` that wakes every worker process's claimer at
 once (a slow sweep remains, in case a notification is lost with a connection). Each process
 has one claimer, which claims as many runs as it has idle workers, so a burst of runs spreads
-over the processes with free workers instead of all of them racing for each run. A process
-with an idle worker of its own wakes only its own claimer for a run it queued: no NOTIFY, and
-no claim on every other process that comes back empty (with 3 processes behind a round robin,
-0.74 claims per run against 0.23 with one, most of them empty: ``bench_scale_out``). ``cancel``
-notifies every process too; the one executing the run stops it within a notification's time.
+over the processes with free workers instead of all of them racing for each run.
+
+A process with an idle worker keeps the runs created through it: ``reserve`` sets the worker
+aside, the run is created held by this process's lease, and ``put`` hands it to that worker
+with no claim and no NOTIFY. Before, such a run was claimed by whichever claimer came first,
+so with several processes creating runs some ran on another process than their stream, their
+events going through Redis and back (``bench_scale_out``: 3 processes cost 1.27-1.44x the CPU
+per run of one). A held run that never reaches a worker (its request died between the commit
+and ``put``) is not renewed while queued, so its lease lapses and any process claims it.
+``cancel`` notifies every process too; the one executing the run stops it within a
+notification's time.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ class PostgresRunQueue:
         self._claimed: asyncio.Queue[str] = asyncio.Queue()
         self._rows: dict[str, RunRecord] = {}  # the claimed runs not yet handed out, as claimed
         self._idle_workers = 0
-        self._kept = 0  # runs put since the last claim that this process's workers will take
+        self._reserved = 0  # idle workers set aside for runs being created held by this process
         self._wake = asyncio.Event()
         # Whether runs may wait unclaimed: not after a claim that came back short, until a
         # notification says otherwise. A worker that falls idle claims only then: one run at a
@@ -63,16 +69,24 @@ class PostgresRunQueue:
         self._maybe_waiting = True
         self._wake.set()
 
-    async def put(self, run_id: str) -> None:
-        if self._claimer is not None and not self._stopping and self._free_workers() > 0:
-            self._kept += 1
-            self.wake()
+    def reserve(self) -> bool:
+        if self._claimer is None or self._stopping or self._free_workers() <= 0:
+            return False
+        self._reserved += 1
+        return True
+
+    def unreserve(self) -> None:
+        self._reserved -= 1
+
+    async def put(self, run_id: str, *, held: bool) -> None:
+        if held:
+            self._claimed.put_nowait(run_id)  # its worker reads it (no claimed row to start from)
             return
         await self._db.notify(RUNS_CHANNEL, run_id)
 
     def _free_workers(self) -> int:
-        """Idle workers no claimed run and no run kept here is waiting for."""
-        return self._idle_workers - self._claimed.qsize() - self._kept
+        """Idle workers that no claimed run and no run being created here is waiting for."""
+        return self._idle_workers - self._claimed.qsize() - self._reserved
 
     async def cancel(self, run_id: str) -> None:
         # The executing worker stops it; if none does (still queued), a claimer closes it.
@@ -111,15 +125,10 @@ class PostgresRunQueue:
             if released := await run_leases.release_waiting(self._db, self._lease):
                 await self._db.notify(RUNS_CHANNEL, released[0])
 
-    async def _notify_quietly(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._db.notify(RUNS_CHANNEL, "")
-
     async def _claim_forever(self) -> None:
         while not self._stopping:
             self._wake.clear()  # before claiming: a notification from now on claims again
-            wanted = self._idle_workers - self._claimed.qsize()
-            kept, self._kept = self._kept, 0  # this claim takes them (or another process did)
+            wanted = self._free_workers()
             claimed: list[RunRecord] = []
             if wanted > 0:
                 self._maybe_waiting = False  # a notification from now on sets it again
@@ -128,8 +137,6 @@ class PostgresRunQueue:
                 except Exception:
                     self._maybe_waiting = True
                     log.exception("claiming queued runs")
-                    if kept:  # the runs kept here may wait: any process may take them
-                        await self._notify_quietly()
             for row in claimed:
                 self._rows[row.id] = row
                 self._claimed.put_nowait(row.id)

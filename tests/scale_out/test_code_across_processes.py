@@ -1,6 +1,9 @@
 """code_interpreter on a scaled-out deployment: a thread's runs go to the worker that holds its
 Python session, so state set in one run is there in the next, however the runs are spread; when
-that worker dies, another takes the thread on and the model is told the state is gone."""
+that worker dies, another takes the thread on and the model is told the state is gone. A
+process that serves requests and executes runs keeps the runs created through it (tests/
+scale_out/test_runs_across_processes.py), except those of a thread another process's session
+holds: they go to that process."""
 
 from __future__ import annotations
 
@@ -52,3 +55,18 @@ def test_a_threads_python_state_follows_its_runs_across_workers(
         holder.kill()
         after = _code_run(client, scripted, model, thread, "print('x' in dir())")
     assert "session was restarted" in after and after.strip().endswith("False")
+
+
+def test_a_run_created_where_another_process_holds_the_session_goes_to_that_process(
+    shared_env: dict[str, str], tmp_path: Path, contract_log: ContractLog,
+    scripted: Scripted, model: str,
+) -> None:  # fmt: skip
+    with cluster(["serve", "serve"], tmp_path, shared_env) as servers:
+        clients = [sdk_client(s.url or "", contract_log) for s in servers]
+        thread = clients[0].beta.threads.create()
+        _code_run(clients[0], scripted, model, thread, "x = 41")  # the session: process 0's
+        seen = [
+            _code_run(clients[n % 2], scripted, model, thread, "x += 1\nprint(x)")
+            for n in range(1, 5)
+        ]
+    assert [logs.strip() for logs in seen] == ["42", "43", "44", "45"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,17 @@ from tests.streaming.frames import Frame, parse_frames
 ROLES = ["serve --no-worker", "serve --no-worker", "worker", "worker"]
 
 
+_ENDED = re.compile(r"run (run_\w+) ended")
+
+
 def _executed_by(workers: list[ServerProcess]) -> dict[str, int]:
     """How many runs each worker process says it ended (each executed in one go)."""
-    pattern = re.compile(r"run (run_\w+) ended")
-    return {w.role + str(i): sum(bool(pattern.search(line)) for line in w.log) for i, w in enumerate(workers)}  # fmt: skip
+    return {w.role + str(i): len(_ended(w)) for i, w in enumerate(workers)}
+
+
+def _ended(server: ServerProcess) -> set[str]:
+    """The runs a process says it ended."""
+    return {match[1] for line in server.log if (match := _ENDED.search(line))}
 
 
 def _setup(client: openai.OpenAI, model: str) -> tuple[Any, Any]:
@@ -65,6 +73,32 @@ def test_runs_spread_over_workers_and_stream_through_any_process(
             names = [event.event for event in stream]
             text = stream.get_final_messages()[0].content[0].text.value
         assert names[-1] == "thread.run.completed" and text == "Across the cluster."
+
+
+def test_a_process_with_idle_workers_executes_the_runs_created_through_it(
+    shared_env: dict[str, str], tmp_path: Path, contract_log: ContractLog, model: str
+) -> None:
+    # Both processes create runs at once: one whose claimer took the oldest waiting run
+    # wherever it was created would execute some of the other's (its events then go through
+    # Redis to the other process's stream, a claim and a read later).
+    with cluster(["serve", "serve"], tmp_path, shared_env) as servers:
+        clients = [sdk_client(s.url or "", contract_log) for s in servers]
+        assistant = clients[0].beta.assistants.create(model=model)
+
+        def runs_through(client: openai.OpenAI) -> set[str]:
+            body = {"messages": [{"role": "user", "content": "Hi"}]}
+            runs = [
+                client.beta.threads.create_and_run_poll(assistant_id=assistant.id, thread=body)
+                for _ in range(12)
+            ]
+            assert {run.status for run in runs} == {"completed"}
+            return {run.id for run in runs}
+
+        with ThreadPoolExecutor(2) as pool:
+            created = list(pool.map(runs_through, clients))
+        everyone = created[0] | created[1]
+        ended = wait_for(lambda: [_ended(s) for s in servers], lambda e: e[0] | e[1] >= everyone)
+    assert ended == created
 
 
 def test_rejoining_on_another_process_misses_nothing_and_repeats_nothing(
