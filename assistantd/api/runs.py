@@ -64,20 +64,19 @@ async def create_thread_and_run(
 ) -> RunAnswer:
     await admit_run(request, response, db, body)
     orm = not runs.writes_by_statements(body)
-    with engine.new_run_lease() as lease:
-        async with write_indexing_attachments(db, ingestion, orm=orm) as (session, jobs):
-            thread, run = await runs.create_with_thread(
-                session,
-                tenant,
-                body,
-                lease=lease,
-                expiry_seconds=engine.settings.run_expiry_seconds,
-                blobs=blobs,
-                jobs=jobs,
-            )
-        # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
-        engine.events.publish(run["id"], "thread.created", thread)
-        await engine.run_created(run, lease)
+    async with write_indexing_attachments(db, ingestion, orm=orm) as (session, jobs):
+        thread, run = await runs.create_with_thread(
+            session,
+            tenant,
+            body,
+            lease=engine.lease_for_new_runs,
+            expiry_seconds=engine.settings.run_expiry_seconds,
+            blobs=blobs,
+            jobs=jobs,
+        )
+    # The thread's creation opens the run's event history (SEMANTICS.md §8: first event).
+    engine.events.publish(run["id"], "thread.created", thread)
+    await engine.run_created(run)
     if not body.stream:
         return run
     return with_limit_headers(run_stream(engine, run["id"]), response)
@@ -98,24 +97,23 @@ async def create_run(
 ) -> RunAnswer:
     included = sorted(check_include(include))
     await admit_run(request, response, db, body)
-    with engine.new_run_lease() as lease:
-        try:
-            async with write_indexing_attachments(db, ingestion) as (session, jobs):
-                run = await runs.create(
-                    session,
-                    tenant,
-                    thread_id,
-                    body,
-                    lease=lease,
-                    expiry_seconds=engine.settings.run_expiry_seconds,
-                    blobs=blobs,
-                    jobs=jobs,
-                    include=included,
-                )
-        except IntegrityError:
-            # Two creates raced past the check: the unique index let one through.
-            raise runs.thread_busy(thread_id, await _active_run(db, tenant, thread_id)) from None
-        await engine.run_created(run, lease)
+    try:
+        async with write_indexing_attachments(db, ingestion) as (session, jobs):
+            run = await runs.create(
+                session,
+                tenant,
+                thread_id,
+                body,
+                lease=engine.lease_for_new_runs,
+                expiry_seconds=engine.settings.run_expiry_seconds,
+                blobs=blobs,
+                jobs=jobs,
+                include=included,
+            )
+    except IntegrityError:
+        # Two creates raced past the check: the unique index let one through.
+        raise runs.thread_busy(thread_id, await _active_run(db, tenant, thread_id)) from None
+    await engine.run_created(run)
     if not body.stream:
         return run
     stream = run_stream(engine, run["id"], include=frozenset(included))
@@ -179,17 +177,15 @@ async def cancel_run(
 async def submit_tool_outputs(
     thread_id: str, run_id: str, body: SubmitToolOutputs, tenant: Tenant, db: Db, engine: Engine
 ) -> RunAnswer:
-    with engine.new_run_lease() as lease:
-        async with db.write() as session:
-            run, step = await runs.submit_tool_outputs(
-                session, tenant, thread_id, run_id, body, lease
-            )
-            include = await runs.include_of(session, tenant, run_id)
-        # This stream continues the run's events from here (the first stream ended at
-        # requires_action); nothing is published for a run waiting for outputs, so none is
-        # missed.
-        after = await engine.events.last_seq(run_id)
-        await engine.tool_outputs_submitted(run, step, lease)
+    async with db.write() as session:
+        run, step = await runs.submit_tool_outputs(
+            session, tenant, thread_id, run_id, body, engine.lease_for_new_runs
+        )
+        include = await runs.include_of(session, tenant, run_id)
+    # This stream continues the run's events from here (the first stream ended at
+    # requires_action); nothing is published for a run waiting for outputs, so none is missed.
+    after = await engine.events.last_seq(run_id)
+    await engine.tool_outputs_submitted(run, step)
     return run_stream(engine, run_id, after, include) if body.stream else run
 
 

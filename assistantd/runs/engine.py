@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from assistantd.clock import now
@@ -32,7 +30,6 @@ from assistantd.store import run_rows, run_statuses
 from assistantd.store.blobs import BlobStore
 from assistantd.store.database import Database
 from assistantd.store.run_leases import Lease
-from assistantd.store.run_rows import RunRecord
 from assistantd.tools.registry import ServerToolRegistry
 
 log = logging.getLogger(__name__)
@@ -73,19 +70,11 @@ class RunEngine:
         self._draining = False
         self.polls = PollPacer(settings.poll_after_ms, POLL_BUDGET_PER_SECOND)
 
-    @contextmanager
-    def new_run_lease(self) -> Iterator[Lease | None]:
-        """Whom a run created (or queued again) within the block is to be held by: this
-        process when one of its workers is idle, and then that worker is set aside for it until
-        the block ends (``run_created`` hands it the run within the block); else nobody (any
-        process's claimer may take it)."""
-        if not self.queue.reserve():
-            yield None
-            return
-        try:
-            yield self.lease
-        finally:
-            self.queue.unreserve()
+    @property
+    def lease_for_new_runs(self) -> Lease | None:
+        """Whom a run is held by when it is queued: nobody when the queue claims runs for its
+        workers (any process may take it); else this process, whose in-process queue has it."""
+        return None if self.queue.claims else self.lease
 
     async def start(self, *, execute: bool = True) -> None:
         """Start handing runs over; ``execute``: also execute them here (workers, their
@@ -124,7 +113,7 @@ class RunEngine:
         for run_id in unfinished:
             try:
                 await self._recover_one(run_id, forced=True)
-                await self.queue.put(run_id, held=False)  # another process may take it now
+                await self.queue.put(run_id)  # another process's worker may take it now
             except Exception:  # its lease lapses instead, and another process recovers it
                 log.exception("handing back run %s", run_id)
         if unfinished:
@@ -149,18 +138,15 @@ class RunEngine:
 
     # --- what the API tells the engine ------------------------------------------------------
 
-    async def run_created(self, run: dict[str, Any], lease: Lease | None) -> None:
-        """``lease``: the one ``new_run_lease`` gave the run's creation."""
+    async def run_created(self, run: dict[str, Any]) -> None:
         self.events.publish(run["id"], "thread.run.created", run)
         self.events.publish(run["id"], "thread.run.queued", run)
-        await self._hand_over(run["id"], held=lease is not None)
+        await self._hand_over(run["id"])
 
-    async def tool_outputs_submitted(
-        self, run: dict[str, Any], step: dict[str, Any], lease: Lease | None
-    ) -> None:
+    async def tool_outputs_submitted(self, run: dict[str, Any], step: dict[str, Any]) -> None:
         self.events.publish(run["id"], "thread.run.step.completed", step)
         self.events.publish(run["id"], "thread.run.queued", run)
-        await self._hand_over(run["id"], held=lease is not None)
+        await self._hand_over(run["id"])
 
     async def cancel_requested(self, run: dict[str, Any]) -> None:
         self.events.publish(run["id"], "thread.run.cancelling", run)
@@ -170,17 +156,11 @@ class RunEngine:
         await self.events.flush()
         await self.queue.cancel(run["id"])
 
-    async def _hand_over(self, run_id: str, *, held: bool) -> None:
-        if held:
-            # A worker here takes it: its events follow these in this process's outbox, so
-            # it need not wait for them to be sent (the request still does).
-            await self.queue.put(run_id, held=True)
-            await self.events.flush()
-            return
+    async def _hand_over(self, run_id: str) -> None:
         # The worker that takes the run may be another process: what was published here goes
         # out first, so the run's events keep their order.
         await self.events.flush()
-        await self.queue.put(run_id, held=False)
+        await self.queue.put(run_id)
 
     def _cancelled_elsewhere(self, run_id: str) -> None:
         if (signal := self._cancels.get(run_id)) is not None:
@@ -194,10 +174,6 @@ class RunEngine:
             claimed = self.queue.claimed(run_id)
             if run_id in self._cancels:
                 continue  # already executing here
-            if claimed is None and self.queue.claims:
-                claimed = await self._held(run_id)
-                if claimed is None:
-                    continue
             signal = self._cancels[run_id] = asyncio.Event()
             self._executing[run_id] = asyncio.current_task()  # type: ignore[assignment]
             try:
@@ -213,28 +189,12 @@ class RunEngine:
                 self._cancels.pop(run_id, None)
                 self._executing.pop(run_id, None)
 
-    async def _held(self, run_id: str) -> RunRecord | None:
-        """A run this process held from its creation on, to start from; None if it is not to
-        be executed here: gone, or of a thread whose code_interpreter session another live
-        process holds (it is let go, for that process to claim)."""
-        try:
-            row, elsewhere = await leases.read_held(self._db, self.lease, run_id)
-            if row is None or not elsewhere:
-                return row
-            if await leases.release_queued(self._db, self.lease, run_id):
-                await self.queue.put(run_id, held=False)
-        except Exception:  # its lease lapses, and a claimer takes it
-            log.exception("handing over run %s", run_id)
-        return None
-
     async def _heartbeat(self) -> None:
         interval = max(self.lease.seconds / 3, 0.05)
         while True:
             await asyncio.sleep(interval)
             try:
-                # In-process, a queued run may wait long for a worker, leased to this process.
-                queued = not self.queue.claims
-                held = await leases.renew(self._db, self.lease, interval, queued=queued)
+                held = await leases.renew(self._db, self.lease, interval)
             except Exception:
                 log.exception("renewing run leases")
                 continue
@@ -286,7 +246,7 @@ class RunEngine:
             if run_id in self._cancels:
                 continue
             if await self._recover_one(run_id, all_unowned):
-                await self.queue.put(run_id, held=not self.queue.claims)
+                await self.queue.put(run_id)
 
     async def _recover_one(self, run_id: str, forced: bool) -> bool:
         """Requeue a run whose worker died, forgetting its half-written turn; True if requeued."""

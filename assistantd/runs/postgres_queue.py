@@ -7,15 +7,14 @@ once (a slow sweep remains, in case a notification is lost with a connection). E
 has one claimer, which claims as many runs as it has idle workers, so a burst of runs spreads
 over the processes with free workers instead of all of them racing for each run.
 
-A process with an idle worker keeps the runs created through it: ``reserve`` sets the worker
-aside, the run is created held by this process's lease, and ``put`` hands it to that worker
-with no claim and no NOTIFY. Before, such a run was claimed by whichever claimer came first,
-so with several processes creating runs some ran on another process than their stream, their
-events going through Redis and back (``bench_scale_out``: 3 processes cost 1.27-1.44x the CPU
-per run of one). A held run that never reaches a worker (its request died between the commit
-and ``put``) is not renewed while queued, so its lease lapses and any process claims it.
-``cancel`` notifies every process too; the one executing the run stops it within a
-notification's time.
+A process with an idle worker of its own keeps a run queued through it: no NOTIFY, and its
+claimer claims that run by id. Not the oldest waiting run, as a woken claimer does: with
+several processes creating runs, that took other processes' runs, which then ran away from
+their streams (their events through Redis and back; with 3 processes behind a round robin
+18% of the runs, and 3 processes cost 1.27-1.44x the CPU per run of one: ``bench_scale_out``).
+A kept run another process's worker holds the thread of (its code_interpreter session) is left
+to that process, notified. ``cancel`` notifies every process too; the one executing the run
+stops it within a notification's time.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ class PostgresRunQueue:
         self._claimed: asyncio.Queue[str] = asyncio.Queue()
         self._rows: dict[str, RunRecord] = {}  # the claimed runs not yet handed out, as claimed
         self._idle_workers = 0
-        self._reserved = 0  # idle workers set aside for runs being created held by this process
+        self._kept: list[str] = []  # runs put for this process's workers, not claimed yet
         self._wake = asyncio.Event()
         # Whether runs may wait unclaimed: not after a claim that came back short, until a
         # notification says otherwise. A worker that falls idle claims only then: one run at a
@@ -69,24 +68,16 @@ class PostgresRunQueue:
         self._maybe_waiting = True
         self._wake.set()
 
-    def reserve(self) -> bool:
-        if self._claimer is None or self._stopping or self._free_workers() <= 0:
-            return False
-        self._reserved += 1
-        return True
-
-    def unreserve(self) -> None:
-        self._reserved -= 1
-
-    async def put(self, run_id: str, *, held: bool) -> None:
-        if held:
-            self._claimed.put_nowait(run_id)  # its worker reads it (no claimed row to start from)
+    async def put(self, run_id: str) -> None:
+        if self._claimer is not None and not self._stopping and self._free_workers() > 0:
+            self._kept.append(run_id)
+            self._wake.set()
             return
         await self._db.notify(RUNS_CHANNEL, run_id)
 
     def _free_workers(self) -> int:
-        """Idle workers that no claimed run and no run being created here is waiting for."""
-        return self._idle_workers - self._claimed.qsize() - self._reserved
+        """Idle workers no claimed run and no run kept here is waiting for."""
+        return self._idle_workers - self._claimed.qsize() - len(self._kept)
 
     async def cancel(self, run_id: str) -> None:
         # The executing worker stops it; if none does (still queued), a claimer closes it.
@@ -125,24 +116,48 @@ class PostgresRunQueue:
             if released := await run_leases.release_waiting(self._db, self._lease):
                 await self._db.notify(RUNS_CHANNEL, released[0])
 
+    async def _notify_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._db.notify(RUNS_CHANNEL, "")
+
     async def _claim_forever(self) -> None:
         while not self._stopping:
             self._wake.clear()  # before claiming: a notification from now on claims again
+            if self._kept:
+                await self._claim_kept()
             wanted = self._free_workers()
             claimed: list[RunRecord] = []
-            if wanted > 0:
+            if wanted > 0 and self._maybe_waiting:
                 self._maybe_waiting = False  # a notification from now on sets it again
                 try:
                     claimed = await run_leases.claim_waiting(self._db, self._lease, wanted)
                 except Exception:
                     self._maybe_waiting = True
                     log.exception("claiming queued runs")
-            for row in claimed:
-                self._rows[row.id] = row
-                self._claimed.put_nowait(row.id)
+            self._hand_out(claimed)
             if claimed and len(claimed) == wanted:
                 self._maybe_waiting = True
                 continue  # there may be more
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(self._sweep_seconds):
                     await self._wake.wait()
+            except TimeoutError:
+                self._maybe_waiting = True  # the slow sweep: claim whatever waits
+
+    async def _claim_kept(self) -> None:
+        kept, self._kept = self._kept, []
+        try:
+            claimed = await run_leases.claim(self._db, self._lease, kept)
+        except Exception:
+            log.exception("claiming queued runs")
+            claimed = []
+        self._hand_out(claimed)
+        if len(claimed) < len(kept):
+            # Left to the process whose worker holds the thread (or already taken by one).
+            with contextlib.suppress(Exception):
+                await self._db.notify(RUNS_CHANNEL, "")
+
+    def _hand_out(self, claimed: list[RunRecord]) -> None:
+        for row in claimed:
+            self._rows[row.id] = row
+            self._claimed.put_nowait(row.id)

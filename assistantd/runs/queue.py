@@ -17,8 +17,8 @@ from assistantd.store.run_rows import RunRecord
 
 
 class RunQueue(Protocol):
-    # Whether the queue claims runs for this process's workers (runs not held from their
-    # creation on wait for any process to claim them), or every run is this process's.
+    # Whether the queue itself claims runs for this worker (so runs are created held by
+    # nobody), or hands over runs the API claimed for this process when it queued them.
     claims: bool
 
     async def start(self, on_cancel: Callable[[str], None], *, execute: bool) -> None:
@@ -26,19 +26,8 @@ class RunQueue(Protocol):
         whether this process takes runs (False: it only hands them over)."""
         ...
 
-    def reserve(self) -> bool:
-        """Whether a run about to be queued is to be held by this process from its creation on
-        (created with this process's lease, so no other process claims it): True reserves one
-        of this process's idle workers for it until ``unreserve``, by which time ``put`` has
-        handed it the run (or the run was not created)."""
-        ...
-
-    def unreserve(self) -> None:
-        """Give back what ``reserve`` reserved."""
-        ...
-
-    async def put(self, run_id: str, *, held: bool) -> None:
-        """Make the run available to a worker; ``held``: to this process's (it holds the run)."""
+    async def put(self, run_id: str) -> None:
+        """Make the run available to a worker."""
         ...
 
     async def cancel(self, run_id: str) -> None:
@@ -70,13 +59,7 @@ class InProcessRunQueue:
     async def start(self, on_cancel: Callable[[str], None], *, execute: bool) -> None:
         return  # a cancel is asked of this process, the only one: the engine sees it first
 
-    def reserve(self) -> bool:
-        return True  # the only process: it holds every run
-
-    def unreserve(self) -> None:
-        return
-
-    async def put(self, run_id: str, *, held: bool = True) -> None:
+    async def put(self, run_id: str) -> None:
         self._queue.put_nowait(run_id)
 
     async def cancel(self, run_id: str) -> None:

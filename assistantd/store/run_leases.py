@@ -47,24 +47,35 @@ class Lease:
 
 
 _WAITING = run_statuses.sql_list(run_statuses.WAITING_FOR_WORKER)
-# Claim up to ``:limit`` runs that wait for a worker, oldest first: queued or cancelling, held
-# by nobody or by a worker whose lease lapsed. SKIP LOCKED: rows another claimer has locked are
-# passed over, so concurrent claimers never wait for, or take, the same run. PostgreSQL only.
-# One statement, a transaction by itself (``Database.write_rows``): one round trip, where a
-# session's BEGIN, UPDATE and COMMIT took three. It returns the runs as claimed, with their
-# version (``xmin``), so that the executor starts each without reading it again
+# The runs a claim may take: queued or cancelling, held by nobody or by a worker whose lease
+# lapsed, not of a thread whose code_interpreter session another live worker holds (it waits
+# for that worker).
+_CLAIMABLE = (
+    f"status IN ({_WAITING}) AND (claimed_by IS NULL OR lease_expires_at < :now)"
+    " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
+    " AND a.worker <> :worker AND a.expires_at >= :now)"
+)
+# Claim up to ``:limit`` claimable runs, oldest first. SKIP LOCKED: rows another claimer has
+# locked are passed over, so concurrent claimers never wait for, or take, the same run.
+# PostgreSQL only. One statement, a transaction by itself (``Database.write_rows``): one round
+# trip, where a session's BEGIN, UPDATE and COMMIT took three. It returns the runs as claimed,
+# with their version (``xmin``), so that the executor starts each without reading it again
 # (``run_rows.save_run_unless_changed``).
 CLAIM_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
-    f" SELECT id FROM runs WHERE status IN ({_WAITING})"
-    " AND (claimed_by IS NULL OR lease_expires_at < :now)"
-    # A thread whose code_interpreter session another live worker holds waits for that worker.
-    " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
-    " AND a.worker <> :worker AND a.expires_at >= :now)"
-    " ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
+    f" SELECT id FROM runs WHERE {_CLAIMABLE} ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
     f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
     json_columns=("data", "engine"),
     result_columns=("id", *RUN_COLUMNS, "version"),
+)
+# The same for the runs ``:ids`` only, those still claimable: the runs queued through this
+# process for its own idle workers.
+CLAIM_RUNS = Statement(
+    "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
+    f" SELECT id FROM runs WHERE id = ANY(:ids) AND {_CLAIMABLE} FOR UPDATE SKIP LOCKED"
+    f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
+    json_columns=("data", "engine"),
+    result_columns=CLAIM_WAITING_RUNS.result_columns,
 )
 # One statement, a transaction by itself: one round trip (a session's BEGIN, UPDATE and COMMIT
 # took three, and the ORM's CPU, in every worker process at every heartbeat). Only the leases
@@ -75,31 +86,6 @@ RENEW_LEASES = Statement(
     "UPDATE runs SET lease_expires_at = :until"
     " WHERE claimed_by = :worker AND lease_expires_at < :due RETURNING id, status",
     result_columns=("id", "status"),
-)
-# The same but for queued runs, where a queue claims runs for its workers: a worker starts (or
-# hands back) a queued run it holds as soon as it has it, so one still queued under its lease
-# is one whose hand-over to a worker was lost (the request that created it died between the
-# commit and the hand-over): its lease lapses, and any process claims it.
-RENEW_STARTED_LEASES = Statement(
-    RENEW_LEASES.sql.replace(" RETURNING", " AND status <> 'queued' RETURNING"),
-    result_columns=RENEW_LEASES.result_columns,
-)
-_HELD_ELSEWHERE = (
-    "EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
-    " AND a.worker <> :worker AND a.expires_at >= :now)"
-)
-# A run this worker holds since it was queued, as it is now (with its version), and whether
-# another live worker holds its thread's code_interpreter session: then that worker is to take
-# it (as a claim would have left it to). One round trip, as the claim it replaces.
-READ_HELD_RUN = Statement(
-    f"SELECT {', '.join(RUN_COLUMNS)}, xmin, {_HELD_ELSEWHERE} FROM runs WHERE id = :id",
-    json_columns=("data", "engine"),
-    result_columns=(*RUN_COLUMNS, "version", "held_elsewhere"),
-)
-RELEASE_QUEUED_RUN = Statement(
-    "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
-    " WHERE id = :id AND claimed_by = :worker AND status = 'queued' RETURNING id",
-    result_columns=("id",),
 )
 RELEASE_WAITING_RUNS = Statement(
     "UPDATE runs SET claimed_by = NULL, lease_expires_at = NULL"
@@ -114,21 +100,10 @@ async def claim_waiting(db: Database, lease: Lease, limit: int) -> list[RunRecor
     return [RunRecord(*row) for row in await db.write_rows(CLAIM_WAITING_RUNS, params)]
 
 
-async def read_held(db: Database, lease: Lease, run_id: str) -> tuple[RunRecord | None, bool]:
-    """The run ``lease`` holds since it was queued, to start it from (PostgreSQL), and whether
-    another live worker holds its thread (then it is to be handed to that one)."""
-    params = {"id": run_id, "worker": lease.worker, "now": time.time()}
-    rows = await db.read_rows(READ_HELD_RUN, params)
-    if not rows:
-        return None, False
-    *columns, held_elsewhere = rows[0]
-    return RunRecord(run_id, *columns), bool(held_elsewhere)
-
-
-async def release_queued(db: Database, lease: Lease, run_id: str) -> bool:
-    """Let go of a queued run ``lease`` holds (any worker may claim it); False if it was not
-    queued under this lease any more."""
-    return bool(await db.write_rows(RELEASE_QUEUED_RUN, {"id": run_id, "worker": lease.worker}))
+async def claim(db: Database, lease: Lease, run_ids: list[str]) -> list[RunRecord]:
+    """Those of ``run_ids`` that are claimable, now held by ``lease``, as claimed."""
+    params = {"worker": lease.worker, "until": lease.until(), "now": time.time(), "ids": run_ids}
+    return [RunRecord(*row) for row in await db.write_rows(CLAIM_RUNS, params)]
 
 
 async def release_waiting(db: Database, lease: Lease) -> list[str]:
@@ -144,17 +119,14 @@ def release(row: RunRecord) -> None:
     row.lease_expires_at = None
 
 
-async def renew(
-    db: Database, lease: Lease, interval: float, *, queued: bool
-) -> list[tuple[str, str]]:
+async def renew(db: Database, lease: Lease, interval: float) -> list[tuple[str, str]]:
     """Extend the leases this worker holds that would lapse before two more beats of
     ``interval`` seconds and half of one (those taken or renewed within the last half beat keep
-    theirs), queued runs' only if ``queued``; returns (run id, status) of those runs, so the
-    caller notices runs cancelled through another process."""
+    theirs); returns (run id, status) of those runs, so the caller notices runs cancelled
+    through another process."""
     due = time.time() + 2.5 * interval
     params = {"worker": lease.worker, "until": lease.until(), "due": min(due, lease.until())}
-    statement = RENEW_LEASES if queued else RENEW_STARTED_LEASES
-    return [(run_id, status) for run_id, status in await db.write_rows(statement, params)]
+    return [(run_id, status) for run_id, status in await db.write_rows(RENEW_LEASES, params)]
 
 
 async def abandoned(

@@ -1,7 +1,7 @@
 """The PostgreSQL run queue: its claimer stops when asked, even when a wake-up (a run handed
 back on shutdown notifies every claimer, this one too) lands in the same instant as the stop;
-a run created where a worker is idle is held there from its creation on, without waking every
-other process (a run queued where none is still wakes them all: tests/scale_out)."""
+a run queued where a worker is idle is claimed there, without waking every other process
+(a run queued where none is still wakes them all: tests/scale_out)."""
 
 from __future__ import annotations
 

@@ -184,26 +184,9 @@ async def test_a_heartbeat_renews_only_the_leases_due(
         run.lease_expires_at = time.time() + left
         await run_rows.save_run(session, run)
     lease = Lease("worker", 8.0)
-    held = await run_leases.renew(db, lease, interval=8.0 / 3, queued=False)
+    held = await run_leases.renew(db, lease, interval=8.0 / 3)
     assert held == ([("run_a", "in_progress")] if renewed else [])
     async with db.write(orm=False) as session:
         stored = await run_rows.lock_run(session, "run_a")
     assert stored is not None and stored.lease_expires_at is not None
     assert (stored.lease_expires_at > time.time() + 7.5) is renewed
-
-
-@pytest.mark.parametrize("queued", [True, False])
-async def test_a_queued_run_keeps_its_lease_only_where_it_waits_for_this_process(
-    db: Database, queued: bool
-) -> None:
-    """In-process (``queued``), a queued run waits for this process's workers and keeps its
-    lease; where a queue claims runs, a queued run still held is one whose hand-over to a
-    worker was lost: its lease lapses, for any process to claim it."""
-    await _add_run(db)
-    async with db.write(orm=False) as session:
-        run = await run_rows.lock_run(session, "run_a")
-        assert run is not None
-        run.status, run.lease_expires_at = "queued", time.time() + 1.0
-        await run_rows.save_run(session, run)
-    held = await run_leases.renew(db, Lease("worker", 8.0), interval=8.0 / 3, queued=queued)
-    assert held == ([("run_a", "queued")] if queued else [])
