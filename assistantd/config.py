@@ -141,9 +141,11 @@ class Settings(BaseSettings):
     # How often expired files are deleted for good (to clients they are gone at once).
     file_sweep_interval_seconds: float = 60.0
     # Retention (off by default): threads with no message or run for this many days, and files
-    # uploaded this many days ago, are deleted as their DELETE would; swept every interval.
+    # uploaded this many days ago, are deleted as their DELETE would, and usage minutes (the
+    # Usage API's counts) that ended this many days ago; swept every interval.
     retention_thread_days: float | None = Field(default=None, gt=0)
     retention_file_days: float | None = Field(default=None, gt=0)
+    retention_usage_days: float | None = Field(default=None, gt=0)
     retention_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
     # Vector-store files indexed at the same time (parse, chunk, embed, index).
     ingestion_workers: int = 2

@@ -2,12 +2,15 @@
 ``ASSISTANTD_RETENTION_FILE_DAYS`` ago are deleted every ``ASSISTANTD_RETENTION_SWEEP_INTERVAL_
 SECONDS``, as ``DELETE`` would delete them: a thread with its messages, runs and steps (one
 transaction), then its code_interpreter session; a file through ``file_deletion`` (its record
-and vector-store memberships, then its chunks and bytes). Both are off unless set.
+and vector-store memberships, then its chunks and bytes). Usage minutes that ended
+``ASSISTANTD_RETENTION_USAGE_DAYS`` ago are deleted in batches of ``USAGE_BATCH`` rows, a
+statement each. All are off unless set.
 
 Safe with several processes on one PostgreSQL database, each sweeping: a thread is locked and
 checked again before it is deleted (of two processes, the second finds it gone, or no longer
-idle), and a file is deleted under its row lock (the second gets NotFound): each is deleted
-once, and what is skipped is not an error. Stopping waits for the object being deleted, not
+idle), a file is deleted under its row lock (the second gets NotFound), and a batch of usage
+minutes skips the rows another process's batch holds: each is deleted once, and what is
+skipped is not an error. Stopping waits for the object being deleted, not
 for the sweep, so no deletion is cut between its commit and the removal of its bytes.
 """
 
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
+from typing import NamedTuple
 
 from assistantd.clock import now
 from assistantd.config import Settings
@@ -33,7 +37,18 @@ from assistantd.tools.code_interpreter.tool import thread_session_key
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# Usage rows are counts, each deleted by the one statement of its batch: larger batches, fewer
+# statements, each transaction still short (on SQLite it holds the one writer runs share).
+USAGE_BATCH = 1000
 DAY_SECONDS = 86400
+
+
+class Swept(NamedTuple):
+    """What one sweep deleted."""
+
+    threads: int
+    files: int
+    usage_minutes: int
 
 
 class RetentionSweeper:
@@ -49,13 +64,15 @@ class RetentionSweeper:
         self._code_sessions = code_sessions
         self._thread_days = settings.retention_thread_days
         self._file_days = settings.retention_file_days
+        self._usage_days = settings.retention_usage_days
         self._interval = settings.retention_sweep_interval_seconds
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
-        return self._thread_days is not None or self._file_days is not None
+        days = (self._thread_days, self._file_days, self._usage_days)
+        return any(d is not None for d in days)
 
     def start(self) -> None:
         if not self.enabled:
@@ -70,14 +87,17 @@ class RetentionSweeper:
             await self._task
             self._task = None
 
-    async def sweep(self) -> tuple[int, int]:
-        """Delete what retention says is due; returns (threads, files) this call deleted."""
-        deleted_threads = deleted_files = 0
+    async def sweep(self) -> Swept:
+        """Delete what retention says is due; returns what this call deleted."""
+        deleted_threads = deleted_files = deleted_usage = 0
         if self._thread_days is not None:
             deleted_threads = await self._sweep_threads(_cutoff(self._thread_days))
         if self._file_days is not None:
             deleted_files = await self._sweep_files(_cutoff(self._file_days))
-        return deleted_threads, deleted_files
+        if self._usage_days is not None:
+            # Minutes that began before the cutoff's minute: those that ended by the cutoff.
+            deleted_usage = await self._sweep_usage(_cutoff(self._usage_days) // 60 * 60)
+        return Swept(deleted_threads, deleted_files, deleted_usage)
 
     async def _sweep_threads(self, cutoff: int) -> int:
         deleted = 0
@@ -110,6 +130,16 @@ class RetentionSweeper:
                 break
         return deleted
 
+    async def _sweep_usage(self, cutoff: int) -> int:
+        deleted = 0
+        while not self._stopping.is_set():
+            done = await retention.delete_old_usage(self._db, cutoff, USAGE_BATCH)
+            deleted += done
+            # Short: the last batch (or the rest is another process's, deleting it now).
+            if done < USAGE_BATCH:
+                break
+        return deleted
+
     async def _delete_thread(self, tenant: str, thread_id: str, cutoff: int) -> bool:
         async with self._db.write() as session:
             await lock_thread(session, tenant, thread_id)
@@ -135,11 +165,9 @@ class RetentionSweeper:
     async def _sweep_forever(self) -> None:
         while not self._stopping.is_set():
             try:
-                deleted_threads, deleted_files = await self.sweep()
-                if deleted_threads or deleted_files:
-                    log.info(
-                        "retention deleted %d threads and %d files", deleted_threads, deleted_files
-                    )
+                swept = await self.sweep()
+                if any(swept):
+                    log.info("retention deleted %d threads, %d files and %d usage minutes", *swept)
             except Exception:  # a database hiccup must not end the sweeping
                 log.exception("retention sweep failed")
             with contextlib.suppress(TimeoutError):

@@ -122,7 +122,8 @@ def _retention(settings: Settings) -> str:
         return "kept" if value is None else f"{value:g} days"
 
     threads, files = days(settings.retention_thread_days), days(settings.retention_file_days)
-    return f"retention threads {threads}, files {files}"
+    usage = days(settings.retention_usage_days)
+    return f"retention threads {threads}, files {files}, usage {usage}"
 
 
 def _undecodable(error: SettingsError) -> str:

@@ -23,17 +23,13 @@ from typing import Any, Literal, overload
 
 from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolProxiedConnection
 
 from assistantd.store import documents_json
 from assistantd.store.driver_sql import (
     Statement,
+    StoreSession,
     Transaction,
     fetch,
     fetch_inline,
@@ -65,8 +61,8 @@ class Database:
             )
             self._reader = self._writer
         self._inline: sqlite3.Connection | None = None
-        self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
-        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
+        self._write_sessions = _sessions(self._writer, self.is_sqlite)
+        self._read_sessions = _sessions(self._reader, self.is_sqlite)
         self._group = GroupCommit(self._write_sessions) if self.is_sqlite else None
 
     async def migrate(self) -> list[str]:
@@ -85,7 +81,7 @@ class Database:
             await connection.exec_driver_sql(_PING)
 
     @overload
-    def write(self, orm: Literal[True] = True) -> AbstractAsyncContextManager[AsyncSession]: ...
+    def write(self, orm: Literal[True] = True) -> AbstractAsyncContextManager[StoreSession]: ...
 
     @overload
     def write(self, orm: Literal[False]) -> AbstractAsyncContextManager[Transaction]: ...
@@ -103,7 +99,7 @@ class Database:
         return self._session_write()
 
     @asynccontextmanager
-    async def _session_write(self) -> AsyncIterator[AsyncSession]:
+    async def _session_write(self) -> AsyncIterator[StoreSession]:
         async with self._write_sessions() as session, session.begin():
             yield session
 
@@ -119,7 +115,7 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self) -> AsyncIterator[StoreSession]:
         async with self._read_sessions() as session:
             yield session
 
@@ -251,6 +247,12 @@ def _listener(callback: Callable[[str], None]) -> Callable[..., None]:
 def _asyncpg_dsn(url: str) -> str:
     """``postgresql+asyncpg://…`` (SQLAlchemy's form) as asyncpg takes it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _sessions(engine: AsyncEngine, is_sqlite: bool) -> async_sessionmaker[StoreSession]:
+    return async_sessionmaker(
+        engine, class_=StoreSession, expire_on_commit=False, is_sqlite=is_sqlite
+    )
 
 
 def _ensure_parent_dir(url: str) -> None:

@@ -37,10 +37,22 @@ if TYPE_CHECKING:
     from assistantd.store.driver_transaction import DriverTransaction
     from assistantd.store.unlocked_write import UnlockedWrite
 
+
+class StoreSession(AsyncSession):
+    """An ORM session of a ``Database``, which says which database it is on (``is_sqlite``), as
+    the other kinds of ``Transaction`` do: statements that differ between the two (``usage``'s
+    slots) ask it rather than the session's bind."""
+
+    def __init__(self, *args: Any, is_sqlite: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_sqlite = is_sqlite
+
+
 # What a write block of hand-written statements runs in: an ORM session's transaction, or on
 # PostgreSQL (``Database.write(orm=False)``) a transaction on the asyncpg connection itself, or
-# writes gathered to go with a run's save unless the run changed (``UnlockedWrite``).
-Transaction: TypeAlias = "AsyncSession | DriverTransaction | UnlockedWrite"
+# writes gathered to go with a run's save unless the run changed (``UnlockedWrite``). Each has
+# ``is_sqlite``.
+Transaction: TypeAlias = "StoreSession | DriverTransaction | UnlockedWrite"
 
 
 @dataclass(frozen=True)

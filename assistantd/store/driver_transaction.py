@@ -39,6 +39,8 @@ class DriverTransaction:
     error translation makes the driver's errors SQLAlchemy's (``IntegrityError`` …), as
     callers catch them through a session."""
 
+    is_sqlite = False  # asyncpg's: PostgreSQL only
+
     def __init__(self, connection: Any, adapter: Any) -> None:
         self._connection = connection
         self._adapter = adapter

@@ -10,7 +10,7 @@ check sees a run created just before it). Under load, many runs' small transacti
 start, open message, finish) cost one BEGIN and one COMMIT together; alone, a writer commits at
 once, as before.
 
-    writes = GroupCommit(async_sessionmaker(engine, expire_on_commit=False))
+    writes = GroupCommit(async_sessionmaker(engine, class_=StoreSession, is_sqlite=True))
     async with writes.write() as session:
         ...
 """
@@ -21,9 +21,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSessionTransaction, async_sessionmaker
 
-from assistantd.store.driver_sql import sqlite_connection
+from assistantd.store.driver_sql import StoreSession, sqlite_connection
 
 
 class GroupCommit:
@@ -32,19 +32,19 @@ class GroupCommit:
     when 200 runs started at once; 16 keeps most of the saving (batches were 20–60 under load).
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 16) -> None:
+    def __init__(self, sessions: async_sessionmaker[StoreSession], max_batch: int = 16) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
         self._lock = asyncio.Lock()
         self._waiting = 0  # writers queued for the lock
-        self._session: AsyncSession | None = None
+        self._session: StoreSession | None = None
         self._transaction: AsyncSessionTransaction | None = None
         self._committed: asyncio.Future[None] | None = None
         self._writers = 0  # writers in the open batch
         self._batch_info: dict[str, object] = {}
 
     @asynccontextmanager
-    async def write(self, orm: bool = True) -> AsyncIterator[AsyncSession]:
+    async def write(self, orm: bool = True) -> AsyncIterator[StoreSession]:
         """A writer's own changes: rolled back alone on error; returns once committed.
         ``orm=False``: the writer changes rows only by hand-written statements (``driver_sql``),
         so its savepoint is a plain SQL one, without the ORM's bookkeeping (a third of the
@@ -73,7 +73,7 @@ class GroupCommit:
             self._lock.release()
         await asyncio.shield(committed)
 
-    async def _batch(self) -> tuple[AsyncSession, asyncio.Future[None]]:
+    async def _batch(self) -> tuple[StoreSession, asyncio.Future[None]]:
         if self._session is None or self._committed is None:
             session = self._sessions()
             try:
@@ -104,7 +104,7 @@ class GroupCommit:
 
 
 @asynccontextmanager
-async def _orm_savepoint(session: AsyncSession) -> AsyncIterator[None]:
+async def _orm_savepoint(session: StoreSession) -> AsyncIterator[None]:
     async with session.begin_nested():
         # SQLAlchemy emits SAVEPOINT lazily, on the nested transaction's first use of the
         # connection; statements on the cached driver connection would not make it do so.
@@ -113,7 +113,7 @@ async def _orm_savepoint(session: AsyncSession) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _plain_savepoint(session: AsyncSession) -> AsyncIterator[None]:
+async def _plain_savepoint(session: StoreSession) -> AsyncIterator[None]:
     connection = await sqlite_connection(session)
     connection.execute("SAVEPOINT writer")
     try:

@@ -1,5 +1,6 @@
 """The queries of retention (``ASSISTANTD_RETENTION_*_DAYS``): which threads have been idle, and
-which files are old, past a cutoff (Unix seconds), oldest first.
+which files are old, past a cutoff (Unix seconds), oldest first; and the deletion of usage
+minutes before a cutoff, oldest first.
 
 A thread is idle when neither it nor any of its messages or runs was created at or after the
 cutoff: a conversation still going on is kept, however old its thread. Files are old by their
@@ -12,8 +13,27 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from assistantd.store.database import Database
+from assistantd.store.driver_sql import Statement
 from assistantd.store.file_tables import File
 from assistantd.store.tables import Message, Run, Thread
+
+# Up to :limit of the oldest usage minutes before :cutoff, through the primary key (minute
+# first). Each row is only counts, nothing to delete along with it: one statement per batch.
+_OLD_USAGE = (
+    "SELECT minute, kind, tenant, model, slot FROM usage_minutes WHERE minute < :cutoff"
+    " ORDER BY minute LIMIT :limit"
+)
+_DELETE_USAGE = (
+    "DELETE FROM usage_minutes WHERE (minute, kind, tenant, model, slot) IN ({old})"
+    " RETURNING minute"
+)
+DELETE_OLD_USAGE_SQLITE = Statement(_DELETE_USAGE.format(old=_OLD_USAGE))
+# PostgreSQL: rows another process's sweep is deleting are skipped, not waited for (its batch
+# would leave this one nothing to delete once committed); they go with that one's commit.
+DELETE_OLD_USAGE_POSTGRESQL = Statement(
+    _DELETE_USAGE.format(old=_OLD_USAGE + " FOR UPDATE SKIP LOCKED")
+)
 
 
 def _idle_since(cutoff: int) -> ColumnElement[bool]:
@@ -60,3 +80,10 @@ async def old_files(
         .limit(limit)
     )
     return [(tenant, file_id) for tenant, file_id in await session.execute(query)]
+
+
+async def delete_old_usage(db: Database, cutoff: int, limit: int) -> int:
+    """Deletes up to ``limit`` of the oldest usage minutes (rows) that began before ``cutoff``,
+    in a transaction by itself; returns how many it deleted."""
+    statement = DELETE_OLD_USAGE_SQLITE if db.is_sqlite else DELETE_OLD_USAGE_POSTGRESQL
+    return len(await db.write_rows(statement, {"cutoff": cutoff, "limit": limit}))

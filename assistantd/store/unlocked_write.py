@@ -34,6 +34,8 @@ class UnlockedWrite:
     params)`` is an ``UPDATE … WHERE id = :id …`` of a row other than the run's, or an
     ``INSERT … VALUES (…)`` (``driver_sql.guarded``)."""
 
+    is_sqlite = False  # a run's save unless changed: PostgreSQL only
+
     def __init__(self) -> None:
         self.writes: list[tuple[Statement, dict[str, Any]]] = []
 

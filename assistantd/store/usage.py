@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assistantd.store.database import Database
 from assistantd.store.driver_sql import Statement, Transaction, execute
 
@@ -73,9 +71,7 @@ async def add(
 
 
 def _slots(session: Transaction) -> int:
-    if not isinstance(session, AsyncSession):
-        return SLOTS  # a DriverTransaction: PostgreSQL
-    return 1 if session.sync_session.get_bind().dialect.name == "sqlite" else SLOTS
+    return 1 if session.is_sqlite else SLOTS
 
 
 async def add_alone(

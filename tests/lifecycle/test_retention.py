@@ -1,7 +1,8 @@
-"""Retention (``ASSISTANTD_RETENTION_THREAD_DAYS`` / ``_FILE_DAYS``) as a user sees it through the
-official SDK: a thread idle for longer is deleted with its messages and runs, one still in use is
-kept; a file uploaded longer ago is deleted with its bytes and its vector-store entries (the
-stores recounted), a newer one is kept. Servers sharing a database sweep without errors.
+"""Retention (``ASSISTANTD_RETENTION_THREAD_DAYS`` / ``_FILE_DAYS`` / ``_USAGE_DAYS``) as a user
+sees it through the official SDK and the Usage API: a thread idle for longer is deleted with its
+messages and runs, one still in use is kept; a file uploaded longer ago is deleted with its bytes
+and its vector-store entries (the stores recounted), a newer one is kept; usage of a minute
+longer ago no longer shows, newer usage does. Servers sharing a database sweep without errors.
 
 The tests move the clock (time-machine moves ``time.time`` for the whole process, the server's
 threads included) instead of waiting days.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,12 +23,16 @@ import time_machine
 
 from assistantd import retention
 from tests.conftest import make_settings
+from tests.harness.admin import ADMIN_KEY, AdminClient
 from tests.harness.clients import sdk_client
 from tests.harness.contract import ContractLog
 from tests.harness.databases import fresh_database, unavailable_reason
 from tests.harness.redis_server import peer_settings
 from tests.harness.server import running_server
+from tests.runs.conftest import Scripted, scripted
 from tests.vector_stores.conftest import embedding_settings, wait_until
+
+__all__ = ["scripted"]
 
 DAY = 86400
 TEXT = "Tidal pools hold anemones, crabs and sea stars between the tides. " * 20
@@ -117,6 +123,66 @@ def test_an_old_file_is_deleted_with_its_bytes_and_vector_store_entries(
         hits = client.vector_stores.search(store.id, query="tidal pools anemones").data
         assert {hit.file_id for hit in hits} == {new.id}
         assert client.files.content(new.id).content == TEXT.encode()
+
+
+@pytest.fixture(scope="module")
+def keeping_usage(
+    backend: str,
+    scripted_model_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    contract_log: ContractLog,
+) -> Iterator[tuple[AdminClient, openai.OpenAI]]:
+    """A server keeping usage 90 days, swept every 50 ms; its admin and a project's client."""
+    data_dir = tmp_path_factory.mktemp(f"keeping-usage-{backend}")
+    retaining = {"retention_usage_days": 90, "retention_sweep_interval_seconds": 0.05}
+    with fresh_database(backend, data_dir) as url:
+        settings = make_settings(
+            data_dir, url, admin_key=ADMIN_KEY, llm_base_url=scripted_model_url, **retaining
+        )
+        with running_server(settings) as base:
+            admin = AdminClient(base)
+            _, key = admin.project_key("Usage")
+            yield admin, sdk_client(base, contract_log, api_key=key)
+
+
+def _usage_since(admin: AdminClient, model: str, start: int) -> tuple[int, int, int]:
+    """(input tokens, output tokens, requests) of ``model`` in the week from ``start``'s day."""
+    page = admin.call("GET", "/usage/completions", params={"start_time": start, "models": [model]})
+    results = [result for bucket in page["data"] for result in bucket["results"]]
+    return (
+        sum(r["input_tokens"] for r in results),
+        sum(r["output_tokens"] for r in results),
+        sum(r["num_model_requests"] for r in results),
+    )
+
+
+def test_usage_older_than_its_retention_no_longer_shows(
+    keeping_usage: tuple[AdminClient, openai.OpenAI], scripted: Scripted
+) -> None:
+    admin, client = keeping_usage
+    model = f"usage-retention-{uuid.uuid4().hex[:8]}"
+    usage = [
+        {"prompt_tokens": 11, "completion_tokens": 5},
+        {"prompt_tokens": 7, "completion_tokens": 2},
+    ]
+    scripted.script(model, *({"text": "ok", "usage": u} for u in usage))
+    assistant = client.beta.assistants.create(model=model)
+
+    def run() -> None:
+        thread = client.beta.threads.create(messages=[{"role": "user", "content": "hi"}])
+        done = client.beta.threads.runs.create_and_poll(
+            thread_id=thread.id, assistant_id=assistant.id
+        )
+        assert done.status == "completed"
+
+    then = int(time.time())
+    run()
+    assert _usage_since(admin, model, then) == (11, 5, 1)
+    with days_later(91):
+        later = int(time.time())
+        run()  # usage of a minute 91 days on: within the 90 days, kept
+        wait_until(lambda: _usage_since(admin, model, then) == (0, 0, 0), "the sweep")
+        assert _usage_since(admin, model, later) == (7, 2, 1)
 
 
 # Several server processes share a PostgreSQL database (with pgvector, so that the chunk index

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import numpy as np
@@ -53,6 +56,33 @@ async def add_random_corpus(index: PostgresChunkIndex | SqliteChunkIndex) -> np.
         rows = vectors[n * PER_FILE : (n + 1) * PER_FILE]
         await index.add("vs", f"file_{n:02d}", chunks, rows, {"n": n, "even": n % 2 == 0})
     return vectors
+
+
+@dataclass(frozen=True)
+class BothIndexes:
+    """The random corpus in the PostgreSQL index and in a SQLite one, to compare rankings."""
+
+    postgres: PostgresChunkIndex
+    sqlite: SqliteChunkIndex
+    vectors: np.ndarray
+
+    async def search(self, *args: Any, **options: Any) -> tuple[list, list]:
+        """One search of each: (PostgreSQL's hits, SQLite's)."""
+        return (
+            await self.postgres.search(*args, **options),
+            await self.sqlite.search(*args, **options),
+        )
+
+
+@pytest.fixture
+async def both_indexes(pg_index: PostgresChunkIndex, tmp_path: Path) -> AsyncIterator[BothIndexes]:
+    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
+    try:
+        vectors = await add_random_corpus(pg_index)
+        await add_random_corpus(sqlite)
+        yield BothIndexes(pg_index, sqlite, vectors)
+    finally:
+        await sqlite.close()
 
 
 def hit_keys(hits: list) -> list[tuple[str, int, float]]:
@@ -116,23 +146,12 @@ def _passes(filters: dict, n: int) -> bool:
     return n in values
 
 
-async def test_keyword_scores_are_bm25_as_sqlite_computes_it(
-    pg_index: PostgresChunkIndex, tmp_path
-) -> None:
+async def test_keyword_scores_are_bm25_as_sqlite_computes_it(both_indexes: BothIndexes) -> None:
     # Same corpus, keyword side alone, ranker "none": the fused score is BM25 / best BM25.
-    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
-    try:
-        vectors = await add_random_corpus(pg_index)
-        await add_random_corpus(sqlite)
-        query = vectors[0]
-        ours = await pg_index.search(
-            ["vs"], ["term5 term77"], query, 20, 0.0, None, "none", mode="keyword"
-        )
-        theirs = await sqlite.search(
-            ["vs"], ["term5 term77"], query, 20, 0.0, None, "none", mode="keyword"
-        )
-    finally:
-        await sqlite.close()
+    query = both_indexes.vectors[0]
+    ours, theirs = await both_indexes.search(
+        ["vs"], ["term5 term77"], query, 20, 0.0, None, "none", mode="keyword"
+    )
     assert [(h.file_id, h.chunk_index) for h in ours] == [
         (h.file_id, h.chunk_index) for h in theirs
     ]
@@ -214,33 +233,28 @@ async def test_postings_follow_the_files_as_they_come_and_go(
 
 
 async def test_keyword_scores_stay_as_sqlite_computes_them_after_files_change(
-    pg_index: PostgresChunkIndex, tmp_path
+    both_indexes: BothIndexes,
 ) -> None:
     # The statistics are kept, not counted per search: they must follow a replaced and a
     # deleted file (with a filter too: the statistics still count the files it drops).
-    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
     replacement = [Chunk(i, f"term5 term5 term77 extra{i}", 0, 4) for i in range(30)]
     even = {"type": "eq", "key": "even", "value": True}
-    try:
-        for index in (pg_index, sqlite):
-            vectors = await add_random_corpus(index)
-            await index.add("vs", "file_04", replacement, vectors[:30], {"n": 4, "even": True})
-            await index.delete_file("vs", "file_06")
-        found = [
-            await index.search(
-                ["vs"], ["term5 term77"], vectors[0], 20, 0.0, filters, "none", mode="keyword"
-            )
-            for filters in (None, even)
-            for index in (pg_index, sqlite)
-        ]
-    finally:
-        await sqlite.close()
-    for ours, theirs in (found[:2], found[2:]):
+    vectors = both_indexes.vectors
+    for index in (both_indexes.postgres, both_indexes.sqlite):
+        await index.add("vs", "file_04", replacement, vectors[:30], {"n": 4, "even": True})
+        await index.delete_file("vs", "file_06")
+    found = [
+        await both_indexes.search(
+            ["vs"], ["term5 term77"], vectors[0], 20, 0.0, filters, "none", mode="keyword"
+        )
+        for filters in (None, even)
+    ]
+    for ours, theirs in found:
         assert [(h.file_id, h.chunk_index) for h in ours] == [
             (h.file_id, h.chunk_index) for h in theirs
         ]
         assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-5)
-    assert found[0][0].file_id == "file_04"
+    assert found[0][0][0].file_id == "file_04"
 
 
 async def test_quoted_identifiers_weigh_as_in_sqlite_whether_rare_or_common(
@@ -331,28 +345,19 @@ async def _keyword_rows(url: str, store_id: str, file_id: str, texts: list[str])
         await connection.close()
 
 
-async def test_several_query_vectors_rank_as_in_sqlite(
-    pg_index: PostgresChunkIndex, tmp_path
-) -> None:
+async def test_several_query_vectors_rank_as_in_sqlite(both_indexes: BothIndexes) -> None:
     # Two queries (as a rewritten query searches): each chunk's cosine is its best over both,
     # and each query's nearest chunks are candidates, in the one search statement.
-    sqlite = SqliteChunkIndex(tmp_path / "chunks.sqlite3")
-    try:
-        vectors = await add_random_corpus(pg_index)
-        await add_random_corpus(sqlite)
-        queries, query_vectors = ["term5 term77", "term9"], vectors[[3, 1500]]
-        found = [
-            await index.search(["vs"], queries, query_vectors, 20, 0.0, filters, "auto")
-            for filters in (None, {"type": "eq", "key": "even", "value": True})
-            for index in (pg_index, sqlite)
-        ]
-    finally:
-        await sqlite.close()
+    queries, query_vectors = ["term5 term77", "term9"], both_indexes.vectors[[3, 1500]]
+    found = [
+        await both_indexes.search(["vs"], queries, query_vectors, 20, 0.0, filters, "auto")
+        for filters in (None, {"type": "eq", "key": "even", "value": True})
+    ]
     # Ties (both queries' own chunks score alike) are broken by each index's chunk ids.
-    for ours, theirs in (found[:2], found[2:]):
+    for ours, theirs in found:
         rounded = [
             sorted((f, c, round(score, 5)) for f, c, score in hit_keys(hits))
             for hits in (ours, theirs)
         ]
         assert rounded[0] == rounded[1]
-    assert {(h.file_id, h.chunk_index) for h in found[0][:2]} == {("file_00", 3), ("file_15", 0)}
+    assert {(h.file_id, h.chunk_index) for h in found[0][0][:2]} == {("file_00", 3), ("file_15", 0)}
