@@ -48,8 +48,9 @@ class PostgresRunQueue:
         self._kept: list[str] = []  # runs put for this process's workers, not claimed yet
         self._wake = asyncio.Event()
         # Whether runs may wait unclaimed: not after a claim that came back short, until a
-        # notification says otherwise. A worker that falls idle claims only then: one run at a
-        # time, each run cost an empty claim (a round trip) as its worker finished.
+        # notification (or the slow sweep) says otherwise. A worker that falls idle, and a run
+        # kept here, claim the oldest waiting runs only then: else each run cost an empty
+        # claim (a round trip) as its worker finished.
         self._maybe_waiting = True
         self._listener: Listener | None = None
         self._claimer: asyncio.Task[None] | None = None

@@ -55,28 +55,30 @@ _CLAIMABLE = (
     " AND NOT EXISTS (SELECT 1 FROM thread_affinity a WHERE a.thread_id = runs.thread_id"
     " AND a.worker <> :worker AND a.expires_at >= :now)"
 )
-# Claim up to ``:limit`` claimable runs, oldest first. SKIP LOCKED: rows another claimer has
-# locked are passed over, so concurrent claimers never wait for, or take, the same run.
-# PostgreSQL only. One statement, a transaction by itself (``Database.write_rows``): one round
-# trip, where a session's BEGIN, UPDATE and COMMIT took three. It returns the runs as claimed,
-# with their version (``xmin``), so that the executor starts each without reading it again
-# (``run_rows.save_run_unless_changed``).
-CLAIM_WAITING_RUNS = Statement(
-    "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
-    f" SELECT id FROM runs WHERE {_CLAIMABLE} ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
-    f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
-    json_columns=("data", "engine"),
-    result_columns=("id", *RUN_COLUMNS, "version"),
-)
-# The same for the runs ``:ids`` only, those still claimable: the runs queued through this
-# process for its own idle workers.
-CLAIM_RUNS = Statement(
-    "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
-    f" SELECT id FROM runs WHERE id = ANY(:ids) AND {_CLAIMABLE} FOR UPDATE SKIP LOCKED"
-    f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
-    json_columns=("data", "engine"),
-    result_columns=CLAIM_WAITING_RUNS.result_columns,
-)
+
+
+def _claiming(selection: str) -> Statement:
+    """Claim the claimable runs of ``selection`` (the rest of a ``SELECT id FROM runs WHERE
+    <claimable> …``). SKIP LOCKED: rows another claimer has locked are passed over, so
+    concurrent claimers never wait for, or take, the same run. PostgreSQL only. One statement,
+    a transaction by itself (``Database.write_rows``): one round trip, where a session's BEGIN,
+    UPDATE and COMMIT took three. It returns the runs as claimed, with their version
+    (``xmin``), so that the executor starts each without reading it again
+    (``run_rows.save_run_unless_changed``)."""
+    return Statement(
+        "UPDATE runs SET claimed_by = :worker, lease_expires_at = :until WHERE id IN ("
+        f" SELECT id FROM runs WHERE {_CLAIMABLE} {selection} FOR UPDATE SKIP LOCKED"
+        f") RETURNING id, {', '.join(RUN_COLUMNS)}, xmin",
+        json_columns=("data", "engine"),
+        result_columns=("id", *RUN_COLUMNS, "version"),
+    )
+
+
+# Up to ``:limit`` claimable runs, oldest first.
+CLAIM_WAITING_RUNS = _claiming("ORDER BY seq LIMIT :limit")
+# The runs ``:ids`` that are still claimable: those queued through this process for its own
+# idle workers.
+CLAIM_RUNS = _claiming("AND id = ANY(:ids)")
 # One statement, a transaction by itself: one round trip (a session's BEGIN, UPDATE and COMMIT
 # took three, and the ORM's CPU, in every worker process at every heartbeat). Only the leases
 # due before ``:due`` are renewed: a write to a run changes its version, and the executor saves
